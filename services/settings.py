@@ -1,0 +1,82 @@
+"""Typed settings, read once from the environment.
+
+This is the only module that reads environment variables. Everything else receives a
+`Settings` (or the few values it needs) as an argument, so the same code runs on the
+embedded local stack, in tests and in AWS Lambda; only the environment differs.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["local", "dev", "preprod", "prod", "test"]
+
+
+class Settings(BaseSettings):
+    """Every knob of the service. Field names map to upper-case environment variables."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="", case_sensitive=False, extra="ignore", populate_by_name=True
+    )
+
+    # Where we run.
+    environment: Environment = Field(
+        default="local", validation_alias=AliasChoices("SERVICE_ENVIRONMENT", "ENVIRONMENT")
+    )
+    service_name: str = "sentiment-deep-dive"
+    service_version: str = "0.1.0"
+    log_level: str = "INFO"
+
+    # DynamoDB. The endpoint is unset in AWS (boto3 picks the regional endpoint).
+    table_name: str = "sentiment-deep-dive"
+    aws_region: str = Field(
+        default="us-east-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION")
+    )
+    dynamodb_endpoint: str | None = Field(
+        default=None, validation_alias=AliasChoices("AWS_ENDPOINT_URL_DYNAMODB")
+    )
+
+    # External providers: the local emulators by default, the real services when set.
+    tiingo_base_url: str = "https://api.tiingo.com"
+    tiingo_api_key: SecretStr = SecretStr("")
+    finnhub_base_url: str = "https://finnhub.io/api/v1"
+    finnhub_api_key: SecretStr = SecretStr("")
+    sendgrid_base_url: str = "https://api.sendgrid.com"
+    sendgrid_api_key: SecretStr = SecretStr("")
+    http_timeout_s: float = 5.0
+
+    # Sessions and links.
+    anonymous_session_ttl_s: int = 7 * 24 * 3600
+    account_session_ttl_s: int = 30 * 24 * 3600
+    magic_link_ttl_s: int = 15 * 60
+
+    # Business limits.
+    max_configs_anonymous: int = 1
+    max_configs_account: int = 2
+    max_tickers_per_config: int = 5
+
+    # Schedules of the embedded stack (EventBridge rules in AWS).
+    ingestion_interval_s: float = 300.0
+    metrics_interval_s: float = 60.0
+
+    # The embedded local stack (ignored in AWS).
+    local_api_port: int = 8080
+    local_dynamodb_port: int = 8000
+    local_workbench_port: int = 5006
+    # Where clients (workbench, traffic generator, notebooks) find the API.
+    api_url: str | None = None
+    # Directory holding stack.json and the operator token; default `.local` in the checkout.
+    local_state_dir: str | None = None
+
+    # Local operator token: the ops endpoints accept a bearer whose hash matches this.
+    operator_token_sha256: str | None = None
+
+
+@cache
+def get_settings() -> Settings:
+    """Settings for this process, parsed once (Lambda cold start, or stack start-up)."""
+    return Settings()

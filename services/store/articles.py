@@ -1,0 +1,232 @@
+"""News articles: idempotent insert, per-ticker tag entries, analysis results.
+
+Index use: `by_status` finds pending work (and stale pending items to republish),
+`by_tag` lists a ticker's stories in time order, `by_sentiment` lists stories by label.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from services.clock import Clock, epoch_seconds, iso, parse_iso, utc_now
+from services.store import keys
+from services.store.errors import NotFoundError
+from services.store.items import (
+    Item,
+    is_condition_failure,
+    is_live,
+    opt_float,
+    opt_iso,
+    opt_time,
+    to_decimal,
+    without_nones,
+)
+from services.store.models import Article
+from services.store.schema import BY_SENTIMENT, BY_STATUS, BY_TAG
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+
+class ArticleRepository(Protocol):
+    def insert(self, article: Article) -> bool: ...
+    def get(self, dedup_key: str) -> Article: ...
+    def mark_analyzed(
+        self,
+        dedup_key: str,
+        *,
+        score: float,
+        label: str,
+        confidence: float,
+        model_version: str,
+        now: datetime,
+    ) -> bool: ...
+    def list_by_status(
+        self, status: str, *, before: datetime | None = None, limit: int = 100
+    ) -> list[Article]: ...
+    def list_by_tag(self, ticker: str, *, since: datetime, until: datetime) -> list[str]: ...
+    def list_by_sentiment(
+        self, label: str, *, since: datetime, limit: int = 100
+    ) -> list[Article]: ...
+
+
+def article_to_item(article: Article) -> Item:
+    return without_nones(
+        {
+            **keys.article(article.dedup_key),
+            "entity": "article",
+            "dedup_key": article.dedup_key,
+            "title": article.title,
+            "description": article.description,
+            "url": article.url,
+            "published_at": iso(article.published_at),
+            "tickers": list(article.tickers),
+            "sources": dict(article.sources),
+            "ingested_at": iso(article.ingested_at),
+            "status": article.status,
+            "timestamp": iso(article.published_at),
+            "sentiment": article.sentiment_label,
+            "sentiment_score": to_decimal(article.sentiment_score)
+            if article.sentiment_score is not None
+            else None,
+            "confidence": to_decimal(article.confidence)
+            if article.confidence is not None
+            else None,
+            "model_version": article.model_version,
+            "analyzed_at": opt_iso(article.analyzed_at),
+            "expires_at": epoch_seconds(article.expires_at) if article.expires_at else None,
+        }
+    )
+
+
+def article_from_item(item: dict[str, Any]) -> Article:
+    return Article(
+        dedup_key=str(item["dedup_key"]),
+        title=str(item["title"]),
+        description=str(item.get("description", "")),
+        url=str(item.get("url", "")),
+        published_at=parse_iso(str(item["published_at"])),
+        tickers=tuple(str(t) for t in item.get("tickers", [])),
+        sources={str(k): str(v) for k, v in item.get("sources", {}).items()},
+        ingested_at=parse_iso(str(item["ingested_at"])),
+        status=item["status"],
+        sentiment_label=item.get("sentiment"),
+        sentiment_score=opt_float(item.get("sentiment_score")),
+        confidence=opt_float(item.get("confidence")),
+        model_version=item.get("model_version"),
+        analyzed_at=opt_time(item.get("analyzed_at")),
+        expires_at=None,
+    )
+
+
+class DynamoArticleRepository:
+    def __init__(self, table: Table, clock: Clock = utc_now) -> None:
+        self._table = table
+        self._clock = clock
+
+    def _live(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        now = self._clock()
+        return [i for i in items if is_live(i, now)]
+
+    def insert(self, article: Article) -> bool:
+        """Store a new story; for a story already stored, add this provider's attribution.
+
+        Returns True only when the story is new, so a rerun of ingestion publishes nothing twice.
+        """
+        try:
+            self._table.put_item(
+                Item=article_to_item(article), ConditionExpression="attribute_not_exists(PK)"
+            )
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+            self._add_sources(article)
+            return False
+        expiry = epoch_seconds(article.expires_at) if article.expires_at else None
+        with self._table.batch_writer() as batch:
+            for ticker in article.tickers:
+                batch.put_item(
+                    Item=without_nones(
+                        {
+                            **keys.article_tag(article.dedup_key, ticker),
+                            "entity": "article_tag",
+                            "dedup_key": article.dedup_key,
+                            "tag": ticker,
+                            "timestamp": iso(article.published_at),
+                            "expires_at": expiry,
+                        }
+                    )
+                )
+        return True
+
+    def _add_sources(self, article: Article) -> None:
+        for provider, provider_id in article.sources.items():
+            self._table.update_item(
+                Key=keys.article(article.dedup_key),
+                UpdateExpression="SET sources.#p = :id",
+                ExpressionAttributeNames={"#p": provider},
+                ExpressionAttributeValues={":id": provider_id},
+            )
+
+    def get(self, dedup_key: str) -> Article:
+        item = self._table.get_item(Key=keys.article(dedup_key)).get("Item")
+        if item is None or not self._live([item]):
+            raise NotFoundError(f"article {dedup_key} not found")
+        return article_from_item(item)
+
+    def mark_analyzed(
+        self,
+        dedup_key: str,
+        *,
+        score: float,
+        label: str,
+        confidence: float,
+        model_version: str,
+        now: datetime,
+    ) -> bool:
+        """Record the score once. False when it was already analyzed (a redelivered message)."""
+        try:
+            self._table.update_item(
+                Key=keys.article(dedup_key),
+                UpdateExpression=(
+                    "SET #status = :analyzed, sentiment = :label, sentiment_score = :score, "
+                    "confidence = :confidence, model_version = :version, analyzed_at = :now"
+                ),
+                ConditionExpression="#status = :pending",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":analyzed": "analyzed",
+                    ":pending": "pending",
+                    ":label": label,
+                    ":score": to_decimal(score),
+                    ":confidence": to_decimal(confidence),
+                    ":version": model_version,
+                    ":now": iso(now),
+                },
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def list_by_status(
+        self, status: str, *, before: datetime | None = None, limit: int = 100
+    ) -> list[Article]:
+        """Oldest first, so republishing stale pending work starts with the stalest."""
+        condition: Any = Key(BY_STATUS.partition_key).eq(status)
+        if before is not None:
+            condition = condition & Key(BY_STATUS.sort_key).lt(iso(before))
+        response = self._table.query(
+            IndexName=BY_STATUS.name, KeyConditionExpression=condition, Limit=limit
+        )
+        return [article_from_item(i) for i in self._live(response["Items"])]
+
+    def list_by_tag(self, ticker: str, *, since: datetime, until: datetime) -> list[str]:
+        """Dedup keys of the ticker's stories published in [since, until), oldest first."""
+        condition = Key(BY_TAG.partition_key).eq(ticker) & Key(BY_TAG.sort_key).between(
+            iso(since), iso(until)
+        )
+        found: list[str] = []
+        kwargs: dict[str, Any] = {"IndexName": BY_TAG.name, "KeyConditionExpression": condition}
+        while True:
+            response = self._table.query(**kwargs)
+            found.extend(str(i["dedup_key"]) for i in self._live(response["Items"]))
+            if "LastEvaluatedKey" not in response:
+                return found
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def list_by_sentiment(self, label: str, *, since: datetime, limit: int = 100) -> list[Article]:
+        """Newest first: the latest stories with this label."""
+        response = self._table.query(
+            IndexName=BY_SENTIMENT.name,
+            KeyConditionExpression=Key(BY_SENTIMENT.partition_key).eq(label)
+            & Key(BY_SENTIMENT.sort_key).gte(iso(since)),
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [article_from_item(i) for i in self._live(response["Items"])]

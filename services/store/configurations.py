@@ -1,0 +1,167 @@
+"""Watchlist configurations: per-user limit enforced atomically, optimistic updates, soft delete."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from services.clock import iso, parse_iso
+from services.store import keys
+from services.store.errors import ConflictError, LimitReachedError, NotFoundError
+from services.store.items import (
+    Item,
+    cancellation_codes,
+    is_condition_failure,
+    opt_iso,
+    opt_time,
+    transact_write,
+    without_nones,
+)
+from services.store.models import Configuration
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+
+class ConfigurationRepository(Protocol):
+    def create(self, config: Configuration, *, max_allowed: int) -> Configuration: ...
+    def get(self, user_id: str, config_id: str) -> Configuration: ...
+    def list_for_user(self, user_id: str) -> list[Configuration]: ...
+    def update(self, config: Configuration, *, expected_version: int) -> Configuration: ...
+    def soft_delete(self, user_id: str, config_id: str, now: datetime) -> Configuration: ...
+
+
+def config_to_item(config: Configuration) -> Item:
+    return without_nones(
+        {
+            **keys.user_config(config.user_id, config.config_id),
+            "entity": "config",
+            "config_id": config.config_id,
+            "user_id": config.user_id,
+            "name": config.name,
+            "tickers": list(config.tickers),
+            "created_at": iso(config.created_at),
+            "updated_at": iso(config.updated_at),
+            "version": config.version,
+            "deleted_at": opt_iso(config.deleted_at),
+        }
+    )
+
+
+def config_from_item(item: dict[str, Any]) -> Configuration:
+    return Configuration(
+        config_id=str(item["config_id"]),
+        user_id=str(item["user_id"]),
+        name=str(item["name"]),
+        tickers=tuple(str(t) for t in item.get("tickers", [])),
+        created_at=parse_iso(str(item["created_at"])),
+        updated_at=parse_iso(str(item["updated_at"])),
+        version=int(item.get("version", 1)),
+        deleted_at=opt_time(item.get("deleted_at")),
+    )
+
+
+class DynamoConfigurationRepository:
+    """The user's profile holds a live count, so the limit holds under concurrent creates."""
+
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def create(self, config: Configuration, *, max_allowed: int) -> Configuration:
+        try:
+            transact_write(
+                self._table,
+                [
+                    {
+                        "Update": {
+                            "Key": keys.user_profile(config.user_id),
+                            "UpdateExpression": "ADD config_count :one",
+                            "ConditionExpression": "attribute_exists(PK) AND "
+                            "(attribute_not_exists(config_count) OR config_count < :max)",
+                            "ExpressionAttributeValues": {":one": 1, ":max": max_allowed},
+                        }
+                    },
+                    {
+                        "Put": {
+                            "Item": config_to_item(config),
+                            "ConditionExpression": "attribute_not_exists(PK)",
+                        }
+                    },
+                ],
+            )
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+            if cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]:
+                raise LimitReachedError(
+                    f"maximum of {max_allowed} configuration(s) reached"
+                ) from error
+            raise ConflictError("configuration already exists") from error
+        return config
+
+    def get(self, user_id: str, config_id: str) -> Configuration:
+        item = self._table.get_item(Key=keys.user_config(user_id, config_id)).get("Item")
+        if item is None or item.get("deleted_at"):
+            raise NotFoundError(f"configuration {config_id} not found")
+        return config_from_item(item)
+
+    def list_for_user(self, user_id: str) -> list[Configuration]:
+        response = self._table.query(
+            KeyConditionExpression=Key("PK").eq(keys.user_pk(user_id))
+            & Key("SK").begins_with(keys.CONFIG_PREFIX)
+        )
+        configs = [config_from_item(i) for i in response["Items"] if not i.get("deleted_at")]
+        return sorted(configs, key=lambda c: c.created_at)
+
+    def update(self, config: Configuration, *, expected_version: int) -> Configuration:
+        """Write `config` only if nobody changed it since `expected_version` was read."""
+        updated = replace(config, version=expected_version + 1)
+        try:
+            self._table.put_item(
+                Item=config_to_item(updated),
+                ConditionExpression="version = :v AND attribute_not_exists(deleted_at)",
+                ExpressionAttributeValues={":v": expected_version},
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                raise ConflictError(
+                    f"configuration {config.config_id} changed since it was read"
+                ) from error
+            raise
+        return updated
+
+    def soft_delete(self, user_id: str, config_id: str, now: datetime) -> Configuration:
+        """Hide the configuration and free its slot; the item stays for the audit trail."""
+        try:
+            transact_write(
+                self._table,
+                [
+                    {
+                        "Update": {
+                            "Key": keys.user_config(user_id, config_id),
+                            "UpdateExpression": "SET deleted_at = :now, version = version + :one",
+                            "ConditionExpression": "attribute_exists(PK) AND "
+                            "attribute_not_exists(deleted_at)",
+                            "ExpressionAttributeValues": {":now": iso(now), ":one": 1},
+                        }
+                    },
+                    {
+                        "Update": {
+                            "Key": keys.user_profile(user_id),
+                            "UpdateExpression": "ADD config_count :minus",
+                            "ConditionExpression": "config_count > :zero",
+                            "ExpressionAttributeValues": {":minus": -1, ":zero": 0},
+                        }
+                    },
+                ],
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                raise NotFoundError(f"configuration {config_id} not found") from error
+            raise
+        item = self._table.get_item(Key=keys.user_config(user_id, config_id))["Item"]
+        return config_from_item(item)

@@ -1,0 +1,117 @@
+"""Key builders for every entity of the single table.
+
+One function per entity keeps the key grammar in one place; repositories never format
+keys by hand. Layout (PK | SK):
+
+    USER#{user_id}          | PROFILE                 the user
+    USER#{user_id}          | SESSION#{session_id}    a sign-in session
+    USER#{user_id}          | CONFIG#{config_id}      a watchlist configuration
+    EMAIL#{email_hash}      | USER                    unique e-mail -> user
+    TOKEN#{token_hash}      | TOKEN                   bearer / magic-link / OAuth-state token
+    CONFIG#{config_id}      | ALERT#{alert_id}        an alert rule
+    ARTICLE#{dedup_key}     | ARTICLE                 a news story (by_status, by_sentiment)
+    ARTICLE#{dedup_key}     | TAG#{ticker}            the story's ticker entry (by_tag)
+    SENTIMENT#{ticker}#{source} | {resolution}#{bucket_start}   time bucket of scores
+    OHLC#{ticker}           | {resolution}#{range}    price cache (L2)
+    CIRCUIT#{service}       | STATE                   circuit breaker state
+    QUOTA#{service}#{period}| COUNTER                 quota counter of one period
+    RATE#{identity}         | {window_start}          rate-limit window
+    OUTBOX#{email_id}       | EMAIL                   an e-mail waiting for delivery
+"""
+
+from __future__ import annotations
+
+Key = dict[str, str]
+
+PROFILE = "PROFILE"
+SESSION_PREFIX = "SESSION#"
+CONFIG_PREFIX = "CONFIG#"
+ALERT_PREFIX = "ALERT#"
+TAG_PREFIX = "TAG#"
+
+
+def _key(pk: str, sk: str) -> Key:
+    return {"PK": pk, "SK": sk}
+
+
+def user_pk(user_id: str) -> str:
+    return f"USER#{user_id}"
+
+
+def user_profile(user_id: str) -> Key:
+    return _key(user_pk(user_id), PROFILE)
+
+
+def user_session(user_id: str, session_id: str) -> Key:
+    return _key(user_pk(user_id), f"{SESSION_PREFIX}{session_id}")
+
+
+def user_config(user_id: str, config_id: str) -> Key:
+    return _key(user_pk(user_id), f"{CONFIG_PREFIX}{config_id}")
+
+
+def email_owner(email_hash: str) -> Key:
+    return _key(f"EMAIL#{email_hash}", "USER")
+
+
+def token(token_hash: str) -> Key:
+    return _key(f"TOKEN#{token_hash}", "TOKEN")
+
+
+def config_alert(config_id: str, alert_id: str) -> Key:
+    return _key(f"CONFIG#{config_id}", f"{ALERT_PREFIX}{alert_id}")
+
+
+def article_pk(dedup_key: str) -> str:
+    return f"ARTICLE#{dedup_key}"
+
+
+def article(dedup_key: str) -> Key:
+    return _key(article_pk(dedup_key), "ARTICLE")
+
+
+def article_tag(dedup_key: str, ticker: str) -> Key:
+    return _key(article_pk(dedup_key), f"{TAG_PREFIX}{ticker}")
+
+
+def sentiment_bucket(ticker: str, source: str, resolution: str, bucket_start: str) -> Key:
+    return _key(f"SENTIMENT#{ticker}#{source}", f"{resolution}#{bucket_start}")
+
+
+def ohlc_cache(ticker: str, resolution: str, range_name: str) -> Key:
+    return _key(f"OHLC#{ticker}", f"{resolution}#{range_name}")
+
+
+def circuit(service: str) -> Key:
+    return _key(f"CIRCUIT#{service}", "STATE")
+
+
+def quota(service: str, period: str) -> Key:
+    return _key(f"QUOTA#{service}#{period}", "COUNTER")
+
+
+def rate_limit(identity: str, window_start: str) -> Key:
+    return _key(f"RATE#{identity}", window_start)
+
+
+def outbox_email(email_id: str) -> Key:
+    return _key(f"OUTBOX#{email_id}", "EMAIL")
+
+
+def entity_of(pk: str, sk: str) -> str:
+    """The entity name of a key, for item counts per entity in the workbench."""
+    prefix = pk.split("#", 1)[0]
+    if prefix == "USER":
+        if sk == PROFILE:
+            return "user"
+        return sk.split("#", 1)[0].lower()
+    if prefix == "CONFIG" and sk.startswith(ALERT_PREFIX):
+        return "alert"
+    if prefix == "ARTICLE":
+        return "article_tag" if sk.startswith(TAG_PREFIX) else "article"
+    return prefix.lower()
+
+
+def health_probe() -> Key:
+    """A key that is never written: reading it proves the table answers."""
+    return _key("HEALTH", "PROBE")

@@ -1,0 +1,82 @@
+"""The entities kept in the single table, as plain immutable values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+AuthType = Literal["anonymous", "email", "oauth"]
+TokenKind = Literal["magic_link", "oauth_state", "unsubscribe"]
+ArticleStatus = Literal["pending", "analyzed"]
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    user_id: str
+    auth_type: AuthType
+    created_at: datetime
+    email: str | None = None
+    config_count: int = 0
+    version: int = 1
+    merged_into: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    session_id: str
+    user_id: str
+    auth_type: AuthType
+    token_hash: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None
+
+    def is_active(self, now: datetime) -> bool:
+        return self.revoked_at is None and self.expires_at > now
+
+
+@dataclass(frozen=True, slots=True)
+class SingleUseToken:
+    """A magic-link, OAuth-state or unsubscribe token; only its hash is stored."""
+
+    token_hash: str
+    kind: TokenKind
+    subject: str
+    created_at: datetime
+    expires_at: datetime
+    data: dict[str, str] = field(default_factory=dict)
+    used_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Configuration:
+    config_id: str
+    user_id: str
+    name: str
+    tickers: tuple[str, ...]
+    created_at: datetime
+    updated_at: datetime
+    version: int = 1
+    deleted_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """A news story, deduplicated across providers (one item, each provider's attribution)."""
+
+    dedup_key: str
+    title: str
+    description: str
+    url: str
+    published_at: datetime
+    tickers: tuple[str, ...]
+    sources: dict[str, str]
+    ingested_at: datetime
+    status: ArticleStatus = "pending"
+    sentiment_label: str | None = None
+    sentiment_score: float | None = None
+    confidence: float | None = None
+    model_version: str | None = None
+    analyzed_at: datetime | None = None
+    expires_at: datetime | None = None

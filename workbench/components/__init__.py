@@ -1,0 +1,1 @@
+"""One Viewer per file; each reads a store."""

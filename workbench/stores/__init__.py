@@ -1,0 +1,1 @@
+"""State holders the components read; each wraps the API client."""
