@@ -36,6 +36,8 @@ class DynamoServer(Protocol):
     def endpoint(self) -> str: ...
     @property
     def persistent(self) -> bool: ...
+    @property
+    def pid(self) -> int | None: ...
     def start(self) -> Self: ...
     def stop(self) -> None: ...
 
@@ -177,6 +179,10 @@ class MotoDynamo:
     @property
     def persistent(self) -> bool:
         return False
+
+    @property
+    def pid(self) -> int | None:
+        return None  # runs in this process
 
     def start(self) -> MotoDynamo:
         from moto.server import ThreadedMotoServer

@@ -114,6 +114,9 @@ def _payload(result: dict[str, Any]) -> bytes:
 
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle on, keep-alive clients wait
+    # ~40 ms for a delayed ACK on every response.
+    disable_nagle_algorithm = True
     server: FunctionUrlHTTPServer
 
     def log_message(self, format: str, *args: Any) -> None:

@@ -142,6 +142,9 @@ class LocalStack:
             "dynamodb_persistent": self.dynamodb.persistent,
             "table_name": self.settings.table_name,
             "workbench_url": self.workbench_url,
+            # Child processes, so `down` and the tests can check nothing outlives the stack.
+            "dynamodb_pid": self.dynamodb.pid,
+            "workbench_pid": self._workbench.pid if self._workbench else None,
             "operator_token_file": str(self.options.paths.operator_token_file),
         }
 

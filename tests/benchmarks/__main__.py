@@ -1,0 +1,37 @@
+"""`python -m tests.benchmarks [--quick] [--only NAME ...]` (what `make bench` runs)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from services.local.paths import project_root
+from tests.benchmarks import bench_api, bench_store  # noqa: F401 - registers the benchmarks
+from tests.benchmarks.harness import REGISTRY, Context, render_table, write_report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sample sizes (smoke run)")
+    parser.add_argument("--only", nargs="*", choices=sorted(REGISTRY), help="run only these")
+    parser.add_argument("--out", type=Path, default=Path("reports"), help="report directory")
+    args = parser.parse_args(argv)
+    ctx = Context(root=project_root(), quick=args.quick)
+    results = []
+    names = args.only or list(REGISTRY)
+    for index, name in enumerate(names, 1):
+        print(f"[{index}/{len(names)}] {name} ...", end=" ", flush=True)
+        started = time.perf_counter()
+        results.append(REGISTRY[name](ctx))
+        print(f"{time.perf_counter() - started:.1f} s", flush=True)
+    path = write_report(results, args.out, args.quick)
+    print(render_table(results))
+    print(f"report: {path}")
+    failed = [m for r in results for m in r.measurements if m.within_budget is False]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

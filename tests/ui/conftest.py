@@ -1,0 +1,94 @@
+"""Browser fixtures: Debian's chromium driven by Playwright, the stack serving the workbench."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from services.local.paths import LocalPaths
+from services.local.stack import LocalStack, StackOptions
+from services.settings import Settings
+
+CHROMIUM = "/usr/bin/chromium"
+# Without these flags chromium tries the network at start-up, which this sandbox refuses.
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path("reports") / "screenshots"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _start_workbench_stack(root: Path, state: Path) -> LocalStack:
+    options = StackOptions(
+        paths=LocalPaths(root=root, state_dir_override=state),
+        settings=Settings(),
+        api_port=0,
+        dynamodb_port=0,
+        in_memory=True,
+        workbench=True,
+        workbench_port=_free_port(),
+    )
+    stack = LocalStack(options).start()
+    assert stack.workbench_url is not None
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(stack.workbench_url, timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    return stack
+
+
+@pytest.fixture(scope="session")
+def workbench_stack(root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """One stack with the workbench for the read-only browser tests."""
+    stack = _start_workbench_stack(root, tmp_path_factory.mktemp("ui-stack"))
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture
+def make_workbench_stack(
+    root: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[], LocalStack]]:
+    """A private stack for a test that breaks it on purpose."""
+    started: list[LocalStack] = []
+
+    def make() -> LocalStack:
+        started.append(_start_workbench_stack(root, tmp_path_factory.mktemp("ui-own")))
+        return started[-1]
+
+    yield make
+    for stack in started:
+        stack.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if shutil.which(CHROMIUM) is None:
+        pytest.fail(f"{CHROMIUM} is missing: `make ui` installs Debian's chromium package")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
