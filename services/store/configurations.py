@@ -33,6 +33,21 @@ class ConfigurationRepository(Protocol):
     def list_for_user(self, user_id: str) -> list[Configuration]: ...
     def update(self, config: Configuration, *, expected_version: int) -> Configuration: ...
     def soft_delete(self, user_id: str, config_id: str, now: datetime) -> Configuration: ...
+    def tracked_tickers(self) -> list[str]: ...
+
+
+def _watch(tickers: tuple[str, ...] | list[str], delta: int) -> list[dict[str, Any]]:
+    """Keep `TRACKED | TICKER#x` counts in step with live configurations (same transaction)."""
+    return [
+        {
+            "Update": {
+                "Key": keys.tracked_ticker(ticker),
+                "UpdateExpression": "ADD watchers :d SET ticker = :t, entity = :e",
+                "ExpressionAttributeValues": {":d": delta, ":t": ticker, ":e": "tracked"},
+            }
+        }
+        for ticker in sorted(set(tickers))
+    ]
 
 
 def config_to_item(config: Configuration) -> Item:
@@ -91,6 +106,7 @@ class DynamoConfigurationRepository:
                             "ConditionExpression": "attribute_not_exists(PK)",
                         }
                     },
+                    *_watch(config.tickers, +1),
                 ],
             )
         except ClientError as error:
@@ -120,11 +136,25 @@ class DynamoConfigurationRepository:
     def update(self, config: Configuration, *, expected_version: int) -> Configuration:
         """Write `config` only if nobody changed it since `expected_version` was read."""
         updated = replace(config, version=expected_version + 1)
+        current = self.get(config.user_id, config.config_id)
+        added = [t for t in config.tickers if t not in current.tickers]
+        removed = [t for t in current.tickers if t not in config.tickers]
         try:
-            self._table.put_item(
-                Item=config_to_item(updated),
-                ConditionExpression="version = :v AND attribute_not_exists(deleted_at)",
-                ExpressionAttributeValues={":v": expected_version},
+            # The version condition also guards the watcher deltas computed from `current`.
+            transact_write(
+                self._table,
+                [
+                    {
+                        "Put": {
+                            "Item": config_to_item(updated),
+                            "ConditionExpression": "version = :v AND "
+                            "attribute_not_exists(deleted_at)",
+                            "ExpressionAttributeValues": {":v": expected_version},
+                        }
+                    },
+                    *_watch(added, +1),
+                    *_watch(removed, -1),
+                ],
             )
         except ClientError as error:
             if is_condition_failure(error):
@@ -136,6 +166,7 @@ class DynamoConfigurationRepository:
 
     def soft_delete(self, user_id: str, config_id: str, now: datetime) -> Configuration:
         """Hide the configuration and free its slot; the item stays for the audit trail."""
+        current = self.get(user_id, config_id)
         try:
             transact_write(
                 self._table,
@@ -144,9 +175,13 @@ class DynamoConfigurationRepository:
                         "Update": {
                             "Key": keys.user_config(user_id, config_id),
                             "UpdateExpression": "SET deleted_at = :now, version = version + :one",
-                            "ConditionExpression": "attribute_exists(PK) AND "
+                            "ConditionExpression": "version = :v AND "
                             "attribute_not_exists(deleted_at)",
-                            "ExpressionAttributeValues": {":now": iso(now), ":one": 1},
+                            "ExpressionAttributeValues": {
+                                ":now": iso(now),
+                                ":one": 1,
+                                ":v": current.version,
+                            },
                         }
                     },
                     {
@@ -157,6 +192,7 @@ class DynamoConfigurationRepository:
                             "ExpressionAttributeValues": {":minus": -1, ":zero": 0},
                         }
                     },
+                    *_watch(current.tickers, -1),
                 ],
             )
         except ClientError as error:
@@ -165,3 +201,8 @@ class DynamoConfigurationRepository:
             raise
         item = self._table.get_item(Key=keys.user_config(user_id, config_id))["Item"]
         return config_from_item(item)
+
+    def tracked_tickers(self) -> list[str]:
+        """Tickers watched by at least one live configuration, sorted."""
+        response = self._table.query(KeyConditionExpression=Key("PK").eq(keys.TRACKED))
+        return sorted(str(i["ticker"]) for i in response["Items"] if int(str(i["watchers"])) > 0)

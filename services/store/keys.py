@@ -17,6 +17,9 @@ keys by hand. Layout (PK | SK):
     QUOTA#{service}#{period}| COUNTER                 quota counter of one period
     RATE#{identity}         | {window_start}          rate-limit window
     OUTBOX#{email_id}       | EMAIL                   an e-mail waiting for delivery
+    TRACKED                 | TICKER#{ticker}         how many live configurations watch a ticker
+    DEADLETTER#{topic}      | {message_id}            a message that failed every delivery
+    INGESTION#RUN           | {started_at}            summary of one ingestion cycle
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ SESSION_PREFIX = "SESSION#"
 CONFIG_PREFIX = "CONFIG#"
 ALERT_PREFIX = "ALERT#"
 TAG_PREFIX = "TAG#"
+TRACKED = "TRACKED"
+INGESTION_RUNS = "INGESTION#RUN"
 
 
 def _key(pk: str, sk: str) -> Key:
@@ -96,6 +101,18 @@ def rate_limit(identity: str, window_start: str) -> Key:
 
 def outbox_email(email_id: str) -> Key:
     return _key(f"OUTBOX#{email_id}", "EMAIL")
+
+
+def tracked_ticker(ticker: str) -> Key:
+    return _key(TRACKED, f"TICKER#{ticker}")
+
+
+def dead_letter(topic: str, message_id: str) -> Key:
+    return _key(f"DEADLETTER#{topic}", message_id)
+
+
+def ingestion_run(started_at: str) -> Key:
+    return _key(INGESTION_RUNS, started_at)
 
 
 def entity_of(pk: str, sk: str) -> str:

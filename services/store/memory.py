@@ -163,6 +163,10 @@ class InMemoryConfigurationRepository:
         self.users.set_config_count(user_id, -1, None)
         return deleted
 
+    def tracked_tickers(self) -> list[str]:
+        live = (c for c in self.configs.values() if c.deleted_at is None)
+        return sorted({t for c in live for t in c.tickers})
+
 
 class InMemoryArticleRepository:
     def __init__(self, clock: Clock = utc_now) -> None:

@@ -194,3 +194,17 @@ def test_articles_expired_items_are_filtered_on_read(repos) -> None:
         repos.articles.get("gone")
     assert repos.articles.list_by_status("pending") == []
     assert repos.articles.list_by_tag("AAPL", since=NOW - timedelta(days=9), until=NOW) == []
+
+
+def test_tracked_tickers_follow_live_configurations(repos) -> None:
+    # Given two users watching overlapping tickers, When configs change and are deleted,
+    # Then the tracked set is exactly the union of live configurations' tickers.
+    repos.users.create(a_user("u1"))
+    repos.users.create(a_user("u2"))
+    first = repos.configs.create(a_config("c1", "u1"), max_allowed=2)  # AAPL, MSFT
+    repos.configs.create(replace(a_config("c2", "u2"), tickers=("MSFT", "NVDA")), max_allowed=2)
+    assert repos.configs.tracked_tickers() == ["AAPL", "MSFT", "NVDA"]
+    repos.configs.update(replace(first, tickers=("TSLA",)), expected_version=1)
+    assert repos.configs.tracked_tickers() == ["MSFT", "NVDA", "TSLA"]
+    repos.configs.soft_delete("u2", "c2", NOW)
+    assert repos.configs.tracked_tickers() == ["TSLA"]
