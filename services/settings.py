@@ -49,6 +49,13 @@ class Settings(BaseSettings):
     sendgrid_api_key: SecretStr = SecretStr("")
     http_timeout_s: float = 5.0
 
+    # The pipeline.
+    default_watchlist: str = "AAPL,MSFT,NVDA,AMZN,GOOGL,META,TSLA,JPM"
+    analysis_topic_arn: str | None = None
+    ingestion_lookback_s: int = 24 * 3600
+    stale_pending_after_s: int = 600
+    publish_batch_size: int = 25
+
     # Sessions and links.
     anonymous_session_ttl_s: int = 7 * 24 * 3600
     account_session_ttl_s: int = 30 * 24 * 3600
@@ -74,6 +81,11 @@ class Settings(BaseSettings):
 
     # Local operator token: the ops endpoints accept a bearer whose hash matches this.
     operator_token_sha256: str | None = None
+
+
+def watchlist(settings: Settings) -> list[str]:
+    """The default watchlist as symbols (the setting is a comma-separated string)."""
+    return [s.strip().upper() for s in settings.default_watchlist.split(",") if s.strip()]
 
 
 @cache

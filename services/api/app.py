@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Respo
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
-from services.api import health
+from services.api import health, ops_pipeline
 from services.api.dependencies import ApiDependencies
 from services.api.errors import ApiError, error_response
 from services.observability import correlation_id_from
@@ -27,6 +27,7 @@ def build_app(deps: ApiDependencies, logger: Logger) -> LambdaFunctionUrlResolve
 
     app.use(middlewares=[correlation])
     app.include_router(health.build_router(deps))
+    app.include_router(ops_pipeline.build_router(deps))
 
     @app.exception_handler(ApiError)
     def api_error(error: ApiError) -> Response[str]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from services.clock import Clock, utc_now
 from services.settings import Settings
@@ -21,6 +22,10 @@ class ApiDependencies:
     settings: Settings
     clock: Clock = field(default=utc_now)
     table_override: Table | None = None
+    # Runs one ingestion cycle and returns its summary (the local stack runs it in-process).
+    ingestion_runner: Callable[[], dict[str, Any]] | None = None
+    # Counters only the runtime knows (e.g. the local topic's published/delivered/dead-lettered).
+    pipeline_stats: Callable[[], dict[str, int]] | None = None
 
     @cached_property
     def table(self) -> Table:

@@ -6,10 +6,11 @@ Index use: `by_status` finds pending work (and stale pending items to republish)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from services.clock import Clock, epoch_seconds, iso, parse_iso, utc_now
@@ -26,7 +27,7 @@ from services.store.items import (
     without_nones,
 )
 from services.store.models import Article
-from services.store.schema import BY_SENTIMENT, BY_STATUS, BY_TAG
+from services.store.schema import BY_SENTIMENT, BY_STATUS, BY_TAG, TTL_ATTRIBUTE
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 class ArticleRepository(Protocol):
     def insert(self, article: Article) -> bool: ...
     def get(self, dedup_key: str) -> Article: ...
+    def get_many(self, dedup_keys: Sequence[str]) -> list[Article]: ...
     def mark_analyzed(
         self,
         dedup_key: str,
@@ -49,6 +51,7 @@ class ArticleRepository(Protocol):
         self, status: str, *, before: datetime | None = None, limit: int = 100
     ) -> list[Article]: ...
     def list_by_tag(self, ticker: str, *, since: datetime, until: datetime) -> list[str]: ...
+    def count_by_status(self, status: str) -> int: ...
     def list_by_sentiment(
         self, label: str, *, since: datetime, limit: int = 100
     ) -> list[Article]: ...
@@ -68,7 +71,8 @@ def article_to_item(article: Article) -> Item:
             "sources": dict(article.sources),
             "ingested_at": iso(article.ingested_at),
             "status": article.status,
-            "timestamp": iso(article.published_at),
+            # by_status / by_sentiment order: when the item entered its current status.
+            "timestamp": iso(article.analyzed_at or article.ingested_at),
             "sentiment": article.sentiment_label,
             "sentiment_score": to_decimal(article.sentiment_score)
             if article.sentiment_score is not None
@@ -158,6 +162,20 @@ class DynamoArticleRepository:
             raise NotFoundError(f"article {dedup_key} not found")
         return article_from_item(item)
 
+    def get_many(self, dedup_keys: Sequence[str]) -> list[Article]:
+        """The live articles among `dedup_keys` (missing ones are skipped), in one round trip
+        per 100 keys."""
+        found: list[dict[str, Any]] = []
+        unique = list(dict.fromkeys(dedup_keys))
+        for start in range(0, len(unique), 100):
+            wanted = [keys.article(k) for k in unique[start : start + 100]]
+            request: dict[str, Any] = {self._table.name: {"Keys": wanted, "ConsistentRead": True}}
+            while request:
+                response = self._table.meta.client.batch_get_item(RequestItems=request)
+                found += response["Responses"].get(self._table.name, [])
+                request = response.get("UnprocessedKeys") or {}
+        return [article_from_item(i) for i in self._live(found)]
+
     def mark_analyzed(
         self,
         dedup_key: str,
@@ -174,10 +192,11 @@ class DynamoArticleRepository:
                 Key=keys.article(dedup_key),
                 UpdateExpression=(
                     "SET #status = :analyzed, sentiment = :label, sentiment_score = :score, "
-                    "confidence = :confidence, model_version = :version, analyzed_at = :now"
+                    "confidence = :confidence, model_version = :version, analyzed_at = :now, "
+                    "#timestamp = :now"
                 ),
                 ConditionExpression="#status = :pending",
-                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeNames={"#status": "status", "#timestamp": "timestamp"},
                 ExpressionAttributeValues={
                     ":analyzed": "analyzed",
                     ":pending": "pending",
@@ -197,7 +216,7 @@ class DynamoArticleRepository:
     def list_by_status(
         self, status: str, *, before: datetime | None = None, limit: int = 100
     ) -> list[Article]:
-        """Oldest first, so republishing stale pending work starts with the stalest."""
+        """Oldest first by time entered in the status (`before` bounds it): stalest work first."""
         condition: Any = Key(BY_STATUS.partition_key).eq(status)
         if before is not None:
             condition = condition & Key(BY_STATUS.sort_key).lt(iso(before))
@@ -230,3 +249,21 @@ class DynamoArticleRepository:
             Limit=limit,
         )
         return [article_from_item(i) for i in self._live(response["Items"])]
+
+    def count_by_status(self, status: str) -> int:
+        """How many articles are in `status` (a COUNT query on by_status, all pages)."""
+        kwargs: dict[str, Any] = {
+            "IndexName": BY_STATUS.name,
+            "KeyConditionExpression": Key(BY_STATUS.partition_key).eq(status),
+            # Expired items still in the table (TTL deletes lazily) do not count.
+            "FilterExpression": Attr(TTL_ATTRIBUTE).not_exists()
+            | Attr(TTL_ATTRIBUTE).gt(epoch_seconds(self._clock())),
+            "Select": "COUNT",
+        }
+        total = 0
+        while True:
+            response = self._table.query(**kwargs)
+            total += int(response["Count"])
+            if "LastEvaluatedKey" not in response:
+                return total
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]

@@ -7,6 +7,7 @@ soft delete, single use, expiry), which `tests/unit/store` checks against both.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -19,6 +20,18 @@ from services.store.errors import (
     TokenUsedError,
 )
 from services.store.models import Article, AuthType, Configuration, Session, SingleUseToken, User
+from services.store.sentiment import (
+    RESOLUTIONS,
+    Bucket,
+    BucketId,
+    Contribution,
+    Resolution,
+    ScoredArticle,
+    bucket_label,
+    bucket_start,
+    contributions,
+    parse_bucket_label,
+)
 from services.store.users import email_hash
 
 
@@ -168,6 +181,11 @@ class InMemoryConfigurationRepository:
         return sorted({t for c in live for t in c.tickers})
 
 
+def _status_time(article: Article) -> datetime:
+    """When the article entered its current status (the by_status / by_sentiment order)."""
+    return article.analyzed_at or article.ingested_at
+
+
 class InMemoryArticleRepository:
     def __init__(self, clock: Clock = utc_now) -> None:
         self.articles: dict[str, Article] = {}
@@ -190,6 +208,10 @@ class InMemoryArticleRepository:
         if article is None or not self._live(article):
             raise NotFoundError(f"article {dedup_key} not found")
         return article
+
+    def get_many(self, dedup_keys: Sequence[str]) -> list[Article]:
+        found = [self.articles.get(k) for k in dict.fromkeys(dedup_keys)]
+        return [a for a in found if a is not None and self._live(a)]
 
     def mark_analyzed(
         self,
@@ -233,10 +255,74 @@ class InMemoryArticleRepository:
         ]
         return [a.dedup_key for a in sorted(found, key=lambda a: a.published_at)]
 
+    def count_by_status(self, status: str) -> int:
+        return sum(1 for a in self.articles.values() if a.status == status and self._live(a))
+
     def list_by_sentiment(self, label: str, *, since: datetime, limit: int = 100) -> list[Article]:
         found = [
             a
             for a in self.articles.values()
-            if a.sentiment_label == label and a.published_at >= since and self._live(a)
+            if a.sentiment_label == label and _status_time(a) >= since and self._live(a)
         ]
-        return sorted(found, key=lambda a: a.published_at, reverse=True)[:limit]
+        return sorted(found, key=_status_time, reverse=True)[:limit]
+
+
+class InMemorySentimentStore:
+    """Buckets in a dict; shares the article fake so status changes stay exactly-once."""
+
+    def __init__(self, articles: InMemoryArticleRepository) -> None:
+        self.articles = articles
+        self.buckets: dict[BucketId, Bucket] = {}
+        self._lock = threading.Lock()
+
+    def record(self, scored: Sequence[ScoredArticle], now: datetime) -> list[str]:
+        with self._lock:
+            fresh = [
+                s for s in scored if self.articles.get(s.article.dedup_key).status == "pending"
+            ]
+            for item in fresh:
+                self.articles.mark_analyzed(
+                    item.article.dedup_key,
+                    score=item.score,
+                    label=item.label,
+                    confidence=item.confidence,
+                    model_version=item.model_version,
+                    now=now,
+                )
+            for bucket_id, contribution in contributions(fresh).items():
+                self._add(bucket_id, contribution)
+        return [s.article.dedup_key for s in fresh]
+
+    def record_sample(self, ticker: str, source: str, score: float, at: datetime) -> None:
+        with self._lock:
+            for resolution in RESOLUTIONS:
+                label = bucket_label(bucket_start(at, resolution), resolution)
+                contribution = Contribution()
+                contribution.add(score)
+                self._add((ticker, source, resolution, label), contribution)
+
+    def _add(self, bucket_id: BucketId, contribution: Contribution) -> None:
+        ticker, source, resolution, label = bucket_id
+        current = self.buckets.get(bucket_id)
+        start = bucket_start(parse_bucket_label(label, resolution), resolution)
+        self.buckets[bucket_id] = Bucket(
+            ticker=ticker,
+            source=source,
+            resolution=resolution,
+            start=start,
+            count=(current.count if current else 0) + contribution.count,
+            total=(current.total if current else 0.0) + contribution.total,
+            minimum=min(contribution.minimum, current.minimum if current else 1.0),
+            maximum=max(contribution.maximum, current.maximum if current else -1.0),
+        )
+
+    def history(
+        self, ticker: str, source: str, resolution: Resolution, since: datetime, until: datetime
+    ) -> list[Bucket]:
+        low, high = bucket_start(since, resolution), bucket_start(until, resolution)
+        found = [
+            b
+            for (t, s, r, _), b in self.buckets.items()
+            if (t, s, r) == (ticker, source, resolution) and low <= b.start <= high
+        ]
+        return sorted(found, key=lambda b: b.start)

@@ -163,7 +163,8 @@ def test_articles_insert_is_idempotent_and_merges_attribution(repos) -> None:
 
 
 def test_articles_indexes_by_status_tag_and_sentiment(repos) -> None:
-    repos.articles.insert(an_article("old", NOW - timedelta(hours=2)))
+    earlier = NOW - timedelta(hours=2)
+    repos.articles.insert(an_article("old", earlier, ingested_at=earlier))
     repos.articles.insert(an_article("new", NOW, tickers=("NVDA",)))
     pending = repos.articles.list_by_status("pending")
     assert [a.dedup_key for a in pending] == ["old", "new"]
@@ -175,6 +176,7 @@ def test_articles_indexes_by_status_tag_and_sentiment(repos) -> None:
     analyzed = repos.articles.mark_analyzed(
         "new", score=0.8, label="positive", confidence=0.9, model_version="m1", now=NOW
     )
+    assert repos.articles.get("new").analyzed_at == NOW
     again = repos.articles.mark_analyzed(
         "new", score=0.1, label="neutral", confidence=0.5, model_version="m1", now=NOW
     )

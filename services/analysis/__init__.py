@@ -1,0 +1,1 @@
+"""Scoring stored articles and recording the results (the analysis function's use case)."""

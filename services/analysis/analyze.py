@@ -1,0 +1,61 @@
+"""Analyze a batch of pending articles: score them, record scores and buckets exactly once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from services.clock import Clock
+from services.store.articles import ArticleRepository
+from services.store.models import Article
+from services.store.sentiment import ScoredArticle, SentimentStore
+
+
+class TextScore(Protocol):
+    score: float
+    label: str
+    confidence: float
+    model_version: str
+
+
+class TextScorer(Protocol):
+    def score_batch(self, texts: Sequence[str]) -> Sequence[TextScore]: ...
+
+
+@dataclass(frozen=True)
+class AnalysisSummary:
+    received: int
+    analyzed: int
+    already_analyzed: int
+    missing: int
+
+
+def article_text(article: Article) -> str:
+    """What the model reads: the headline, then the description (headlines carry most signal)."""
+    return f"{article.title}. {article.description}".strip()
+
+
+def analyze(
+    dedup_keys: Sequence[str],
+    *,
+    articles: ArticleRepository,
+    sentiment: SentimentStore,
+    scorer: TextScorer,
+    clock: Clock,
+) -> AnalysisSummary:
+    found = articles.get_many(dedup_keys)
+    pending = [a for a in found if a.status == "pending"]
+    scores = scorer.score_batch([article_text(a) for a in pending]) if pending else []
+    scored = [
+        ScoredArticle(a, s.score, s.label, s.confidence, s.model_version)
+        for a, s in zip(pending, scores, strict=True)
+    ]
+    newly = sentiment.record(scored, clock())
+    unique = len(set(dedup_keys))
+    return AnalysisSummary(
+        received=unique,
+        analyzed=len(newly),
+        already_analyzed=len(found) - len(newly),
+        missing=unique - len(found),
+    )

@@ -1,0 +1,1 @@
+"""Protection around calls to external services: circuit breakers, quotas, caches, limits."""

@@ -1,0 +1,1 @@
+"""Sentiment scoring: the text model and the ensemble of sources."""

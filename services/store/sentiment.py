@@ -1,0 +1,333 @@
+"""Analysis results and per-ticker sentiment time buckets, written together, exactly once.
+
+A bucket (`SENTIMENT#{ticker}#{source} | {H|D}#{start}`) holds count, sum, min and max of
+the scores that fell in it, so every average shown anywhere is sum/count: a true average.
+
+Exactly once: an article's status change (pending -> analyzed, conditional) and its bucket
+contributions are one transaction. A redelivered message finds the article analyzed and adds
+nothing. Buckets are read first and written with a condition on the count read, so min and
+max stay right when two workers update the same bucket; the loser re-reads and retries.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from services.clock import iso
+from services.store import keys
+from services.store.items import cancellation_codes, to_decimal, transact_write
+from services.store.models import Article
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+Resolution = Literal["H", "D"]
+RESOLUTIONS: tuple[Resolution, ...] = ("H", "D")
+# DynamoDB allows 100 operations per transaction.
+_MAX_TRANSACTION_ITEMS = 100
+_MAX_CONFLICT_RETRIES = 8
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredArticle:
+    article: Article
+    score: float
+    label: str
+    confidence: float
+    model_version: str
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    ticker: str
+    source: str
+    resolution: Resolution
+    start: datetime
+    count: int
+    total: float
+    minimum: float
+    maximum: float
+
+    @property
+    def average(self) -> float:
+        return self.total / self.count if self.count else 0.0
+
+
+def bucket_start(moment: datetime, resolution: Resolution) -> datetime:
+    moment = moment.astimezone(UTC)
+    if resolution == "H":
+        return moment.replace(minute=0, second=0, microsecond=0)
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def bucket_label(start: datetime, resolution: Resolution) -> str:
+    return start.strftime("%Y-%m-%dT%H:00Z" if resolution == "H" else "%Y-%m-%d")
+
+
+def sources_of(article: Article) -> list[str]:
+    """Which sentiment series an article feeds: our model always, `tiingo` for Tiingo's news.
+
+    (The `finnhub` series is Finnhub's own bullish/bearish figure, recorded by ingestion.)
+    """
+    return ["our_model", "tiingo"] if "tiingo" in article.sources else ["our_model"]
+
+
+@dataclass
+class Contribution:
+    count: int = 0
+    total: float = 0.0
+    minimum: float = 1.0
+    maximum: float = -1.0
+
+    def add(self, score: float) -> None:
+        self.count += 1
+        self.total += score
+        self.minimum = min(self.minimum, score)
+        self.maximum = max(self.maximum, score)
+
+
+BucketId = tuple[str, str, Resolution, str]
+
+
+def contributions(scored: Iterable[ScoredArticle]) -> dict[BucketId, Contribution]:
+    found: dict[BucketId, Contribution] = {}
+    for item in scored:
+        for ticker in item.article.tickers:
+            for source in sources_of(item.article):
+                for resolution in RESOLUTIONS:
+                    start = bucket_start(item.article.published_at, resolution)
+                    bucket_id = (ticker, source, resolution, bucket_label(start, resolution))
+                    found.setdefault(bucket_id, Contribution()).add(item.score)
+    return found
+
+
+class SentimentStore(Protocol):
+    def record(self, scored: Sequence[ScoredArticle], now: datetime) -> list[str]: ...
+    def record_sample(self, ticker: str, source: str, score: float, at: datetime) -> None: ...
+    def history(
+        self, ticker: str, source: str, resolution: Resolution, since: datetime, until: datetime
+    ) -> list[Bucket]: ...
+
+
+class DynamoSentimentStore:
+    def __init__(self, table: Table, *, retention: timedelta = timedelta(days=400)) -> None:
+        self._table = table
+        self._retention = retention
+
+    def record(self, scored: Sequence[ScoredArticle], now: datetime) -> list[str]:
+        """Mark articles analyzed and add them to their buckets; returns the keys newly analyzed."""
+        analyzed: list[str] = []
+        for chunk in _chunks(scored):
+            analyzed += self._record_chunk(list(chunk), now)
+        return analyzed
+
+    def record_sample(self, ticker: str, source: str, score: float, at: datetime) -> None:
+        """One provider-computed figure (Finnhub's sentiment) into that source's buckets."""
+        for resolution in RESOLUTIONS:
+            for _ in range(_MAX_CONFLICT_RETRIES):
+                start = bucket_start(at, resolution)
+                bucket_id = (ticker, source, resolution, bucket_label(start, resolution))
+                contribution = Contribution()
+                contribution.add(score)
+                current = self._read_buckets([bucket_id])
+                try:
+                    transact_write(
+                        self._table, [self._bucket_update(bucket_id, contribution, current, now=at)]
+                    )
+                    break
+                except ClientError as error:
+                    if not _is_retryable(error):
+                        raise
+                    _backoff()
+
+    def _record_chunk(self, chunk: list[ScoredArticle], now: datetime) -> list[str]:
+        for _ in range(_MAX_CONFLICT_RETRIES):
+            if not chunk:
+                return []
+            found = contributions(chunk)
+            current = self._read_buckets(list(found))
+            operations = [self._article_update(item, now) for item in chunk]
+            operations += [
+                self._bucket_update(bucket_id, c, current, now=now)
+                for bucket_id, c in found.items()
+            ]
+            try:
+                transact_write(self._table, operations)
+                return [item.article.dedup_key for item in chunk]
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise
+                codes = cancellation_codes(error)
+                # Articles whose condition failed were analyzed already (redelivery): drop them.
+                already = {
+                    chunk[i].article.dedup_key
+                    for i, code in enumerate(codes[: len(chunk)])
+                    if code == "ConditionalCheckFailed"
+                }
+                chunk = [item for item in chunk if item.article.dedup_key not in already]
+                if not already:
+                    _backoff()  # a bucket changed under us, or a concurrent transaction
+        raise RuntimeError("could not record analysis results: too many write conflicts")
+
+    def _article_update(self, item: ScoredArticle, now: datetime) -> dict[str, Any]:
+        return {
+            "Update": {
+                "Key": keys.article(item.article.dedup_key),
+                "UpdateExpression": (
+                    "SET #status = :analyzed, sentiment = :label, sentiment_score = :score, "
+                    "confidence = :confidence, model_version = :version, analyzed_at = :now, "
+                    "#timestamp = :now"
+                ),
+                "ConditionExpression": "#status = :pending",
+                "ExpressionAttributeNames": {"#status": "status", "#timestamp": "timestamp"},
+                "ExpressionAttributeValues": {
+                    ":analyzed": "analyzed",
+                    ":pending": "pending",
+                    ":label": item.label,
+                    ":score": to_decimal(round(item.score, 6)),
+                    ":confidence": to_decimal(round(item.confidence, 6)),
+                    ":version": item.model_version,
+                    ":now": iso(now),
+                },
+            }
+        }
+
+    def _bucket_update(
+        self,
+        bucket_id: BucketId,
+        contribution: Contribution,
+        current: dict[BucketId, Bucket],
+        *,
+        now: datetime,
+    ) -> dict[str, Any]:
+        ticker, source, resolution, label = bucket_id
+        existing = current.get(bucket_id)
+        minimum = min(contribution.minimum, existing.minimum) if existing else contribution.minimum
+        maximum = max(contribution.maximum, existing.maximum) if existing else contribution.maximum
+        values: dict[str, Any] = {
+            ":c": contribution.count,
+            ":s": to_decimal(round(contribution.total, 6)),
+            ":min": to_decimal(round(minimum, 6)),
+            ":max": to_decimal(round(maximum, 6)),
+            ":t": ticker,
+            ":src": source,
+            ":r": resolution,
+            ":b": label,
+            ":e": "sentiment_bucket",
+            ":exp": int((now + self._retention).timestamp()),
+        }
+        if existing:
+            condition = "#count = :seen"
+            values[":seen"] = existing.count
+        else:
+            condition = "attribute_not_exists(PK)"
+        return {
+            "Update": {
+                "Key": keys.sentiment_bucket(ticker, source, resolution, label),
+                "UpdateExpression": (
+                    "ADD #count :c, score_sum :s SET min_score = :min, max_score = :max, "
+                    "ticker = :t, #source = :src, #resolution = :r, bucket_start = :b, "
+                    "entity = :e, expires_at = :exp"
+                ),
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": {
+                    "#count": "count",
+                    "#source": "source",
+                    "#resolution": "resolution",
+                },
+                "ExpressionAttributeValues": values,
+            }
+        }
+
+    def _read_buckets(self, bucket_ids: list[BucketId]) -> dict[BucketId, Bucket]:
+        found: dict[BucketId, Bucket] = {}
+        for start in range(0, len(bucket_ids), 100):
+            wanted = [keys.sentiment_bucket(*b) for b in bucket_ids[start : start + 100]]
+            request: dict[str, Any] = {self._table.name: {"Keys": wanted, "ConsistentRead": True}}
+            while request:
+                response = self._table.meta.client.batch_get_item(RequestItems=request)
+                for item in response["Responses"].get(self._table.name, []):
+                    bucket = _bucket_from_item(item)
+                    found[_bucket_id(bucket)] = bucket
+                request = response.get("UnprocessedKeys") or {}
+        return found
+
+    def history(
+        self, ticker: str, source: str, resolution: Resolution, since: datetime, until: datetime
+    ) -> list[Bucket]:
+        """The buckets of one series in [since, until], oldest first."""
+        low = bucket_label(bucket_start(since, resolution), resolution)
+        high = bucket_label(bucket_start(until, resolution), resolution)
+        pk = keys.sentiment_bucket(ticker, source, resolution, "")["PK"]
+        condition = Key("PK").eq(pk) & Key("SK").between(
+            f"{resolution}#{low}", f"{resolution}#{high}"
+        )
+        kwargs: dict[str, Any] = {"KeyConditionExpression": condition}
+        buckets: list[Bucket] = []
+        while True:
+            response = self._table.query(**kwargs)
+            buckets += [_bucket_from_item(i) for i in response["Items"]]
+            if "LastEvaluatedKey" not in response:
+                return buckets
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def parse_bucket_label(label: str, resolution: Resolution) -> datetime:
+    pattern = "%Y-%m-%dT%H:00Z" if resolution == "H" else "%Y-%m-%d"
+    return datetime.strptime(label, pattern).replace(tzinfo=UTC)
+
+
+def _bucket_from_item(item: dict[str, Any]) -> Bucket:
+    resolution: Resolution = "H" if item["resolution"] == "H" else "D"
+    start = parse_bucket_label(str(item["bucket_start"]), resolution)
+    return Bucket(
+        ticker=str(item["ticker"]),
+        source=str(item["source"]),
+        resolution=resolution,
+        start=start,
+        count=int(str(item["count"])),
+        total=float(str(item["score_sum"])),
+        minimum=float(str(item["min_score"])),
+        maximum=float(str(item["max_score"])),
+    )
+
+
+def _bucket_id(bucket: Bucket) -> BucketId:
+    return (
+        bucket.ticker,
+        bucket.source,
+        bucket.resolution,
+        bucket_label(bucket.start, bucket.resolution),
+    )
+
+
+def _chunks(scored: Sequence[ScoredArticle]) -> Iterable[list[ScoredArticle]]:
+    """Groups of articles whose transaction (articles + distinct buckets) fits 100 items."""
+    chunk: list[ScoredArticle] = []
+    for item in scored:
+        candidate = [*chunk, item]
+        if len(candidate) + len(contributions(candidate)) > _MAX_TRANSACTION_ITEMS and chunk:
+            yield chunk
+            candidate = [item]
+        chunk = candidate
+    if chunk:
+        yield chunk
+
+
+def _is_retryable(error: ClientError) -> bool:
+    return error.response["Error"]["Code"] in (
+        "TransactionCanceledException",
+        "TransactionConflictException",
+    )
+
+
+def _backoff() -> None:
+    time.sleep(random.uniform(0.005, 0.05))  # noqa: S311 - jitter, not security
