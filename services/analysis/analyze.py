@@ -13,10 +13,14 @@ from services.store.sentiment import ScoredArticle, SentimentStore
 
 
 class TextScore(Protocol):
-    score: float
-    label: str
-    confidence: float
-    model_version: str
+    @property
+    def score(self) -> float: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def confidence(self) -> float: ...
+    @property
+    def model_version(self) -> str: ...
 
 
 class TextScorer(Protocol):

@@ -79,7 +79,10 @@ def _up(args: argparse.Namespace, settings: Settings, paths: LocalPaths) -> int:
     try:
         info = stack.describe()
         print("Embedded stack is up:")
-        for name in ("api_url", "dynamodb_endpoint", "table_name", "workbench_url"):
+        for name in (
+            "api_url", "dynamodb_endpoint", "table_name", "tiingo_url", "finnhub_url",
+            "workbench_url",
+        ):  # fmt: skip
             if info.get(name):
                 print(f"  {name:18} {info[name]}")
         where = "in memory" if args.in_memory else str(paths.dynamodb_dir)

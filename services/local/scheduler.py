@@ -64,7 +64,8 @@ class LocalScheduler:
             self._threads.append(thread)
         return self
 
-    def trigger(self, rule: str) -> Any:
+    def trigger(self, rule: str, *, raise_errors: bool = False) -> Any:
+        """Run `rule` now. Errors are logged (as Lambda would) unless `raise_errors`."""
         schedule = self.schedules[rule]
         # One run of a rule at a time, as with a Lambda of reserved concurrency 1.
         with self._locks[rule]:
@@ -74,6 +75,8 @@ class LocalScheduler:
             except Exception:
                 schedule.failures += 1
                 LOG.exception("scheduled run of %s failed", rule)
+                if raise_errors:
+                    raise
                 return None
             finally:
                 schedule.runs += 1

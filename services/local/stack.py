@@ -20,11 +20,12 @@ from services.functions import dashboard
 from services.local.dynamodb_local import DynamoServer, dynamodb_server
 from services.local.function_url import FunctionUrlServer
 from services.local.paths import LocalPaths
+from services.local.pipeline import LocalPipeline
 from services.local.processes import ensure_port_free, spawn, stop_process
 from services.observability import get_logger
 from services.settings import Settings
 from services.store.sessions import token_hash
-from services.store.table import dynamodb_client, ensure_table
+from services.store.table import dynamodb_client, dynamodb_table, ensure_table
 
 LOG = logging.getLogger(__name__)
 
@@ -40,6 +41,9 @@ class StackOptions:
     in_memory: bool = False
     workbench: bool = False
     workbench_port: int = 5006
+    # The news pipeline (emulators, topic, schedules); `schedules=False` runs cycles only on demand.
+    pipeline: bool = True
+    schedules: bool = True
 
 
 def ensure_operator_token(path: Path) -> str:
@@ -60,6 +64,7 @@ class LocalStack:
     dynamodb: DynamoServer | None = None
     api: FunctionUrlServer | None = None
     settings: Settings | None = None
+    pipeline: LocalPipeline | None = None
     workbench_url: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
     _workbench: subprocess.Popen[bytes] | None = None
@@ -98,11 +103,18 @@ class LocalStack:
             }
         )
         ensure_table(dynamodb_client(self.settings), self.settings.table_name)
-
-        app = build_app(
-            ApiDependencies(settings=self.settings),
-            get_logger("dashboard", self.settings.log_level),
-        )
+        table = dynamodb_table(self.settings)
+        api_deps = ApiDependencies(settings=self.settings, table_override=table)
+        if options.pipeline:
+            self.pipeline = LocalPipeline(self.settings, table, schedules_enabled=options.schedules)
+            self.settings = self.pipeline.start()
+            api_deps = ApiDependencies(
+                settings=self.settings,
+                table_override=table,
+                ingestion_runner=self.pipeline.run_ingestion_now,
+                pipeline_stats=self.pipeline.stats,
+            )
+        app = build_app(api_deps, get_logger("dashboard", self.settings.log_level))
         self.api = FunctionUrlServer(
             lambda event, context: dashboard.handler(event, context, app=app),
             port=options.api_port,
@@ -144,6 +156,7 @@ class LocalStack:
             "workbench_url": self.workbench_url,
             # Child processes, so `down` and the tests can check nothing outlives the stack.
             "dynamodb_pid": self.dynamodb.pid,
+            **(self.pipeline.urls() if self.pipeline else {}),
             "workbench_pid": self._workbench.pid if self._workbench else None,
             "operator_token_file": str(self.options.paths.operator_token_file),
         }
@@ -160,6 +173,9 @@ class LocalStack:
         if self.api is not None:
             self.api.stop()
             self.api = None
+        if self.pipeline is not None:
+            self.pipeline.stop()
+            self.pipeline = None
         if self.dynamodb is not None:
             self.dynamodb.stop()
             self.dynamodb = None

@@ -17,13 +17,16 @@ from services.clock import Clock, epoch_seconds, iso, parse_iso, utc_now
 from services.store import keys
 from services.store.errors import NotFoundError
 from services.store.items import (
+    MAX_TRANSACTION_ITEMS,
     Item,
+    cancellation_codes,
     is_condition_failure,
     is_live,
     opt_float,
     opt_iso,
     opt_time,
     to_decimal,
+    transact_write,
     without_nones,
 )
 from services.store.models import Article
@@ -35,6 +38,7 @@ if TYPE_CHECKING:
 
 class ArticleRepository(Protocol):
     def insert(self, article: Article) -> bool: ...
+    def insert_many(self, articles: Sequence[Article]) -> list[str]: ...
     def get(self, dedup_key: str) -> Article: ...
     def get_many(self, dedup_keys: Sequence[str]) -> list[Article]: ...
     def mark_analyzed(
@@ -117,44 +121,93 @@ class DynamoArticleRepository:
         return [i for i in items if is_live(i, now)]
 
     def insert(self, article: Article) -> bool:
-        """Store a new story; for a story already stored, add this provider's attribution.
+        """Store a new story; True only when it is new (see `insert_many`)."""
+        return bool(self.insert_many([article]))
 
-        Returns True only when the story is new, so a rerun of ingestion publishes nothing twice.
+    def insert_many(self, articles: Sequence[Article]) -> list[str]:
+        """Store the stories not stored yet; returns their keys, so a rerun publishes nothing.
+
+        A story already stored only gains what is new about it: another provider's
+        attribution or another ticker. New stories go in transactions of up to 100 items
+        (the article with a not-exists condition, plus its tag entries); a story that a
+        concurrent run stored first fails its condition and is treated as already stored.
         """
-        try:
-            self._table.put_item(
-                Item=article_to_item(article), ConditionExpression="attribute_not_exists(PK)"
-            )
-        except ClientError as error:
-            if not is_condition_failure(error):
-                raise
-            self._add_sources(article)
-            return False
-        expiry = epoch_seconds(article.expires_at) if article.expires_at else None
-        with self._table.batch_writer() as batch:
-            for ticker in article.tickers:
-                batch.put_item(
-                    Item=without_nones(
-                        {
-                            **keys.article_tag(article.dedup_key, ticker),
-                            "entity": "article_tag",
-                            "dedup_key": article.dedup_key,
-                            "tag": ticker,
-                            "timestamp": iso(article.published_at),
-                            "expires_at": expiry,
-                        }
-                    )
-                )
-        return True
+        by_key = {a.dedup_key: a for a in articles}
+        stored = self._stored_attribution(list(by_key))
+        for key, (sources, tickers) in stored.items():
+            self._merge_into_stored(by_key[key], sources, tickers)
+        fresh = [a for key, a in by_key.items() if key not in stored]
+        inserted: list[str] = []
+        for chunk in _insert_chunks(fresh):
+            inserted += self._insert_chunk(chunk)
+        return inserted
 
-    def _add_sources(self, article: Article) -> None:
+    def _stored_attribution(self, dedup_keys: list[str]) -> dict[str, tuple[set[str], set[str]]]:
+        found: dict[str, tuple[set[str], set[str]]] = {}
+        for start in range(0, len(dedup_keys), 100):
+            request: dict[str, Any] = {
+                self._table.name: {
+                    "Keys": [keys.article(k) for k in dedup_keys[start : start + 100]],
+                    "ProjectionExpression": "dedup_key, sources, tickers",
+                    "ConsistentRead": True,
+                }
+            }
+            while request:
+                response = self._table.meta.client.batch_get_item(RequestItems=request)
+                for item in response["Responses"].get(self._table.name, []):
+                    found[str(item["dedup_key"])] = (
+                        set(item.get("sources", {})),
+                        {str(t) for t in item.get("tickers", [])},
+                    )
+                request = response.get("UnprocessedKeys") or {}
+        return found
+
+    def _insert_chunk(self, chunk: list[Article]) -> list[str]:
+        while chunk:
+            operations: list[dict[str, Any]] = []
+            for article in chunk:
+                operations.append(
+                    {
+                        "Put": {
+                            "Item": article_to_item(article),
+                            "ConditionExpression": "attribute_not_exists(PK)",
+                        }
+                    }
+                )
+                operations += [{"Put": {"Item": tag}} for tag in _tag_items(article)]
+            try:
+                transact_write(self._table, operations)
+                return [a.dedup_key for a in chunk]
+            except ClientError as error:
+                if not is_condition_failure(error):
+                    raise
+                failed = _failed_articles(chunk, cancellation_codes(error))
+                for article in failed:
+                    self._merge_into_stored(article, set(), set())
+                chunk = [a for a in chunk if a not in failed]
+        return []
+
+    def _merge_into_stored(self, article: Article, sources: set[str], tickers: set[str]) -> None:
         for provider, provider_id in article.sources.items():
+            if provider in sources:
+                continue
             self._table.update_item(
                 Key=keys.article(article.dedup_key),
                 UpdateExpression="SET sources.#p = :id",
                 ExpressionAttributeNames={"#p": provider},
                 ExpressionAttributeValues={":id": provider_id},
             )
+        added = set(article.tickers) - tickers
+        if tickers and added:
+            self._table.update_item(
+                Key=keys.article(article.dedup_key),
+                UpdateExpression="SET tickers = :tickers",
+                ExpressionAttributeValues={":tickers": sorted(tickers | added)},
+            )
+            with self._table.batch_writer() as batch:
+                for tag in _tag_items(article):
+                    if tag["tag"] in added:
+                        batch.put_item(Item=tag)
 
     def get(self, dedup_key: str) -> Article:
         item = self._table.get_item(Key=keys.article(dedup_key)).get("Item")
@@ -267,3 +320,45 @@ class DynamoArticleRepository:
             if "LastEvaluatedKey" not in response:
                 return total
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def _tag_items(article: Article) -> list[Item]:
+    expiry = epoch_seconds(article.expires_at) if article.expires_at else None
+    return [
+        without_nones(
+            {
+                **keys.article_tag(article.dedup_key, ticker),
+                "entity": "article_tag",
+                "dedup_key": article.dedup_key,
+                "tag": ticker,
+                "timestamp": iso(article.published_at),
+                "expires_at": expiry,
+            }
+        )
+        for ticker in article.tickers
+    ]
+
+
+def _insert_chunks(articles: Sequence[Article]) -> list[list[Article]]:
+    """Groups whose operations (article + one tag per ticker) fit one transaction."""
+    chunks: list[list[Article]] = []
+    size = 0
+    for article in articles:
+        needed = 1 + len(article.tickers)
+        if not chunks or size + needed > MAX_TRANSACTION_ITEMS:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(article)
+        size += needed
+    return chunks
+
+
+def _failed_articles(chunk: list[Article], codes: list[str]) -> list[Article]:
+    """The articles whose not-exists condition failed, from the per-operation reasons."""
+    failed: list[Article] = []
+    position = 0
+    for article in chunk:
+        if position < len(codes) and codes[position] == "ConditionalCheckFailed":
+            failed.append(article)
+        position += 1 + len(article.tickers)
+    return failed

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
 Item = dict[str, Any]
+# DynamoDB allows 100 operations per transaction.
+MAX_TRANSACTION_ITEMS = 100
 
 
 def opt_iso(moment: datetime | None) -> str | None:

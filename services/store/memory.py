@@ -197,8 +197,9 @@ class InMemoryArticleRepository:
     def insert(self, article: Article) -> bool:
         current = self.articles.get(article.dedup_key)
         if current is not None:
-            sources = {**current.sources, **article.sources}
-            self.articles[article.dedup_key] = replace(current, sources=sources)
+            sources = {**article.sources, **current.sources}
+            tickers = tuple(sorted(set(current.tickers) | set(article.tickers)))
+            self.articles[article.dedup_key] = replace(current, sources=sources, tickers=tickers)
             return False
         self.articles[article.dedup_key] = article
         return True
@@ -208,6 +209,9 @@ class InMemoryArticleRepository:
         if article is None or not self._live(article):
             raise NotFoundError(f"article {dedup_key} not found")
         return article
+
+    def insert_many(self, articles: Sequence[Article]) -> list[str]:
+        return [a.dedup_key for a in articles if self.insert(a)]
 
     def get_many(self, dedup_keys: Sequence[str]) -> list[Article]:
         found = [self.articles.get(k) for k in dict.fromkeys(dedup_keys)]
@@ -243,9 +247,9 @@ class InMemoryArticleRepository:
         found = [
             a
             for a in self.articles.values()
-            if a.status == status and self._live(a) and (before is None or a.published_at < before)
+            if a.status == status and self._live(a) and (before is None or _status_time(a) < before)
         ]
-        return sorted(found, key=lambda a: a.published_at)[:limit]
+        return sorted(found, key=_status_time)[:limit]
 
     def list_by_tag(self, ticker: str, *, since: datetime, until: datetime) -> list[str]:
         found = [

@@ -23,7 +23,12 @@ from botocore.exceptions import ClientError
 
 from services.clock import iso
 from services.store import keys
-from services.store.items import cancellation_codes, to_decimal, transact_write
+from services.store.items import (
+    MAX_TRANSACTION_ITEMS,
+    cancellation_codes,
+    to_decimal,
+    transact_write,
+)
 from services.store.models import Article
 
 if TYPE_CHECKING:
@@ -31,8 +36,6 @@ if TYPE_CHECKING:
 
 Resolution = Literal["H", "D"]
 RESOLUTIONS: tuple[Resolution, ...] = ("H", "D")
-# DynamoDB allows 100 operations per transaction.
-_MAX_TRANSACTION_ITEMS = 100
 _MAX_CONFLICT_RETRIES = 8
 
 
@@ -314,7 +317,7 @@ def _chunks(scored: Sequence[ScoredArticle]) -> Iterable[list[ScoredArticle]]:
     chunk: list[ScoredArticle] = []
     for item in scored:
         candidate = [*chunk, item]
-        if len(candidate) + len(contributions(candidate)) > _MAX_TRANSACTION_ITEMS and chunk:
+        if len(candidate) + len(contributions(candidate)) > MAX_TRANSACTION_ITEMS and chunk:
             yield chunk
             candidate = [item]
         chunk = candidate

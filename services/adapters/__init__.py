@@ -1,0 +1,1 @@
+"""Clients of the external providers (Tiingo, Finnhub) behind small protocols."""

@@ -1,0 +1,153 @@
+"""Finnhub: company news (one call per ticker), news sentiment and candles."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from services.adapters.errors import ProviderResponseError
+from services.adapters.http import HttpAdapter, get_json
+from services.adapters.models import Candle, NewsArticle, Provider, ProviderSentiment, Resolution
+
+LOG = logging.getLogger(__name__)
+PROVIDER: Provider = "finnhub"
+
+
+class _News(BaseModel):
+    id: int
+    datetime: int
+    headline: str
+    summary: str = ""
+    url: str = ""
+    source: str = ""
+    related: str = ""
+    category: str = ""
+
+
+class _Buzz(BaseModel):
+    articlesInLastWeek: int = 0  # noqa: N815 - Finnhub's field names
+    buzz: float = 0.0
+    weeklyAverage: float = 0.0  # noqa: N815
+
+
+class _Split(BaseModel):
+    bearishPercent: float = 0.0  # noqa: N815
+    bullishPercent: float = 0.0  # noqa: N815
+
+
+class _Sentiment(BaseModel):
+    buzz: _Buzz = _Buzz()
+    companyNewsScore: float = 0.0  # noqa: N815
+    sentiment: _Split = _Split()
+    symbol: str = ""
+
+
+class _Candles(BaseModel):
+    s: str
+    t: list[int] = []
+    o: list[float] = []
+    h: list[float] = []
+    l: list[float] = []  # noqa: E741 - Finnhub's field name
+    c: list[float] = []
+    v: list[float] = []
+
+
+class FinnhubAdapter(HttpAdapter):
+    name = PROVIDER
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout_s: float = 5.0,
+        client: httpx.Client | None = None,
+    ) -> None:
+        super().__init__(base_url, {"X-Finnhub-Token": api_key}, timeout_s=timeout_s, client=client)
+
+    def fetch_news(
+        self, tickers: Sequence[str], since: datetime, until: datetime | None = None
+    ) -> list[NewsArticle]:
+        """One call per ticker for the days from `since` to `until` (the API takes dates)."""
+        end = until or datetime.now(UTC)
+        self.last_skipped = 0
+        articles: list[NewsArticle] = []
+        for ticker in tickers:
+            params = {
+                "symbol": ticker.upper(),
+                "from": since.astimezone(UTC).date().isoformat(),
+                "to": end.astimezone(UTC).date().isoformat(),
+            }
+            body = get_json(self._client, PROVIDER, "/company-news", params)
+            if not isinstance(body, list):
+                raise ProviderResponseError(PROVIDER, "GET /company-news did not return a list")
+            for raw in body:
+                article = self._parse_news(raw, ticker.upper())
+                if article is not None:
+                    articles.append(article)
+        return articles
+
+    def _parse_news(self, raw: Any, ticker: str) -> NewsArticle | None:
+        try:
+            item = _News.model_validate(raw)
+        except ValidationError:
+            self.last_skipped += 1
+            LOG.warning("skipped a Finnhub news item that does not match the documented shape")
+            return None
+        related = {s.strip().upper() for s in item.related.split(",") if s.strip()} | {ticker}
+        return NewsArticle(
+            provider=PROVIDER,
+            provider_id=str(item.id),
+            title=item.headline,
+            description=item.summary,
+            url=item.url,
+            source_name=item.source,
+            published_at=datetime.fromtimestamp(item.datetime, UTC),
+            tickers=tuple(sorted(related)),
+        )
+
+    def fetch_sentiment(self, ticker: str) -> ProviderSentiment:
+        body = get_json(self._client, PROVIDER, "/news-sentiment", {"symbol": ticker.upper()})
+        try:
+            parsed = _Sentiment.model_validate(body)
+        except ValidationError as error:
+            raise ProviderResponseError(
+                PROVIDER, "GET /news-sentiment: unexpected shape"
+            ) from error
+        return ProviderSentiment(
+            ticker=ticker.upper(),
+            bullish_percent=parsed.sentiment.bullishPercent,
+            bearish_percent=parsed.sentiment.bearishPercent,
+            articles_in_last_week=parsed.buzz.articlesInLastWeek,
+            buzz=parsed.buzz.buzz,
+            weekly_average=parsed.buzz.weeklyAverage,
+            company_news_score=parsed.companyNewsScore,
+        )
+
+    def fetch_candles(
+        self, ticker: str, start: datetime, end: datetime, resolution: Resolution
+    ) -> list[Candle]:
+        params = {
+            "symbol": ticker.upper(),
+            "resolution": resolution,
+            "from": int(start.timestamp()),
+            "to": int(end.timestamp()),
+        }
+        body = get_json(self._client, PROVIDER, "/stock/candle", params)
+        try:
+            parsed = _Candles.model_validate(body)
+        except ValidationError as error:
+            raise ProviderResponseError(PROVIDER, "GET /stock/candle: unexpected shape") from error
+        if parsed.s != "ok":
+            return []
+        return [
+            Candle(datetime.fromtimestamp(t, UTC), o, h, low, c, int(v))
+            for t, o, h, low, c, v in zip(
+                parsed.t, parsed.o, parsed.h, parsed.l, parsed.c, parsed.v, strict=False
+            )
+        ]

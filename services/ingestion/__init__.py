@@ -1,0 +1,1 @@
+"""Fetching news from the providers into the table (the ingestion function's use case)."""

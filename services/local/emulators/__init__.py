@@ -1,0 +1,1 @@
+"""Local HTTP emulators of the news and price providers, backed by one seedable `NewsWorld`."""

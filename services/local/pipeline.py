@@ -1,0 +1,117 @@
+"""The local news pipeline: provider emulators, the analysis topic and the schedules.
+
+Wiring only: the functions are the same handlers deployed to Lambda, their collaborators
+built by `services.composition` from settings that point at the emulators.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pydantic import SecretStr
+
+from services.clock import utc_now
+from services.composition import ingestion_dependencies
+from services.functions import analysis, ingestion
+from services.local.bus import LocalTopic
+from services.local.emulators.finnhub import FinnhubEmulator
+from services.local.emulators.tiingo import TiingoEmulator
+from services.local.emulators.world import NewsWorld
+from services.local.scheduler import LocalScheduler
+from services.scoring.text_model import TextSentimentModel
+from services.settings import Settings
+from services.store.articles import DynamoArticleRepository
+from services.store.configurations import DynamoConfigurationRepository
+from services.store.dead_letters import DynamoDeadLetterRepository
+from services.store.ingestion_runs import DynamoIngestionRunRepository
+from services.store.sentiment import DynamoSentimentStore
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+TOPIC = "sentiment-analysis"
+TIINGO_KEY = "local-tiingo-key"
+FINNHUB_KEY = "local-finnhub-key"
+
+
+@dataclass
+class LocalPipeline:
+    """Emulators + topic + scheduler. `settings` comes back pointing at the emulators."""
+
+    settings: Settings
+    table: Table
+    seed: int = 7
+    schedules_enabled: bool = True
+    world: NewsWorld | None = None
+    tiingo: TiingoEmulator | None = None
+    finnhub: FinnhubEmulator | None = None
+    topic: LocalTopic | None = None
+    scheduler: LocalScheduler = field(default_factory=LocalScheduler)
+
+    def start(self) -> Settings:
+        self.world = NewsWorld(seed=self.seed)
+        self.tiingo = TiingoEmulator(self.world, api_key=TIINGO_KEY).start()
+        self.finnhub = FinnhubEmulator(self.world, api_key=FINNHUB_KEY).start()
+        self.settings = self.settings.model_copy(
+            update={
+                "tiingo_base_url": self.tiingo.url,
+                "tiingo_api_key": SecretStr(TIINGO_KEY),
+                "finnhub_base_url": self.finnhub.url,
+                "finnhub_api_key": SecretStr(FINNHUB_KEY),
+            }
+        )
+        dead_letters = DynamoDeadLetterRepository(self.table)
+        analysis_deps = analysis.AnalysisDependencies(
+            articles=DynamoArticleRepository(self.table),
+            sentiment=DynamoSentimentStore(self.table),
+            scorer=TextSentimentModel.load(),
+        )
+        self.topic = LocalTopic(
+            TOPIC,
+            lambda event, context: analysis.handler(event, context, deps=analysis_deps),
+            lambda message_id, message, reason: dead_letters.save(
+                TOPIC, message_id, message, reason, utc_now()
+            ),
+        ).start()
+        ingestion_deps = ingestion_dependencies(self.settings, self.table, self.topic)
+        configs = DynamoConfigurationRepository(self.table)
+        runs = DynamoIngestionRunRepository(self.table)
+        self.scheduler.add(
+            "ingestion",
+            self.settings.ingestion_interval_s,
+            lambda event, context: ingestion.ingest(self.settings, ingestion_deps, configs, runs),
+        )
+        if self.schedules_enabled:
+            self.scheduler.start()
+        return self.settings
+
+    def run_ingestion_now(self) -> dict[str, Any]:
+        """What `POST /api/v2/ops/ingestion/run` does locally: one cycle, on this thread."""
+        summary: dict[str, Any] = self.scheduler.trigger("ingestion", raise_errors=True)
+        return summary
+
+    def stats(self) -> dict[str, int]:
+        if self.topic is None:
+            return {}
+        stats = self.topic.stats
+        return {
+            "published": stats.published,
+            "delivered": stats.delivered,
+            "retried": stats.retried,
+            "dead_lettered": stats.dead_lettered,
+        }
+
+    def urls(self) -> dict[str, str | None]:
+        return {
+            "tiingo_url": self.tiingo.url if self.tiingo else None,
+            "finnhub_url": self.finnhub.url if self.finnhub else None,
+        }
+
+    def stop(self) -> None:
+        self.scheduler.stop()
+        if self.topic is not None:
+            self.topic.stop()
+        for emulator in (self.tiingo, self.finnhub):
+            if emulator is not None:
+                emulator.stop()

@@ -1,0 +1,117 @@
+"""The text featurizer shared by training and inference (numpy and the standard library only).
+
+Two blocks of hashed n-gram features, each tf-idf weighted (sublinear tf) and l2-normalised:
+word uni-, bi- and trigrams, and character 1- to 6-grams of the normalised text. Hashing
+keeps the artifact a fixed size and inference free of any vocabulary lookup; the character
+n-grams are hashed for a whole batch at once with vectorised numpy arithmetic.
+
+Training (`services/scoring/training/train.py`) and inference (`text_model.py`) both call
+`featurize`, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+
+import numpy as np
+from numpy.typing import NDArray
+
+BLOCK_BITS = 19
+BLOCK_SIZE = 1 << BLOCK_BITS
+N_FEATURES = 2 * BLOCK_SIZE  # words in [0, BLOCK_SIZE), characters in [BLOCK_SIZE, 2*BLOCK_SIZE)
+CHAR_NGRAMS = (1, 2, 3, 4, 5, 6)
+
+_URL = re.compile(r"https?://\S+")
+_CASHTAG = re.compile(r"\$[A-Za-z][A-Za-z.]{0,6}")
+_PERCENT = re.compile(r"\d+(?:\.\d+)?%")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_SPACES = re.compile(r"\s+")
+_WORD = re.compile(r"\w+")
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_PRIME = np.uint64(1000003)
+
+
+def normalize(text: str) -> str:
+    """Lower-case; URLs dropped; cashtags, percentages and numbers replaced by placeholders.
+
+    Which company or which number a headline names carries no sentiment; the words do.
+    """
+    text = _URL.sub(" ", text)
+    text = _CASHTAG.sub(" tkr ", text)
+    text = _PERCENT.sub(" pctnum ", text)
+    text = _NUMBER.sub(" num ", text)
+    return _SPACES.sub(" ", text.lower()).strip()
+
+
+@dataclass(frozen=True)
+class SparseBatch:
+    """Row-major sparse features of a batch: feature `cols[i]` of document `rows[i]`."""
+
+    rows: NDArray[np.int64]
+    cols: NDArray[np.int64]
+    values: NDArray[np.float64]
+    n_docs: int
+
+
+def _word_hashes(texts: Sequence[str]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    docs: list[int] = []
+    buckets: list[int] = []
+    for doc, text in enumerate(texts):
+        words = _WORD.findall(text)
+        grams = (
+            words
+            + [f"{a} {b}" for a, b in pairwise(words)]
+            + [f"{a} {b} {c}" for a, b, c in zip(words, words[1:], words[2:], strict=False)]
+        )
+        docs += [doc] * len(grams)
+        buckets += [zlib.crc32(g.encode()) & (BLOCK_SIZE - 1) for g in grams]
+    return np.asarray(docs, dtype=np.int64), np.asarray(buckets, dtype=np.int64)
+
+
+def _char_hashes(texts: Sequence[str]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    # One buffer for the batch, documents separated by a 0 byte that no n-gram may span.
+    joined = b"\x00".join(t.encode() for t in texts) + b"\x00"
+    data = np.frombuffer(joined, dtype=np.uint8).astype(np.uint64)
+    is_sep = data == 0
+    seps_before = np.concatenate(([0], np.cumsum(is_sep)))
+    doc_of = seps_before[:-1]
+    all_docs: list[NDArray[np.int64]] = []
+    all_buckets: list[NDArray[np.int64]] = []
+    rolling = np.zeros(len(data), dtype=np.uint64)
+    with np.errstate(over="ignore"):  # uint64 arithmetic wraps on purpose
+        for n in range(1, max(CHAR_NGRAMS) + 1):
+            starts = len(data) - n + 1
+            rolling = rolling[:starts] * _PRIME + data[n - 1 : n - 1 + starts]
+            if n not in CHAR_NGRAMS:
+                continue
+            valid = (seps_before[n : n + starts] - seps_before[:starts]) == 0
+            mixed = (rolling[valid] ^ np.uint64(n)) * _MIX
+            all_buckets.append((mixed >> np.uint64(64 - BLOCK_BITS)).astype(np.int64))
+            all_docs.append(doc_of[:starts][valid].astype(np.int64))
+    return np.concatenate(all_docs), np.concatenate(all_buckets) + BLOCK_SIZE
+
+
+def occurrences(texts: Sequence[str]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """(document, hashed feature) of every n-gram occurrence in the batch."""
+    normalized = [normalize(t) for t in texts]
+    word_docs, word_buckets = _word_hashes(normalized)
+    char_docs, char_buckets = _char_hashes(normalized)
+    return np.concatenate([word_docs, char_docs]), np.concatenate([word_buckets, char_buckets])
+
+
+def featurize(texts: Sequence[str], idf: NDArray[np.floating]) -> SparseBatch:
+    """Each occurrence weighted by its feature's idf, l2-normalised per document and block.
+
+    Repeated n-grams simply add up (linear tf), and the norm is taken over occurrences:
+    that needs no grouping of duplicates, which is what keeps inference fast. Training
+    builds its matrix from the same occurrences, so model and inference agree exactly.
+    """
+    docs, buckets = occurrences(texts)
+    values = idf[buckets].astype(np.float64)
+    group = docs * 2 + (buckets >= BLOCK_SIZE)
+    norms = np.sqrt(np.bincount(group, weights=values**2, minlength=len(texts) * 2))
+    return SparseBatch(docs, buckets, values / np.maximum(norms[group], 1e-12), len(texts))
