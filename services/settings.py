@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     analysis_topic_arn: str | None = None
     ingestion_lookback_s: int = 24 * 3600
     stale_pending_after_s: int = 600
-    publish_batch_size: int = 25
+    publish_batch_size: int = 100
 
     # Sessions and links.
     anonymous_session_ttl_s: int = 7 * 24 * 3600

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -14,6 +16,13 @@ from services.scoring.text_model import LABELS
 
 class _Scorer(Protocol):
     def score_batch(self, texts: Sequence[str]) -> Sequence[object]: ...
+
+
+def load_labelled(path: Path) -> tuple[list[str], list[str]]:
+    """Texts and label names of a `text,label` CSV (labels 0, 1, 2 in `LABELS` order)."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    return [r["text"] for r in rows], [LABELS[int(r["label"])] for r in rows]
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from services.store.items import (
     MAX_TRANSACTION_ITEMS,
     Item,
     cancellation_codes,
+    conflict_backoff,
     is_condition_failure,
     is_live,
     opt_float,
@@ -34,6 +35,8 @@ from services.store.schema import BY_SENTIMENT, BY_STATUS, BY_TAG, TTL_ATTRIBUTE
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
+
+_MAX_INSERT_ATTEMPTS = 8
 
 
 class ArticleRepository(Protocol):
@@ -163,7 +166,9 @@ class DynamoArticleRepository:
         return found
 
     def _insert_chunk(self, chunk: list[Article]) -> list[str]:
-        while chunk:
+        for attempt in range(_MAX_INSERT_ATTEMPTS):
+            if not chunk:
+                return []
             operations: list[dict[str, Any]] = []
             for article in chunk:
                 operations.append(
@@ -179,13 +184,16 @@ class DynamoArticleRepository:
                 transact_write(self._table, operations)
                 return [a.dedup_key for a in chunk]
             except ClientError as error:
-                if not is_condition_failure(error):
+                if error.response["Error"]["Code"] != "TransactionCanceledException":
                     raise
                 failed = _failed_articles(chunk, cancellation_codes(error))
                 for article in failed:
                     self._merge_into_stored(article, set(), set())
                 chunk = [a for a in chunk if a not in failed]
-        return []
+                if not failed:
+                    # A concurrent transaction held one of the items: try again shortly.
+                    conflict_backoff(attempt)
+        raise RuntimeError("could not insert articles: too many transaction conflicts")
 
     def _merge_into_stored(self, article: Article, sources: set[str], tickers: set[str]) -> None:
         for provider, provider_id in article.sources.items():

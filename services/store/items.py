@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -74,3 +76,8 @@ def transact_write(table: Table, operations: list[dict[str, Any]]) -> None:
         ((kind, body),) = operation.items()
         typed.append({kind: {"TableName": table.name, **body}})
     table.meta.client.transact_write_items(TransactItems=typed)
+
+
+def conflict_backoff(attempt: int = 0) -> None:
+    """A short random pause before retrying a transaction another writer got in the way of."""
+    time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))  # noqa: S311 - jitter, not security

@@ -11,8 +11,6 @@ max stay right when two workers update the same bucket; the loser re-reads and r
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,6 +24,7 @@ from services.store import keys
 from services.store.items import (
     MAX_TRANSACTION_ITEMS,
     cancellation_codes,
+    conflict_backoff,
     to_decimal,
     transact_write,
 )
@@ -149,7 +148,7 @@ class DynamoSentimentStore:
                 except ClientError as error:
                     if not _is_retryable(error):
                         raise
-                    _backoff()
+                    conflict_backoff()
 
     def _record_chunk(self, chunk: list[ScoredArticle], now: datetime) -> list[str]:
         for _ in range(_MAX_CONFLICT_RETRIES):
@@ -177,7 +176,7 @@ class DynamoSentimentStore:
                 }
                 chunk = [item for item in chunk if item.article.dedup_key not in already]
                 if not already:
-                    _backoff()  # a bucket changed under us, or a concurrent transaction
+                    conflict_backoff()  # a bucket changed under us, or a concurrent transaction
         raise RuntimeError("could not record analysis results: too many write conflicts")
 
     def _article_update(self, item: ScoredArticle, now: datetime) -> dict[str, Any]:
@@ -330,7 +329,3 @@ def _is_retryable(error: ClientError) -> bool:
         "TransactionCanceledException",
         "TransactionConflictException",
     )
-
-
-def _backoff() -> None:
-    time.sleep(random.uniform(0.005, 0.05))  # noqa: S311 - jitter, not security

@@ -1,0 +1,77 @@
+"""Batched article inserts on DynamoDB Local (and the fake): idempotent, race-safe, merging."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from boto3.dynamodb.conditions import Key
+
+from services.store import DynamoArticleRepository
+from services.store.memory import InMemoryArticleRepository
+from services.store.models import Article
+from services.store.schema import BY_TAG
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime(2026, 11, 24, 15, 30, tzinfo=UTC)
+
+
+def story(key: str, tickers=("AAPL",), sources=None) -> Article:
+    return Article(
+        dedup_key=key, title=f"story {key}", description="", url=f"https://n/{key}",
+        published_at=NOW - timedelta(minutes=5), tickers=tickers,
+        sources=sources or {"tiingo": key}, ingested_at=NOW,
+    )  # fmt: skip
+
+
+@pytest.fixture(params=["dynamodb_local", "memory"])
+def articles(request, fresh_table):
+    if request.param == "memory":
+        return InMemoryArticleRepository(clock=lambda: NOW)
+    return DynamoArticleRepository(fresh_table, clock=lambda: NOW)
+
+
+def test_many_stories_go_in_once_across_transaction_boundaries(articles) -> None:
+    # 150 stories with 2 tickers each: 450 operations, so several transactions.
+    batch = [story(f"k{i:03}", ("AAPL", "MSFT")) for i in range(150)]
+    assert sorted(articles.insert_many(batch)) == sorted(a.dedup_key for a in batch)
+    assert articles.insert_many(batch) == []
+    assert articles.count_by_status("pending") == 150
+    since, until = NOW - timedelta(days=1), NOW
+    assert len(articles.list_by_tag("MSFT", since=since, until=until)) == 150
+
+
+def test_a_known_story_gains_a_new_source_and_ticker_but_keeps_the_first_ids(articles) -> None:
+    articles.insert_many([story("s", ("AAPL",), {"tiingo": "t-1"})])
+    again = story("s", ("AAPL", "NVDA"), {"tiingo": "t-other", "finnhub": "f-1"})
+
+    assert articles.insert_many([again]) == []
+
+    stored = articles.get("s")
+    assert stored.sources == {"tiingo": "t-1", "finnhub": "f-1"}
+    assert stored.tickers == ("AAPL", "NVDA")
+    assert articles.list_by_tag("NVDA", since=NOW - timedelta(days=1), until=NOW) == ["s"]
+
+
+def test_concurrent_runs_insert_each_story_exactly_once(fresh_table) -> None:
+    batch = [story(f"r{i:03}", ("AAPL",)) for i in range(120)]
+    results: list[list[str]] = []
+    barrier = threading.Barrier(3)
+
+    def run() -> None:
+        repository = DynamoArticleRepository(fresh_table, clock=lambda: NOW)
+        barrier.wait()
+        results.append(repository.insert_many(batch))
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    inserted = [key for result in results for key in result]
+    assert sorted(inserted) == sorted(a.dedup_key for a in batch)  # each new exactly once
+    tags = fresh_table.query(IndexName=BY_TAG.name, KeyConditionExpression=Key("tag").eq("AAPL"))
+    assert len(tags["Items"]) == 120
