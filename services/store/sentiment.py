@@ -99,15 +99,23 @@ class Contribution:
 BucketId = tuple[str, str, Resolution, str]
 
 
+def bucket_ids(item: ScoredArticle) -> list[BucketId]:
+    """The buckets one scored article adds to: per ticker, source and resolution."""
+    article = item.article
+    starts = {r: bucket_label(bucket_start(article.published_at, r), r) for r in RESOLUTIONS}
+    return [
+        (ticker, source, resolution, starts[resolution])
+        for ticker in article.tickers
+        for source in sources_of(article)
+        for resolution in RESOLUTIONS
+    ]
+
+
 def contributions(scored: Iterable[ScoredArticle]) -> dict[BucketId, Contribution]:
     found: dict[BucketId, Contribution] = {}
     for item in scored:
-        for ticker in item.article.tickers:
-            for source in sources_of(item.article):
-                for resolution in RESOLUTIONS:
-                    start = bucket_start(item.article.published_at, resolution)
-                    bucket_id = (ticker, source, resolution, bucket_label(start, resolution))
-                    found.setdefault(bucket_id, Contribution()).add(item.score)
+        for bucket_id in bucket_ids(item):
+            found.setdefault(bucket_id, Contribution()).add(item.score)
     return found
 
 
@@ -314,12 +322,14 @@ def _bucket_id(bucket: Bucket) -> BucketId:
 def _chunks(scored: Sequence[ScoredArticle]) -> Iterable[list[ScoredArticle]]:
     """Groups of articles whose transaction (articles + distinct buckets) fits 100 items."""
     chunk: list[ScoredArticle] = []
+    buckets: set[BucketId] = set()
     for item in scored:
-        candidate = [*chunk, item]
-        if len(candidate) + len(contributions(candidate)) > MAX_TRANSACTION_ITEMS and chunk:
+        mine = set(bucket_ids(item))
+        if chunk and len(chunk) + 1 + len(buckets | mine) > MAX_TRANSACTION_ITEMS:
             yield chunk
-            candidate = [item]
-        chunk = candidate
+            chunk, buckets = [], set()
+        chunk.append(item)
+        buckets |= mine
     if chunk:
         yield chunk
 
