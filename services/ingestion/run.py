@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 
-from services.adapters.models import NewsArticle
+from services.adapters.models import NewsArticle, ProviderSentiment
 from services.adapters.protocol import NewsSource, SentimentSource
 from services.clock import Clock, iso
 from services.ingestion.dedupe import merge
@@ -16,7 +16,10 @@ from services.messaging.publisher import Publisher
 from services.resilience.guard import CallGuard
 from services.scoring.ensemble import finnhub_signal
 from services.store.articles import ArticleRepository
-from services.store.sentiment import SentimentStore
+from services.store.sentiment import Sample, SentimentStore
+
+# Finnhub's sentiment is one call per ticker: a few in flight at once, within its rate limit.
+SENTIMENT_FETCH_WORKERS = 4
 
 
 @dataclass(frozen=True)
@@ -123,18 +126,27 @@ def _republish_stale(now: datetime, deps: IngestionDependencies, summary: Ingest
 def _record_provider_sentiment(
     summary: IngestionSummary, now: datetime, deps: IngestionDependencies
 ) -> None:
+    """Finnhub's weekly figure per ticker (fetched in parallel) as the `finnhub` series."""
     source = deps.sentiment_source
     if source is None:
         return
-    for ticker in summary.tickers:
-        try:
-            figures = deps.guard.call("finnhub", partial(source.fetch_sentiment, ticker))
-        except Exception as error:
-            summary.errors["finnhub_sentiment"] = f"{type(error).__name__}: {error}"
-            continue
-        signal = finnhub_signal(
-            figures.bullish_percent, figures.bearish_percent, figures.articles_in_last_week
-        )
-        if signal.confidence > 0:
-            deps.sentiment.record_sample(ticker, "finnhub", signal.score, now)
-            summary.sentiment_samples += 1
+
+    def fetch(ticker: str) -> ProviderSentiment:
+        return deps.guard.call("finnhub", partial(source.fetch_sentiment, ticker))
+
+    samples: list[Sample] = []
+    with ThreadPoolExecutor(max_workers=SENTIMENT_FETCH_WORKERS) as pool:
+        futures = {ticker: pool.submit(fetch, ticker) for ticker in summary.tickers}
+        for ticker, future in futures.items():
+            try:
+                figures = future.result()
+            except Exception as error:
+                summary.errors["finnhub_sentiment"] = f"{type(error).__name__}: {error}"
+                continue
+            signal = finnhub_signal(
+                figures.bullish_percent, figures.bearish_percent, figures.articles_in_last_week
+            )
+            if signal.confidence > 0:
+                samples.append(Sample(ticker, "finnhub", signal.score))
+    deps.sentiment.record_samples(samples, now)
+    summary.sentiment_samples = len(samples)

@@ -127,6 +127,8 @@ class DynamoDBLocal:
             "-jar",
             str(jar),
             "-sharedDb",
+            # Nothing leaves the machine (and an offline machine spends no time trying).
+            "-disableTelemetry",
             "-port",
             str(self.port),
         ]

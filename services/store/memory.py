@@ -21,16 +21,16 @@ from services.store.errors import (
 )
 from services.store.models import Article, AuthType, Configuration, Session, SingleUseToken, User
 from services.store.sentiment import (
-    RESOLUTIONS,
     Bucket,
     BucketId,
     Contribution,
     Resolution,
+    Sample,
     ScoredArticle,
-    bucket_label,
     bucket_start,
     contributions,
     parse_bucket_label,
+    sample_contributions,
 )
 from services.store.users import email_hash
 
@@ -297,13 +297,10 @@ class InMemorySentimentStore:
                 self._add(bucket_id, contribution)
         return [s.article.dedup_key for s in fresh]
 
-    def record_sample(self, ticker: str, source: str, score: float, at: datetime) -> None:
+    def record_samples(self, samples: Sequence[Sample], at: datetime) -> None:
         with self._lock:
-            for resolution in RESOLUTIONS:
-                label = bucket_label(bucket_start(at, resolution), resolution)
-                contribution = Contribution()
-                contribution.add(score)
-                self._add((ticker, source, resolution, label), contribution)
+            for bucket_id, contribution in sample_contributions(samples, at).items():
+                self._add(bucket_id, contribution)
 
     def _add(self, bucket_id: BucketId, contribution: Contribution) -> None:
         ticker, source, resolution, label = bucket_id

@@ -111,6 +111,25 @@ def bucket_ids(item: ScoredArticle) -> list[BucketId]:
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """A score a provider computed for a ticker (not from one of our articles)."""
+
+    ticker: str
+    source: str
+    score: float
+
+
+def sample_contributions(samples: Iterable[Sample], at: datetime) -> dict[BucketId, Contribution]:
+    found: dict[BucketId, Contribution] = {}
+    for sample in samples:
+        for resolution in RESOLUTIONS:
+            label = bucket_label(bucket_start(at, resolution), resolution)
+            bucket_id = (sample.ticker, sample.source, resolution, label)
+            found.setdefault(bucket_id, Contribution()).add(sample.score)
+    return found
+
+
 def contributions(scored: Iterable[ScoredArticle]) -> dict[BucketId, Contribution]:
     found: dict[BucketId, Contribution] = {}
     for item in scored:
@@ -121,7 +140,7 @@ def contributions(scored: Iterable[ScoredArticle]) -> dict[BucketId, Contributio
 
 class SentimentStore(Protocol):
     def record(self, scored: Sequence[ScoredArticle], now: datetime) -> list[str]: ...
-    def record_sample(self, ticker: str, source: str, score: float, at: datetime) -> None: ...
+    def record_samples(self, samples: Sequence[Sample], at: datetime) -> None: ...
     def history(
         self, ticker: str, source: str, resolution: Resolution, since: datetime, until: datetime
     ) -> list[Bucket]: ...
@@ -139,24 +158,25 @@ class DynamoSentimentStore:
             analyzed += self._record_chunk(list(chunk), now)
         return analyzed
 
-    def record_sample(self, ticker: str, source: str, score: float, at: datetime) -> None:
-        """One provider-computed figure (Finnhub's sentiment) into that source's buckets."""
-        for resolution in RESOLUTIONS:
-            for _ in range(_MAX_CONFLICT_RETRIES):
-                start = bucket_start(at, resolution)
-                bucket_id = (ticker, source, resolution, bucket_label(start, resolution))
-                contribution = Contribution()
-                contribution.add(score)
-                current = self._read_buckets([bucket_id])
+    def record_samples(self, samples: Sequence[Sample], at: datetime) -> None:
+        """Provider-computed figures (Finnhub's sentiment) into their sources' buckets, in one
+        transaction per 100 buckets (read first, written with the count condition)."""
+        found = sample_contributions(samples, at)
+        ids = list(found)
+        for start in range(0, len(ids), MAX_TRANSACTION_ITEMS):
+            chunk = ids[start : start + MAX_TRANSACTION_ITEMS]
+            for attempt in range(_MAX_CONFLICT_RETRIES):
+                current = self._read_buckets(chunk)
+                operations = [self._bucket_update(b, found[b], current, now=at) for b in chunk]
                 try:
-                    transact_write(
-                        self._table, [self._bucket_update(bucket_id, contribution, current, now=at)]
-                    )
+                    transact_write(self._table, operations)
                     break
                 except ClientError as error:
                     if not _is_retryable(error):
                         raise
-                    conflict_backoff()
+                    conflict_backoff(attempt)
+            else:
+                raise RuntimeError("could not record provider samples: too many write conflicts")
 
     def _record_chunk(self, chunk: list[ScoredArticle], now: datetime) -> list[str]:
         for _ in range(_MAX_CONFLICT_RETRIES):

@@ -10,7 +10,7 @@ import pytest
 from services.store import DynamoArticleRepository
 from services.store.memory import InMemoryArticleRepository, InMemorySentimentStore
 from services.store.models import Article
-from services.store.sentiment import DynamoSentimentStore, ScoredArticle
+from services.store.sentiment import DynamoSentimentStore, Sample, ScoredArticle
 
 pytestmark = pytest.mark.integration
 
@@ -102,8 +102,8 @@ def test_concurrent_workers_never_lose_a_count(fresh_table) -> None:
 
 def test_provider_samples_feed_their_own_series(stores) -> None:
     _, sentiment = stores
-    sentiment.record_sample("NVDA", "finnhub", 0.6, NOW)
-    sentiment.record_sample("NVDA", "finnhub", 0.2, NOW + timedelta(minutes=5))
+    sentiment.record_samples([Sample("NVDA", "finnhub", 0.6), Sample("AMD", "finnhub", -0.5)], NOW)
+    sentiment.record_samples([Sample("NVDA", "finnhub", 0.2)], NOW + timedelta(minutes=5))
     hours = sentiment.history(
         "NVDA", "finnhub", "H", NOW - timedelta(hours=1), NOW + timedelta(hours=1)
     )
