@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     # Directory holding stack.json and the operator token; default `.local` in the checkout.
     local_state_dir: str | None = None
 
+    # The workbench's origin, allowed by CORS.
+    cors_allow_origin: str = "http://127.0.0.1:5006"
+
     # Local operator token: the ops endpoints accept a bearer whose hash matches this.
     operator_token_sha256: str | None = None
 

@@ -7,9 +7,16 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from services.caching.ttl import TtlCache
 from services.clock import Clock, utc_now
+from services.configurations.manage import ConfigurationService
+from services.market.universe import TickerUniverse
 from services.settings import Settings
+from services.store.configurations import DynamoConfigurationRepository
+from services.store.models import Configuration
+from services.store.sessions import DynamoSessionRepository
 from services.store.table import dynamodb_table
+from services.store.users import DynamoUserRepository
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -31,3 +38,26 @@ class ApiDependencies:
     def table(self) -> Table:
         # Built on first use, never at import time, so importing the handler is cheap.
         return self.table_override or dynamodb_table(self.settings)
+
+    @cached_property
+    def users(self) -> DynamoUserRepository:
+        return DynamoUserRepository(self.table)
+
+    @cached_property
+    def sessions(self) -> DynamoSessionRepository:
+        return DynamoSessionRepository(self.table)
+
+    @cached_property
+    def universe(self) -> TickerUniverse:
+        return TickerUniverse.load()
+
+    @cached_property
+    def configurations(self) -> ConfigurationService:
+        return ConfigurationService(
+            DynamoConfigurationRepository(self.table), self.universe, self.settings, self.clock
+        )
+
+    @cached_property
+    def configuration_lists(self) -> TtlCache[list[Configuration]]:
+        """Each user's configuration list, 60 s, invalidated by every mutation."""
+        return TtlCache("configuration_lists", 60.0)

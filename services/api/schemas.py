@@ -1,0 +1,145 @@
+"""Request and response bodies of the API (they also make the OpenAPI document)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.auth.sessions import IssuedSession, Limits, Principal
+from services.clock import iso
+from services.market.universe import Ticker
+from services.store.models import Configuration
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SessionOut(BaseModel):
+    user_id: str
+    token: str
+    session_id: str
+    auth_type: str
+    created_at: str
+    session_expires_at: str
+
+    @classmethod
+    def of(cls, issued: IssuedSession) -> SessionOut:
+        return cls(
+            user_id=issued.user.user_id,
+            token=issued.token,
+            session_id=issued.session.session_id,
+            auth_type=issued.session.auth_type,
+            created_at=iso(issued.session.created_at),
+            session_expires_at=iso(issued.session.expires_at),
+        )
+
+
+class LimitsOut(BaseModel):
+    max_configurations: int
+    max_tickers_per_configuration: int
+    alerts: str
+    configurations_used: int
+
+
+class MeOut(BaseModel):
+    user_id: str
+    auth_type: str
+    email: str | None
+    created_at: str
+    session_id: str
+    session_expires_at: str
+    limits: LimitsOut
+
+    @classmethod
+    def of(cls, principal: Principal, limits: Limits, used: int) -> MeOut:
+        user, session = principal.user, principal.session
+        return cls(
+            user_id=user.user_id,
+            auth_type=user.auth_type,
+            email=user.email,
+            created_at=iso(user.created_at),
+            session_id=session.session_id,
+            session_expires_at=iso(session.expires_at),
+            limits=LimitsOut(
+                max_configurations=limits.max_configurations,
+                max_tickers_per_configuration=limits.max_tickers_per_configuration,
+                alerts=limits.alerts,
+                configurations_used=used,
+            ),
+        )
+
+
+class SignedOut(BaseModel):
+    status: str = "signed_out"
+    session_id: str
+
+
+class ConfigurationIn(Strict):
+    name: str = Field(description="1 to 50 characters")
+    tickers: list[str] = Field(description="1 to 5 symbols from the exchange list")
+
+
+class ConfigurationPatch(Strict):
+    name: str | None = None
+    tickers: list[str] | None = None
+
+
+class ConfigurationOut(BaseModel):
+    config_id: str
+    name: str
+    tickers: list[str]
+    created_at: str
+    updated_at: str
+    version: int
+
+    @classmethod
+    def of(cls, config: Configuration) -> ConfigurationOut:
+        return cls(
+            config_id=config.config_id,
+            name=config.name,
+            tickers=list(config.tickers),
+            created_at=iso(config.created_at),
+            updated_at=iso(config.updated_at),
+            version=config.version,
+        )
+
+
+class ConfigurationList(BaseModel):
+    configurations: list[ConfigurationOut]
+    max_allowed: int
+
+
+class DeletedOut(BaseModel):
+    config_id: str
+    deleted_at: str
+
+
+class TickerOut(BaseModel):
+    symbol: str
+    name: str
+    exchange: str
+    sector: str
+
+    @classmethod
+    def of(cls, ticker: Ticker) -> TickerOut:
+        return cls(
+            symbol=ticker.symbol, name=ticker.name, exchange=ticker.exchange, sector=ticker.sector
+        )
+
+
+class TickerSearch(BaseModel):
+    query: str
+    results: list[TickerOut]
+    count: int
+
+
+class TickerValidation(BaseModel):
+    symbol: str
+    valid: bool
+    ticker: TickerOut | None = None
+    exchanges: list[str]
+
+
+def deleted(config: Configuration) -> DeletedOut:
+    assert config.deleted_at is not None
+    return DeletedOut(config_id=config.config_id, deleted_at=iso(config.deleted_at))

@@ -1,0 +1,75 @@
+"""An in-process cache with a time to live, counting hits and misses.
+
+In Lambda it lives as long as the execution environment; every mutation that could make an
+entry wrong invalidates it explicitly, so the TTL only bounds staleness from other instances.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+V = TypeVar("V")
+
+
+@dataclass
+class CacheStats:
+    hits: int = 0
+    misses: int = 0
+
+    @property
+    def hit_rate(self) -> float:
+        total = self.hits + self.misses
+        return self.hits / total if total else 0.0
+
+
+class TtlCache(Generic[V]):
+    def __init__(
+        self,
+        name: str,
+        ttl_s: float,
+        *,
+        max_entries: int = 10_000,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.name = name
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self.stats = CacheStats()
+        self._entries: dict[Hashable, tuple[float, V]] = {}
+        self._lock = threading.Lock()
+        self._monotonic = monotonic
+
+    def get_or_load(self, key: Hashable, load: Callable[[], V]) -> tuple[V, bool]:
+        """The cached value (and True), or the freshly loaded one (and False)."""
+        now = self._monotonic()
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry[0] > now:
+                self.stats.hits += 1
+                return entry[1], True
+            self.stats.misses += 1
+        value = load()
+        with self._lock:
+            if len(self._entries) >= self.max_entries:
+                self._evict_expired(now)
+                if len(self._entries) >= self.max_entries:
+                    self._entries.pop(next(iter(self._entries)))
+            self._entries[key] = (now + self.ttl_s, value)
+        return value, False
+
+    def invalidate(self, key: Hashable) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+
+    def __len__(self) -> int:
+        with self._lock:
+            self._evict_expired(self._monotonic())
+            return len(self._entries)
+
+    def _evict_expired(self, now: float) -> None:
+        for key in [k for k, (expires, _) in self._entries.items() if expires <= now]:
+            del self._entries[key]
