@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     max_configs_anonymous: int = 1
     max_configs_account: int = 2
     max_tickers_per_config: int = 5
+    max_alerts_anonymous: int = 2
+    max_alerts_account: int = 10
+    # Alert e-mails per user per day (anonymous sessions have no address: in-app only).
+    daily_alert_emails_account: int = 10
 
     # Schedules of the embedded stack (EventBridge rules in AWS).
     ingestion_interval_s: float = 300.0

@@ -15,7 +15,15 @@ from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from services.api import auth, configurations, health, ops_pipeline, tickers
+from services.alerts.manage import AlertNotAllowedError, InvalidAlertError
+from services.api import (
+    alerts,
+    auth,
+    configurations,
+    health,
+    ops_pipeline,
+    tickers,
+)
 from services.api.dependencies import ApiDependencies
 from services.api.errors import ApiError, error_response
 from services.configurations.manage import InvalidConfigurationError
@@ -48,6 +56,7 @@ def build_app(deps: ApiDependencies, logger: Logger) -> LambdaFunctionUrlResolve
     app.include_router(auth.build_router(deps))
     app.include_router(configurations.build_router(deps))
     app.include_router(tickers.build_router(deps))
+    app.include_router(alerts.build_router(deps))
     document: list[str] = []
 
     @app.get(OPENAPI_PATH, include_in_schema=False)
@@ -73,6 +82,14 @@ def build_app(deps: ApiDependencies, logger: Logger) -> LambdaFunctionUrlResolve
         if problems and not all(p["location"].startswith("body") for p in problems):
             return error_response(400, "BAD_PARAMETER", _sentence(problems), problems)
         return error_response(422, "INVALID_BODY", _sentence(problems), problems)
+
+    @app.exception_handler(InvalidAlertError)
+    def invalid_alert(error: InvalidAlertError) -> Response[str]:
+        return error_response(400, "INVALID_ALERT", str(error), {"field": error.field})
+
+    @app.exception_handler(AlertNotAllowedError)
+    def alert_not_allowed(error: AlertNotAllowedError) -> Response[str]:
+        return error_response(403, "NOT_ALLOWED", str(error))
 
     @app.exception_handler(InvalidConfigurationError)
     def invalid_configuration(error: InvalidConfigurationError) -> Response[str]:

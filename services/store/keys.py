@@ -99,6 +99,11 @@ def rate_limit(identity: str, window_start: str) -> Key:
     return _key(f"RATE#{identity}", window_start)
 
 
+def user_email_count(user_id: str, day: str) -> Key:
+    """How many e-mails a user was sent on `day` (YYYY-MM-DD): their daily quota counter."""
+    return _key(user_pk(user_id), f"EMAILS#{day}")
+
+
 def outbox_email(email_id: str) -> Key:
     return _key(f"OUTBOX#{email_id}", "EMAIL")
 

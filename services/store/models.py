@@ -61,6 +61,27 @@ class Configuration:
     deleted_at: datetime | None = None
 
 
+AlertType = Literal["sentiment_threshold", "volatility_threshold"]
+Direction = Literal["above", "below"]
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """A rule on one ticker of a configuration (kept under the configuration's partition)."""
+
+    alert_id: str
+    user_id: str
+    config_id: str
+    ticker: str
+    alert_type: AlertType
+    direction: Direction
+    threshold: float
+    enabled: bool
+    created_at: datetime
+    updated_at: datetime
+    last_triggered_at: datetime | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Article:
     """A news story, deduplicated across providers (one item, each provider's attribution)."""

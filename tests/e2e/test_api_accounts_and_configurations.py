@@ -9,34 +9,23 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-from services.local.paths import LocalPaths
-from services.local.stack import LocalStack, StackOptions
-from services.settings import Settings
+from services.local.stack import LocalStack
 from services.store.models import Session
 from services.store.sessions import DynamoSessionRepository
 from services.store.table import dynamodb_table
+from tests.e2e.api_support import api_stack, error_code, sign_in, snapshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, root: Path) -> Iterator[LocalStack]:
-    options = StackOptions(
-        paths=LocalPaths(root=root, state_dir_override=tmp_path_factory.mktemp("state")),
-        settings=Settings(),
-        api_port=0,
-        dynamodb_port=0,
-        in_memory=True,
-        pipeline=False,
-    )
-    running = LocalStack(options).start()
-    yield running
-    running.stop()
+    with api_stack(root, tmp_path_factory.mktemp("state")) as running:
+        yield running
 
 
 @pytest.fixture
@@ -44,31 +33,6 @@ def client(stack: LocalStack) -> Iterator[httpx.Client]:
     assert stack.api is not None
     with httpx.Client(base_url=stack.api.url, timeout=30) as http:
         yield http
-
-
-def sign_in(client: httpx.Client) -> dict[str, str]:
-    response = client.post("/api/v2/auth/anonymous")
-    assert response.status_code == 201, response.text
-    return {"Authorization": f"Bearer {response.json()['token']}"}
-
-
-def error_code(response: httpx.Response) -> str:
-    body = response.json()
-    assert set(body) == {"error"} and body["error"]["message"]
-    assert "Traceback" not in response.text
-    return str(body["error"]["code"])
-
-
-def snapshot(stack: LocalStack) -> list[dict[str, Any]]:
-    table = dynamodb_table(stack.settings)  # type: ignore[arg-type]
-    items: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"ConsistentRead": True}
-    while True:
-        page = table.scan(**kwargs)
-        items += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return sorted(items, key=lambda i: (i["PK"], i["SK"]))
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def test_anonymous_session_shape_me_and_signout(client) -> None:

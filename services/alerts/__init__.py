@@ -1,0 +1,1 @@
+"""Alert rules on a configuration's tickers, and each user's e-mail quota."""
