@@ -11,13 +11,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.alerts.manage import AlertService, EmailQuota
 from services.api.dependencies import ApiDependencies
+from services.api.openapi import created
 from services.api.principal import current_principal
 from services.clock import iso
 from services.store.alerts import DynamoAlertRepository
 from services.store.configurations import DynamoConfigurationRepository
 from services.store.models import Alert
 
-AlertId = Annotated[str, Path(min_length=1, max_length=64)]
+AlertId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 
 class AlertIn(BaseModel):
@@ -102,7 +103,7 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
             max_allowed=service.max_alerts(principal),
         )
 
-    @router.post("/api/v2/alerts", tags=["alerts"])
+    @router.post("/api/v2/alerts", tags=["alerts"], responses=created(AlertOut))
     def create_alert(body: AlertIn) -> Response[AlertOut]:
         principal = current_principal(router, deps)
         alert = service.create(

@@ -26,6 +26,7 @@ from services.api import (
 )
 from services.api.dependencies import ApiDependencies
 from services.api.errors import ApiError, error_response
+from services.api.openapi import with_error_contract
 from services.configurations.manage import InvalidConfigurationError
 from services.observability import correlation_id_from
 from services.store.errors import ConflictError, LimitReachedError, NotFoundError
@@ -64,8 +65,10 @@ def build_app(deps: ApiDependencies, logger: Logger) -> LambdaFunctionUrlResolve
         # Generated from the routes' models on first request, then kept for the process.
         if not document:
             document.append(
-                app.get_openapi_json_schema(
-                    title="Sentiment Deep Dive API", version=deps.settings.service_version
+                with_error_contract(
+                    app.get_openapi_json_schema(
+                        title="Sentiment Deep Dive API", version=deps.settings.service_version
+                    )
                 )
             )
         return Response(200, content_types.APPLICATION_JSON, document[0])

@@ -6,6 +6,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import LambdaFunctionUrlRouter
 
 from services.api.dependencies import ApiDependencies
+from services.api.openapi import created
 from services.api.principal import current_principal
 from services.api.schemas import MeOut, SessionOut, SignedOut
 from services.auth.sessions import limits_for, start_anonymous_session
@@ -14,7 +15,7 @@ from services.auth.sessions import limits_for, start_anonymous_session
 def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
     router = LambdaFunctionUrlRouter()
 
-    @router.post("/api/v2/auth/anonymous", tags=["auth"])
+    @router.post("/api/v2/auth/anonymous", tags=["auth"], responses=created(SessionOut))
     def anonymous() -> Response[SessionOut]:
         issued = start_anonymous_session(deps.users, deps.sessions, deps.settings, deps.clock)
         return Response(201, content_types.APPLICATION_JSON, SessionOut.of(issued))

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import LambdaFunctionUrlRouter
 
 from services.api.dependencies import ApiDependencies
+from services.api.openapi import created
 from services.api.principal import current_principal
 from services.api.schemas import (
     ConfigurationIn,
@@ -19,7 +20,7 @@ from services.api.schemas import (
     deleted,
 )
 
-ConfigId = Annotated[str, Path(min_length=1, max_length=64)]
+ConfigId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 
 def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
@@ -39,7 +40,9 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
         return Response(200, content_types.APPLICATION_JSON, body,
                         headers={"X-Cache": "hit" if hit else "miss"})  # fmt: skip
 
-    @router.post("/api/v2/configurations", tags=["configurations"])
+    @router.post(
+        "/api/v2/configurations", tags=["configurations"], responses=created(ConfigurationOut)
+    )
     def create_configuration(body: ConfigurationIn) -> Response[ConfigurationOut]:
         principal = current_principal(router, deps)
         config = service.create(principal, body.name, body.tickers)
