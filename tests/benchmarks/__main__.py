@@ -14,7 +14,11 @@ from tests.benchmarks.harness import REGISTRY, Context, render_table, write_repo
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="small sample sizes (smoke run)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="small sample sizes (smoke run; budgets reported, not enforced)",
+    )
     parser.add_argument("--only", nargs="*", choices=sorted(REGISTRY), help="run only these")
     parser.add_argument("--out", type=Path, default=Path("reports"), help="report directory")
     args = parser.parse_args(argv)
@@ -29,8 +33,17 @@ def main(argv: list[str] | None = None) -> int:
     path = write_report(results, args.out, args.quick)
     print(render_table(results))
     print(f"report: {path}")
-    failed = [m for r in results for m in r.measurements if m.within_budget is False]
-    return 1 if failed else 0
+    missed = [
+        f"{r.benchmark}.{m.name}"
+        for r in results
+        for m in r.measurements
+        if m.within_budget is False
+    ]
+    if not missed:
+        return 0
+    print(f"outside budget: {', '.join(missed)}")
+    # A quick run's samples are too small to judge a budget by; only full runs fail on one.
+    return 0 if args.quick else 1
 
 
 if __name__ == "__main__":
