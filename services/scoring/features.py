@@ -1,12 +1,15 @@
 """The text featurizer shared by training and inference (numpy and the standard library only).
 
-Two blocks of hashed n-gram features, each tf-idf weighted (sublinear tf) and l2-normalised:
-word uni-, bi- and trigrams, and character 1- to 6-grams of the normalised text. Hashing
-keeps the artifact a fixed size and inference free of any vocabulary lookup; the character
-n-grams are hashed for a whole batch at once with vectorised numpy arithmetic.
+Two blocks of hashed n-gram features of the normalised text: word uni- and bigrams, and
+character 1- to 6-grams. Each distinct n-gram of a document weighs 1 + log(count) (sublinear
+tf), and each block is l2-normalised per document, so a long headline does not outweigh a
+short one and neither block drowns the other. Hashing keeps the artifact a fixed size and
+inference free of any vocabulary lookup; the character n-grams are hashed for a whole batch
+at once with vectorised numpy arithmetic.
 
 Training (`services/scoring/training/train.py`) and inference (`text_model.py`) both call
-`featurize`, so the two cannot drift apart.
+`featurize`, so the two cannot drift apart. The featurizer has no fitted state: there is
+no idf table (cross-validation on the training file found idf weighting no better).
 """
 
 from __future__ import annotations
@@ -22,14 +25,16 @@ from numpy.typing import NDArray
 
 BLOCK_BITS = 19
 BLOCK_SIZE = 1 << BLOCK_BITS
-N_FEATURES = 2 * BLOCK_SIZE  # words in [0, BLOCK_SIZE), characters in [BLOCK_SIZE, 2*BLOCK_SIZE)
+FEATURE_BITS = BLOCK_BITS + 1
+N_FEATURES = 1 << FEATURE_BITS  # words in [0, BLOCK_SIZE), characters in [BLOCK_SIZE, N)
+WORD_NGRAMS = (1, 2)
 CHAR_NGRAMS = (1, 2, 3, 4, 5, 6)
 
 _URL = re.compile(r"https?://\S+")
 _CASHTAG = re.compile(r"\$[A-Za-z][A-Za-z.]{0,6}")
 _PERCENT = re.compile(r"\d+(?:\.\d+)?%")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
-_SPACES = re.compile(r"\s+")
+_SPACES = re.compile(r"[\s\x00]+")
 _WORD = re.compile(r"\w+")
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _PRIME = np.uint64(1000003)
@@ -39,6 +44,7 @@ def normalize(text: str) -> str:
     """Lower-case; URLs dropped; cashtags, percentages and numbers replaced by placeholders.
 
     Which company or which number a headline names carries no sentiment; the words do.
+    NUL bytes become spaces: the character hashing uses them to separate documents.
     """
     text = _URL.sub(" ", text)
     text = _CASHTAG.sub(" tkr ", text)
@@ -49,7 +55,10 @@ def normalize(text: str) -> str:
 
 @dataclass(frozen=True)
 class SparseBatch:
-    """Row-major sparse features of a batch: feature `cols[i]` of document `rows[i]`."""
+    """Sparse features of a batch: value `values[i]` of feature `cols[i]` of document `rows[i]`.
+
+    Entries are sorted by document, then feature, with no duplicate (document, feature) pair.
+    """
 
     rows: NDArray[np.int64]
     cols: NDArray[np.int64]
@@ -62,14 +71,18 @@ def _word_hashes(texts: Sequence[str]) -> tuple[NDArray[np.int64], NDArray[np.in
     buckets: list[int] = []
     for doc, text in enumerate(texts):
         words = _WORD.findall(text)
-        grams = (
-            words
-            + [f"{a} {b}" for a, b in pairwise(words)]
-            + [f"{a} {b} {c}" for a, b, c in zip(words, words[1:], words[2:], strict=False)]
-        )
+        grams = [g for n in WORD_NGRAMS for g in _word_ngrams(words, n)]
         docs += [doc] * len(grams)
         buckets += [zlib.crc32(g.encode()) & (BLOCK_SIZE - 1) for g in grams]
     return np.asarray(docs, dtype=np.int64), np.asarray(buckets, dtype=np.int64)
+
+
+def _word_ngrams(words: list[str], n: int) -> list[str]:
+    if n == 1:
+        return words
+    if n == 2:
+        return [f"{a} {b}" for a, b in pairwise(words)]
+    return [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
 
 
 def _char_hashes(texts: Sequence[str]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
@@ -96,22 +109,24 @@ def _char_hashes(texts: Sequence[str]) -> tuple[NDArray[np.int64], NDArray[np.in
 
 
 def occurrences(texts: Sequence[str]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """(document, hashed feature) of every n-gram occurrence in the batch."""
+    """(document, hashed feature) of every n-gram occurrence in the batch, repeats included."""
     normalized = [normalize(t) for t in texts]
     word_docs, word_buckets = _word_hashes(normalized)
     char_docs, char_buckets = _char_hashes(normalized)
     return np.concatenate([word_docs, char_docs]), np.concatenate([word_buckets, char_buckets])
 
 
-def featurize(texts: Sequence[str], idf: NDArray[np.floating]) -> SparseBatch:
-    """Each occurrence weighted by its feature's idf, l2-normalised per document and block.
+def featurize(texts: Sequence[str]) -> SparseBatch:
+    """Sublinear tf of each distinct (document, feature), l2-normalised per document and block.
 
-    Repeated n-grams simply add up (linear tf), and the norm is taken over occurrences:
-    that needs no grouping of duplicates, which is what keeps inference fast. Training
-    builds its matrix from the same occurrences, so model and inference agree exactly.
+    A single sort of the batch's (document, feature) keys groups the repeats; it also leaves
+    the entries ordered by document, so a document scores the same alone or in any batch.
     """
     docs, buckets = occurrences(texts)
-    values = idf[buckets].astype(np.float64)
-    group = docs * 2 + (buckets >= BLOCK_SIZE)
-    norms = np.sqrt(np.bincount(group, weights=values**2, minlength=len(texts) * 2))
-    return SparseBatch(docs, buckets, values / np.maximum(norms[group], 1e-12), len(texts))
+    keys, counts = np.unique((docs << FEATURE_BITS) | buckets, return_counts=True)
+    rows = keys >> FEATURE_BITS
+    cols = keys & (N_FEATURES - 1)
+    values = 1.0 + np.log(counts)
+    group = rows * 2 + (cols >> BLOCK_BITS)
+    norms = np.sqrt(np.bincount(group, weights=values * values, minlength=len(texts) * 2))
+    return SparseBatch(rows, cols, values / norms[group], len(texts))

@@ -38,13 +38,11 @@ class TextSentimentModel:
     def __init__(
         self,
         *,
-        idf: NDArray[np.float32],
         weights: NDArray[np.float32],
         intercept: NDArray[np.float32],
         temperature: float,
         version: str,
     ) -> None:
-        self.idf = idf
         self.weights = weights
         self.intercept = intercept
         self.temperature = temperature
@@ -52,14 +50,11 @@ class TextSentimentModel:
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, Any], version: str) -> TextSentimentModel:
-        """Expand the stored sparse rows (only buckets seen in training) into dense tables."""
+        """Expand the stored sparse rows (only buckets seen in training) into a dense table."""
         buckets = arrays["buckets"].astype(np.int64)
-        idf = np.full(N_FEATURES, float(arrays["default_idf"]), dtype=np.float32)
-        idf[buckets] = arrays["idf"].astype(np.float32)
         weights = np.zeros((N_FEATURES, len(LABELS)), dtype=np.float32)
         weights[buckets] = arrays["weights"].astype(np.float32)
         return cls(
-            idf=idf,
             weights=weights,
             intercept=arrays["intercept"].astype(np.float32),
             temperature=float(arrays["temperature"]),
@@ -71,7 +66,7 @@ class TextSentimentModel:
         return _load_packaged()
 
     def probabilities(self, texts: Sequence[str]) -> NDArray[np.float64]:
-        batch = featurize(texts, self.idf)
+        batch = featurize(texts)
         contributions = self.weights[batch.cols] * batch.values[:, None]
         decision = np.stack(
             [
