@@ -60,6 +60,29 @@ class Settings(BaseSettings):
     anonymous_session_ttl_s: int = 7 * 24 * 3600
     account_session_ttl_s: int = 30 * 24 * 3600
     magic_link_ttl_s: int = 15 * 60
+    # Sign-in e-mails: their sender, and the page their link opens (`?magic_token=` is added).
+    email_from_address: str = "no-reply@sentiment-deep-dive.dev"
+    email_from_name: str = "Sentiment Deep Dive"
+    magic_link_url: str = "http://127.0.0.1:5006/app"
+
+    # OAuth 2.0 sign-in (authorization code + PKCE, OpenID Connect ID tokens). In AWS these
+    # point at the Cognito user pool (hosted UI domain, issuer
+    # `https://cognito-idp.<region>.amazonaws.com/<pool id>`) federating Google; locally at the
+    # OIDC emulator. Unset issuer or client id: OAuth sign-in answers 503 "not configured".
+    oauth_issuer: str | None = None
+    oauth_client_id: str | None = None
+    # Only for a confidential app client; PKCE protects the exchange either way.
+    oauth_client_secret: SecretStr | None = None
+    oauth_authorize_url: str | None = None
+    oauth_token_url: str | None = None
+    # Defaults to `<issuer>/.well-known/jwks.json`, where Cognito publishes its keys.
+    oauth_jwks_url: str | None = None
+    # The workbench page the provider sends the browser back to (registered with the client).
+    oauth_redirect_uri: str = "http://127.0.0.1:5006/app"
+    oauth_scopes: str = "openid email profile"
+    # Cognito's `identity_provider` parameter: skip the hosted UI and go straight to Google.
+    oauth_google_identity_provider: str | None = "Google"
+    oauth_state_ttl_s: int = 10 * 60
 
     # Business limits.
     max_configs_anonymous: int = 1

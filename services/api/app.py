@@ -19,8 +19,11 @@ from services.alerts.manage import AlertNotAllowedError, InvalidAlertError
 from services.api import (
     alerts,
     auth,
+    auth_email,
+    auth_oauth,
     configurations,
     health,
+    market,
     ops_pipeline,
     tickers,
 )
@@ -57,6 +60,9 @@ def build_app(deps: ApiDependencies, logger: Logger) -> LambdaFunctionUrlResolve
     app.include_router(auth.build_router(deps))
     app.include_router(configurations.build_router(deps))
     app.include_router(tickers.build_router(deps))
+    app.include_router(auth_email.build_router(deps))
+    app.include_router(auth_oauth.build_router(deps))
+    app.include_router(market.build_router(deps))
     app.include_router(alerts.build_router(deps))
     document: list[str] = []
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from services.auth.accounts import AccountSignIn
 from services.caching.ttl import TtlCache
 from services.clock import Clock, utc_now
 from services.configurations.manage import ConfigurationService
@@ -46,6 +47,17 @@ class ApiDependencies:
     @cached_property
     def sessions(self) -> DynamoSessionRepository:
         return DynamoSessionRepository(self.table)
+
+    @cached_property
+    def account_sign_in(self) -> AccountSignIn:
+        """Signs in to the account of a proven address; both sign-in journeys share it."""
+        return AccountSignIn(
+            self.users,
+            self.sessions,
+            DynamoConfigurationRepository(self.table),
+            self.settings,
+            self.clock,
+        )
 
     @cached_property
     def universe(self) -> TickerUniverse:

@@ -17,3 +17,15 @@ def current_principal(router: LambdaFunctionUrlRouter, deps: ApiDependencies) ->
         )
     except AuthenticationError as error:
         raise ApiError(401, "UNAUTHORIZED", str(error)) from None
+
+
+def optional_principal(router: LambdaFunctionUrlRouter, deps: ApiDependencies) -> Principal | None:
+    """The caller's session when the request carries a usable bearer, else None: for open
+    routes where a session only changes what happens (e.g. converting anonymous data)."""
+    token = bearer_token(router.current_event.headers)
+    if token is None:
+        return None
+    try:
+        return authenticate(token, deps.sessions, deps.users, deps.clock)
+    except AuthenticationError:
+        return None

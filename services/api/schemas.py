@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Literal
 
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from services.auth.accounts import SignIn
+from services.auth.magic_link import normalise_email
 from services.auth.sessions import IssuedSession, Limits, Principal
 from services.clock import iso
 from services.market.universe import Ticker
@@ -143,3 +147,67 @@ class TickerValidation(BaseModel):
 def deleted(config: Configuration) -> DeletedOut:
     assert config.deleted_at is not None
     return DeletedOut(config_id=config.config_id, deleted_at=iso(config.deleted_at))
+
+
+class MagicLinkIn(Strict):
+    email: str = Field(description="the address to send the sign-in link to", max_length=254)
+
+    @field_validator("email")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        return normalise_email(value)
+
+
+class MagicLinkSent(BaseModel):
+    status: str = "email_sent"
+    expires_in_seconds: int
+
+
+class MagicLinkVerifyIn(Strict):
+    token: str = Field(description="the token from the e-mail", max_length=1024)
+
+
+class MergeOut(BaseModel):
+    """What became of the caller's anonymous data: `upgraded` (the anonymous user is now the
+    account, everything kept), `moved` (configurations moved into an existing account within
+    its limit), or `none` (no anonymous session came with the request)."""
+
+    mode: str
+    from_user_id: str | None
+    configurations_moved: int
+    configurations_not_moved: int
+
+
+class SignedInOut(SessionOut):
+    merged: MergeOut
+
+    @classmethod
+    def of_sign_in(cls, signed: SignIn) -> SignedInOut:
+        merge = signed.merge
+        return cls(
+            **SessionOut.of(signed.issued).model_dump(),
+            merged=MergeOut(
+                mode=merge.mode,
+                from_user_id=merge.from_user_id,
+                configurations_moved=merge.configurations_moved,
+                configurations_not_moved=merge.configurations_not_moved,
+            ),
+        )
+
+
+class OAuthProviderOut(BaseModel):
+    authorize_url: str = Field(description="open in the browser; it comes back with code and state")
+
+
+class OAuthUrls(BaseModel):
+    providers: dict[str, OAuthProviderOut]
+
+
+class OAuthCallbackIn(Strict):
+    provider: Literal["google"]
+    code: str = Field(
+        description="the `code` the provider sent back", min_length=1, max_length=2048
+    )
+    state: str = Field(
+        description="the `state` the provider sent back", min_length=1, max_length=512
+    )

@@ -81,7 +81,7 @@ def _up(args: argparse.Namespace, settings: Settings, paths: LocalPaths) -> int:
         print("Embedded stack is up:")
         for name in (
             "api_url", "dynamodb_endpoint", "table_name", "tiingo_url", "finnhub_url",
-            "workbench_url",
+            "oidc_url", "workbench_url",
         ):  # fmt: skip
             if info.get(name):
                 print(f"  {name:18} {info[name]}")

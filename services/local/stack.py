@@ -13,11 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
 from services.api.app import build_app
 from services.api.dependencies import ApiDependencies
 from services.clock import iso, utc_now
 from services.functions import dashboard
 from services.local.dynamodb_local import DynamoServer, dynamodb_server
+from services.local.emulators.oidc import OidcEmulator
+from services.local.emulators.sendgrid import SendGridEmulator
 from services.local.function_url import FunctionUrlServer
 from services.local.paths import LocalPaths
 from services.local.pipeline import LocalPipeline
@@ -28,6 +32,9 @@ from services.store.sessions import token_hash
 from services.store.table import dynamodb_client, dynamodb_table, ensure_table
 
 LOG = logging.getLogger(__name__)
+SENDGRID_KEY = "local-sendgrid-key"
+OIDC_CLIENT_ID = "local-workbench"
+OIDC_CLIENT_SECRET = "local-oidc-secret"  # noqa: S105 (the local emulator's, not a real one)
 
 
 @dataclass
@@ -65,6 +72,8 @@ class LocalStack:
     api: FunctionUrlServer | None = None
     settings: Settings | None = None
     pipeline: LocalPipeline | None = None
+    sendgrid: SendGridEmulator | None = None
+    oidc: OidcEmulator | None = None
     workbench_url: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
     _workbench: subprocess.Popen[bytes] | None = None
@@ -104,6 +113,33 @@ class LocalStack:
         )
         ensure_table(dynamodb_client(self.settings), self.settings.table_name)
         table = dynamodb_table(self.settings)
+        # Sign-in e-mails need SendGrid with or without the news pipeline.
+        self.sendgrid = SendGridEmulator(SENDGRID_KEY).start()
+        self.settings = self.settings.model_copy(
+            update={
+                "sendgrid_base_url": self.sendgrid.url,
+                "sendgrid_api_key": SecretStr(SENDGRID_KEY),
+                # Sign-in links open the workbench this stack serves.
+                "magic_link_url": f"http://127.0.0.1:{options.workbench_port}/app",
+            }
+        )
+        # OAuth sign-in: the OIDC emulator in place of Cognito's hosted UI and Google; the
+        # browser comes back to the workbench this stack serves.
+        redirect_uri = f"http://127.0.0.1:{options.workbench_port}/app"
+        self.oidc = OidcEmulator(
+            OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, redirect_uris=(redirect_uri,)
+        ).start()
+        self.settings = self.settings.model_copy(
+            update={
+                "oauth_issuer": self.oidc.issuer,
+                "oauth_client_id": OIDC_CLIENT_ID,
+                "oauth_client_secret": SecretStr(OIDC_CLIENT_SECRET),
+                "oauth_authorize_url": self.oidc.authorize_url,
+                "oauth_token_url": self.oidc.token_url,
+                "oauth_jwks_url": self.oidc.jwks_url,
+                "oauth_redirect_uri": redirect_uri,
+            }
+        )
         api_deps = ApiDependencies(settings=self.settings, table_override=table)
         if options.pipeline:
             self.pipeline = LocalPipeline(self.settings, table, schedules_enabled=options.schedules)
@@ -157,6 +193,8 @@ class LocalStack:
             # Child processes, so `down` and the tests can check nothing outlives the stack.
             "dynamodb_pid": self.dynamodb.pid,
             **(self.pipeline.urls() if self.pipeline else {}),
+            "sendgrid_url": self.sendgrid.url if self.sendgrid else None,
+            "oidc_url": self.oidc.url if self.oidc else None,
             "workbench_pid": self._workbench.pid if self._workbench else None,
             "operator_token_file": str(self.options.paths.operator_token_file),
         }
@@ -176,6 +214,12 @@ class LocalStack:
         if self.pipeline is not None:
             self.pipeline.stop()
             self.pipeline = None
+        if self.oidc is not None:
+            self.oidc.stop()
+            self.oidc = None
+        if self.sendgrid is not None:
+            self.sendgrid.stop()
+            self.sendgrid = None
         if self.dynamodb is not None:
             self.dynamodb.stop()
             self.dynamodb = None

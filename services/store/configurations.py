@@ -34,6 +34,9 @@ class ConfigurationRepository(Protocol):
     def update(self, config: Configuration, *, expected_version: int) -> Configuration: ...
     def soft_delete(self, user_id: str, config_id: str, now: datetime) -> Configuration: ...
     def tracked_tickers(self) -> list[str]: ...
+    def transfer(
+        self, config: Configuration, to_user_id: str, *, max_allowed: int, now: datetime
+    ) -> Configuration: ...
 
 
 def _watch(tickers: tuple[str, ...] | list[str], delta: int) -> list[dict[str, Any]]:
@@ -201,6 +204,72 @@ class DynamoConfigurationRepository:
             raise
         item = self._table.get_item(Key=keys.user_config(user_id, config_id))["Item"]
         return config_from_item(item)
+
+    def transfer(
+        self, config: Configuration, to_user_id: str, *, max_allowed: int, now: datetime
+    ) -> Configuration:
+        """Give a live configuration to another user, within that user's limit, atomically.
+
+        The copy keeps its id, so links to it keep working; the original is soft-deleted with
+        a `moved_to` note for the audit trail, and both users' counts move in the same
+        transaction. Watcher counts do not change: one live configuration replaces another.
+        """
+        moved = replace(config, user_id=to_user_id, updated_at=now)
+        try:
+            transact_write(
+                self._table,
+                [
+                    {
+                        "Update": {
+                            "Key": keys.user_profile(to_user_id),
+                            "UpdateExpression": "ADD config_count :one",
+                            "ConditionExpression": "attribute_exists(PK) AND "
+                            "(attribute_not_exists(config_count) OR config_count < :max)",
+                            "ExpressionAttributeValues": {":one": 1, ":max": max_allowed},
+                        }
+                    },
+                    {
+                        "Put": {
+                            "Item": config_to_item(moved),
+                            "ConditionExpression": "attribute_not_exists(PK)",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "Key": keys.user_config(config.user_id, config.config_id),
+                            "UpdateExpression": "SET deleted_at = :now, moved_to = :to, "
+                            "version = version + :one",
+                            "ConditionExpression": "version = :v AND "
+                            "attribute_not_exists(deleted_at)",
+                            "ExpressionAttributeValues": {
+                                ":now": iso(now),
+                                ":to": to_user_id,
+                                ":one": 1,
+                                ":v": config.version,
+                            },
+                        }
+                    },
+                    {
+                        "Update": {
+                            "Key": keys.user_profile(config.user_id),
+                            "UpdateExpression": "ADD config_count :minus",
+                            "ConditionExpression": "config_count > :zero",
+                            "ExpressionAttributeValues": {":minus": -1, ":zero": 0},
+                        }
+                    },
+                ],
+            )
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+            if cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]:
+                raise LimitReachedError(
+                    f"maximum of {max_allowed} configuration(s) reached"
+                ) from error
+            raise ConflictError(
+                f"configuration {config.config_id} changed or moved since it was read"
+            ) from error
+        return moved
 
     def tracked_tickers(self) -> list[str]:
         """Tickers watched by at least one live configuration, sorted."""

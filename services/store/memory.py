@@ -176,6 +176,28 @@ class InMemoryConfigurationRepository:
         self.users.set_config_count(user_id, -1, None)
         return deleted
 
+    def transfer(
+        self, config: Configuration, to_user_id: str, *, max_allowed: int, now: datetime
+    ) -> Configuration:
+        current = self.configs.get((config.user_id, config.config_id))
+        if (
+            current is None
+            or current.deleted_at is not None
+            or current.version != config.version
+            or (to_user_id, config.config_id) in self.configs
+        ):
+            raise ConflictError(
+                f"configuration {config.config_id} changed or moved since it was read"
+            )
+        self.users.set_config_count(to_user_id, +1, max_allowed)
+        moved = replace(current, user_id=to_user_id, updated_at=now)
+        self.configs[(to_user_id, config.config_id)] = moved
+        self.configs[(config.user_id, config.config_id)] = replace(
+            current, deleted_at=now, version=current.version + 1
+        )
+        self.users.set_config_count(config.user_id, -1, None)
+        return moved
+
     def tracked_tickers(self) -> list[str]:
         live = (c for c in self.configs.values() if c.deleted_at is None)
         return sorted({t for c in live for t in c.tickers})

@@ -6,33 +6,17 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import httpx
 import pytest
 
 from services.local.stack import LocalStack
 from services.store.models import Session
 from services.store.sessions import DynamoSessionRepository
 from services.store.table import dynamodb_table
-from tests.e2e.api_support import api_stack, error_code, sign_in, snapshot
+from tests.e2e.api_support import error_code, sign_in, snapshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, root: Path) -> Iterator[LocalStack]:
-    with api_stack(root, tmp_path_factory.mktemp("state")) as running:
-        yield running
-
-
-@pytest.fixture
-def client(stack: LocalStack) -> Iterator[httpx.Client]:
-    assert stack.api is not None
-    with httpx.Client(base_url=stack.api.url, timeout=30) as http:
-        yield http
 
 
 def test_anonymous_session_shape_me_and_signout(client) -> None:

@@ -3,29 +3,12 @@ and refusals that change nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import httpx
 import pytest
 
-from services.local.stack import LocalStack
-from tests.e2e.api_support import api_stack, error_code, sign_in, snapshot
+from tests.e2e.api_support import error_code, sign_in, snapshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, root: Path) -> Iterator[LocalStack]:
-    with api_stack(root, tmp_path_factory.mktemp("state")) as running:
-        yield running
-
-
-@pytest.fixture
-def client(stack: LocalStack) -> Iterator[httpx.Client]:
-    assert stack.api is not None
-    with httpx.Client(base_url=stack.api.url, timeout=30) as http:
-        yield http
 
 
 @pytest.fixture

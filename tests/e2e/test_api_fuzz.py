@@ -20,7 +20,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, root: Path) -> Iterator[LocalStack]:
-    with api_stack(root, tmp_path_factory.mktemp("state")) as running:
+    # The pipeline's emulators answer the price routes; no schedule, so the table holds still.
+    with api_stack(
+        root, tmp_path_factory.mktemp("state"), pipeline=True, schedules=False
+    ) as running:
         yield running
 
 
@@ -55,7 +58,12 @@ def test_no_server_error_and_responses_match_the_document(
             max_examples=30, deadline=None, database=None, suppress_health_check=list(HealthCheck)
         )
         def exercise(case: Any) -> None:
-            case.call_and_validate(headers=bearer)
+            # A schema-valid request may still break a business rule the document cannot
+            # express (an unknown ticker, a spent sign-in state, a full quota): those answers
+            # are documented 4xx, so only that one check is left out.
+            case.call_and_validate(
+                headers=bearer, excluded_checks=[schemathesis.checks.positive_data_acceptance]
+            )
 
         try:
             exercise()

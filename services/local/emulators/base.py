@@ -1,11 +1,13 @@
-"""What both emulators share: a threaded HTTP server on 127.0.0.1, faults and control routes.
+"""What the emulators share: a threaded HTTP server on 127.0.0.1, faults and control routes.
 
-Provider routes answer in the provider's wire format. Routes under `/_emulator/` are the
-control plane for tests and the workbench (they exist only here, never at the provider):
+`HttpEmulator` is any provider (SendGrid, ...); `EmulatorServer` adds the news world that the
+Tiingo and Finnhub emulators serve. Provider routes answer in the provider's wire format.
+Routes under `/_emulator/` are the control plane for tests and the workbench (they exist only
+here, never at the provider):
 
 - `GET  /_emulator/health`            liveness
-- `GET  /_emulator/emitted`           the oracle: every story this emulator returned
-- `POST /_emulator/news`              inject stories: {"ticker", "count", "tone"}
+- `GET  /_emulator/emitted`           the oracle: every story this emulator returned (news only)
+- `POST /_emulator/news`              inject stories: {"ticker", "count", "tone"} (news only)
 - `POST /_emulator/faults`            {"mode": "http_500" | "http_429" | "slow", "duration_s",
                                       "delay_s"}; `DELETE` clears it
 """
@@ -21,7 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Literal
+from typing import Any, Literal, Self
 from urllib.parse import parse_qs, urlsplit
 
 from services.local.emulators.world import PROVIDERS, NewsWorld, ProviderName, Story
@@ -47,6 +49,8 @@ class Request:
 
 @dataclass(frozen=True)
 class Response:
+    """`body` is sent as JSON, except bytes, which are sent as they are (b"" for no body)."""
+
     status: int
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
@@ -118,15 +122,12 @@ class RateWindow:
 Route = Callable[[Request], Response]
 
 
-class EmulatorServer:
-    """Base of the Tiingo and Finnhub emulators: subclasses add routes and error bodies."""
+class HttpEmulator:
+    """Base of every provider emulator: subclasses add routes, auth and error bodies."""
 
-    provider: ProviderName
+    provider: str
 
-    def __init__(
-        self, world: NewsWorld, api_key: str, *, port: int = 0, rate_limit_per_minute: int = 0
-    ) -> None:
-        self.world = world
+    def __init__(self, api_key: str, *, port: int = 0, rate_limit_per_minute: int = 0) -> None:
         self.api_key = api_key
         self.port = port
         self.faults = FaultSwitch()
@@ -140,7 +141,7 @@ class EmulatorServer:
 
     # --- lifecycle -----------------------------------------------------------------------
 
-    def start(self) -> EmulatorServer:
+    def start(self) -> Self:
         """Listen on 127.0.0.1; a restart after `stop` reuses the same port."""
         handler = _make_handler(self)
         try:
@@ -207,9 +208,6 @@ class EmulatorServer:
     ) -> None:
         self._routes.append((method, pattern, fn))
 
-    def emit(self, stories: list[Story]) -> None:
-        self.world.record_emitted(self.provider, stories)
-
     # --- dispatch ---------------------------------------------------------------------------
 
     def handle(self, request: Request) -> Response:
@@ -245,10 +243,6 @@ class EmulatorServer:
         path = request.path
         if path == "/_emulator/health":
             return Response(200, {"status": "ok", "provider": self.provider})
-        if path == "/_emulator/emitted" and request.method == "GET":
-            return Response(200, [_story_json(s) for s in self.world.emitted(self.provider)])
-        if path == "/_emulator/news" and request.method == "POST":
-            return self._inject(request.body)
         if path == "/_emulator/faults":
             if request.method == "DELETE":
                 self.faults.clear()
@@ -257,6 +251,37 @@ class EmulatorServer:
                 return self._set_fault(request.body)
             return Response(200, self.faults.describe())
         return Response(404, {"detail": f"no control route {request.method} {path}"})
+
+    def _set_fault(self, body: Any) -> Response:
+        if not isinstance(body, dict) or body.get("mode") not in FAULT_MODES:
+            return Response(400, {"detail": f"'mode' must be one of {', '.join(FAULT_MODES)}"})
+        duration, delay = body.get("duration_s", 30.0), body.get("delay_s", 2.0)
+        if not all(isinstance(v, int | float) and 0 < v <= 3600 for v in (duration, delay)):
+            return Response(400, {"detail": "'duration_s' and 'delay_s' must be in (0, 3600]"})
+        self.faults.set(body["mode"], float(duration), float(delay))
+        return Response(200, self.faults.describe())
+
+
+class EmulatorServer(HttpEmulator):
+    """Base of the Tiingo and Finnhub emulators: a provider serving the shared news world."""
+
+    provider: ProviderName
+
+    def __init__(
+        self, world: NewsWorld, api_key: str, *, port: int = 0, rate_limit_per_minute: int = 0
+    ) -> None:
+        super().__init__(api_key, port=port, rate_limit_per_minute=rate_limit_per_minute)
+        self.world = world
+
+    def emit(self, stories: list[Story]) -> None:
+        self.world.record_emitted(self.provider, stories)
+
+    def _control(self, request: Request) -> Response:
+        if request.path == "/_emulator/emitted" and request.method == "GET":
+            return Response(200, [_story_json(s) for s in self.world.emitted(self.provider)])
+        if request.path == "/_emulator/news" and request.method == "POST":
+            return self._inject(request.body)
+        return super()._control(request)
 
     def _inject(self, body: Any) -> Response:
         if not isinstance(body, dict) or not isinstance(body.get("ticker"), str):
@@ -272,15 +297,6 @@ class EmulatorServer:
             return Response(400, {"detail": str(error)})
         return Response(201, [_story_json(s) for s in stories])
 
-    def _set_fault(self, body: Any) -> Response:
-        if not isinstance(body, dict) or body.get("mode") not in FAULT_MODES:
-            return Response(400, {"detail": f"'mode' must be one of {', '.join(FAULT_MODES)}"})
-        duration, delay = body.get("duration_s", 30.0), body.get("delay_s", 2.0)
-        if not all(isinstance(v, int | float) and 0 < v <= 3600 for v in (duration, delay)):
-            return Response(400, {"detail": "'duration_s' and 'delay_s' must be in (0, 3600]"})
-        self.faults.set(body["mode"], float(duration), float(delay))
-        return Response(200, self.faults.describe())
-
 
 def _story_json(story: Story) -> dict[str, Any]:
     return {
@@ -294,7 +310,20 @@ def _story_json(story: Story) -> dict[str, Any]:
     }
 
 
-def _make_handler(emulator: EmulatorServer) -> type[BaseHTTPRequestHandler]:
+def _decode_body(raw: bytes, content_type: str) -> Any:
+    """JSON, or an HTML form's fields (OAuth's token endpoint takes a form); None if neither."""
+    if not raw:
+        return None
+    if content_type.split(";")[0].strip().lower() == "application/x-www-form-urlencoded":
+        fields = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
+        return {name: values[-1] for name, values in fields.items()}
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
+def _make_handler(emulator: HttpEmulator) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -310,10 +339,7 @@ def _make_handler(emulator: EmulatorServer) -> type[BaseHTTPRequestHandler]:
             parts = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
-            try:
-                body = json.loads(raw) if raw else None
-            except ValueError:
-                body = None
+            body = _decode_body(raw, self.headers.get("Content-Type", ""))
             request = Request(
                 self.command,
                 parts.path,
@@ -326,9 +352,11 @@ def _make_handler(emulator: EmulatorServer) -> type[BaseHTTPRequestHandler]:
             except Exception:
                 LOG.exception("%s emulator failed on %s", emulator.provider, parts.path)
                 response = emulator.error(500, "Internal Server Error")
-            payload = json.dumps(response.body).encode()
+            raw_body = isinstance(response.body, bytes)
+            payload = response.body if raw_body else json.dumps(response.body).encode()
             self.send_response(response.status)
-            self.send_header("Content-Type", "application/json")
+            if not raw_body:
+                self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
             for name, value in response.headers.items():
                 self.send_header(name, value)

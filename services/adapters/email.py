@@ -1,0 +1,180 @@
+"""Sending e-mail: the `EmailSender` protocol and its SendGrid implementation.
+
+`SendGridEmailSender` uses SendGrid's official client. Its HTTP failures become the typed
+provider errors of `services.adapters.errors`, so callers decide on one small set: rate
+limited (with the seconds to wait), unavailable or timed out (retry later), auth (our key is
+wrong: an operator must act), bad request (our message is wrong).
+
+Neither the API key nor a message body ever reaches a log line or an error message: bodies
+carry sign-in links, and the client library logs request headers and payloads at DEBUG, so its
+debug records are dropped here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import urllib.error
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any, Protocol
+
+import python_http_client
+import sendgrid
+from sendgrid.helpers.mail import From, Mail, To
+
+from services.adapters.errors import (
+    ProviderAuthError,
+    ProviderBadRequestError,
+    ProviderError,
+    ProviderRateLimitedError,
+    ProviderTimeoutError,
+    ProviderUnavailableError,
+)
+
+PROVIDER = "sendgrid"
+LOG = logging.getLogger(__name__)
+# When SendGrid says neither Retry-After nor X-RateLimit-Reset, wait this long.
+DEFAULT_RETRY_AFTER_S = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class EmailMessage:
+    to: str
+    subject: str
+    text: str
+    html: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SentEmail:
+    message_id: str | None
+    status: int
+
+
+class EmailSender(Protocol):
+    def send(self, message: EmailMessage) -> SentEmail: ...
+
+
+def _drop_debug(record: logging.LogRecord) -> bool:
+    return record.levelno > logging.DEBUG
+
+
+def _silence_client_debug() -> None:
+    # python_http_client logs the Authorization header and the payload at DEBUG.
+    client_logger = logging.getLogger("python_http_client.client")
+    if _drop_debug not in client_logger.filters:
+        client_logger.addFilter(_drop_debug)
+
+
+class SendGridEmailSender:
+    """One SendGrid account: key, API root, sender address and timeout fixed at construction."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        from_address: str,
+        from_name: str | None = None,
+        timeout_s: float = 5.0,
+    ) -> None:
+        _silence_client_debug()
+        self._client = sendgrid.SendGridAPIClient(api_key=api_key, host=base_url.rstrip("/"))
+        # The client has no timeout unless told; a hung socket must not hang a request.
+        self._client.client.timeout = timeout_s
+        self._from = From(from_address, from_name)
+
+    def send(self, message: EmailMessage) -> SentEmail:
+        mail = Mail(
+            from_email=self._from,
+            to_emails=To(message.to),
+            subject=message.subject,
+            plain_text_content=message.text,
+            html_content=message.html,
+        )
+        try:
+            response = self._client.send(mail)
+        except python_http_client.exceptions.HTTPError as error:
+            raise _http_error(error) from None
+        except TimeoutError as error:
+            raise ProviderTimeoutError(PROVIDER, "mail send timed out") from error
+        except urllib.error.URLError as error:
+            if isinstance(error.reason, TimeoutError):
+                raise ProviderTimeoutError(PROVIDER, "mail send timed out") from error
+            raise ProviderUnavailableError(
+                PROVIDER, f"mail send failed: {type(error.reason).__name__}"
+            ) from error
+        except OSError as error:
+            raise ProviderUnavailableError(
+                PROVIDER, f"mail send failed: {type(error).__name__}"
+            ) from error
+        headers = response.headers
+        message_id = headers.get("X-Message-Id") if headers is not None else None
+        return SentEmail(message_id=message_id, status=int(response.status_code))
+
+
+def _http_error(error: Any) -> ProviderError:
+    """The typed error for one of python_http_client's HTTP errors (`from None`: its body and
+    the request it came from stay out of tracebacks)."""
+    status = int(getattr(error, "status_code", 0) or 0)
+    headers = getattr(error, "headers", None) or {}
+    reason = _first_message(getattr(error, "body", b""))
+    if status == 429:
+        return ProviderRateLimitedError(
+            PROVIDER,
+            f"rate limited{_suffix(reason)}",
+            retry_after=retry_after_seconds(headers),
+        )
+    if status in (401, 403):
+        return ProviderAuthError(PROVIDER, f"the API key was refused ({status})", status)
+    if status >= 500:
+        return ProviderUnavailableError(PROVIDER, f"server error {status}{_suffix(reason)}", status)
+    if 400 <= status < 500:
+        return ProviderBadRequestError(
+            PROVIDER, f"the message was rejected ({status}){_suffix(reason)}", status
+        )
+    return ProviderError(PROVIDER, f"unexpected status {status}", status)
+
+
+def _suffix(reason: str | None) -> str:
+    return f": {reason}" if reason else ""
+
+
+def _first_message(body: Any) -> str | None:
+    """SendGrid's `{"errors": [{"message", "field"}]}`, as one short sentence."""
+    try:
+        text = body.decode() if isinstance(body, bytes) else str(body or "")
+        errors = json.loads(text).get("errors") or []
+        first = errors[0]
+    except (ValueError, AttributeError, IndexError, TypeError, UnicodeDecodeError):
+        return None
+    if not isinstance(first, dict) or not first.get("message"):
+        return None
+    field = first.get("field")
+    sentence = f"{first['message']}" + (f" (field {field})" if field else "")
+    return sentence[:200]
+
+
+def retry_after_seconds(headers: Mapping[str, str] | Any, now: float | None = None) -> float:
+    """Seconds to wait, from `Retry-After` (seconds or HTTP date) or SendGrid's
+    `X-RateLimit-Reset` (epoch seconds); a default when neither is usable."""
+    moment = time.time() if now is None else now
+    value = headers.get("Retry-After")
+    if value:
+        try:
+            return max(1.0, float(value))
+        except ValueError:
+            try:
+                return max(1.0, parsedate_to_datetime(value).timestamp() - moment)
+            except (TypeError, ValueError):
+                pass
+    reset = headers.get("X-RateLimit-Reset")
+    if reset:
+        try:
+            return max(1.0, float(reset) - moment)
+        except ValueError:
+            pass
+    return DEFAULT_RETRY_AFTER_S

@@ -1,0 +1,88 @@
+"""Magic-link sign-in: ask for a link by e-mail, then trade its token for a session."""
+
+from __future__ import annotations
+
+import math
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.router import LambdaFunctionUrlRouter
+
+from services.adapters.email import SendGridEmailSender
+from services.api.dependencies import ApiDependencies
+from services.api.errors import ApiError
+from services.api.principal import optional_principal
+from services.api.schemas import MagicLinkIn, MagicLinkSent, MagicLinkVerifyIn, SignedInOut
+from services.auth.magic_link import (
+    EmailNotSentError,
+    InvalidEmailError,
+    InvalidLinkError,
+    LinkExpiredError,
+    LinkUsedError,
+    MagicLinks,
+)
+from services.auth.sessions import Principal
+from services.store.tokens import DynamoTokenRepository
+
+
+def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
+    router = LambdaFunctionUrlRouter()
+    settings = deps.settings
+    sender = SendGridEmailSender(
+        settings.sendgrid_base_url,
+        settings.sendgrid_api_key.get_secret_value(),
+        from_address=settings.email_from_address,
+        from_name=settings.email_from_name,
+        timeout_s=settings.http_timeout_s,
+    )
+    links = MagicLinks(
+        DynamoTokenRepository(deps.table), sender, deps.account_sign_in, settings, deps.clock
+    )
+
+    def caller() -> Principal | None:
+        # Both routes are open to anyone: a stale or unknown bearer only means there is
+        # nothing to convert.
+        return optional_principal(router, deps)
+
+    @router.post(
+        "/api/v2/auth/magic-link",
+        tags=["auth"],
+        responses={
+            202: {
+                "description": "The e-mail was handed to the provider",
+                "content": {"application/json": {"model": MagicLinkSent}},
+            }
+        },
+    )
+    def request_link(body: MagicLinkIn) -> Response[MagicLinkSent]:
+        try:
+            sent = links.request(body.email, caller())
+        except InvalidEmailError as error:
+            raise ApiError(400, "INVALID_EMAIL", str(error), {"field": "email"}) from None
+        except EmailNotSentError as error:
+            raise ApiError(
+                503,
+                "EMAIL_UNAVAILABLE",
+                "could not send the e-mail now; try again",
+                {"link_withdrawn": True},
+                {"Retry-After": str(max(1, math.ceil(error.retry_after_s)))},
+            ) from None
+        out = MagicLinkSent(expires_in_seconds=sent.expires_in_seconds)
+        return Response(202, content_types.APPLICATION_JSON, out)
+
+    @router.post("/api/v2/auth/magic-link/verify", tags=["auth"])
+    def verify_link(body: MagicLinkVerifyIn) -> SignedInOut:
+        try:
+            signed = links.verify(body.token, caller())
+        except InvalidLinkError as error:
+            raise ApiError(400, "INVALID_LINK", str(error)) from None
+        except LinkUsedError as error:
+            raise ApiError(409, "LINK_USED", str(error)) from None
+        except LinkExpiredError as error:
+            raise ApiError(410, "LINK_EXPIRED", str(error)) from None
+        # Both users' configuration lists may have changed: drop their cached copies.
+        deps.configuration_lists.invalidate(signed.issued.user.user_id)
+        if signed.merge.from_user_id:
+            deps.configuration_lists.invalidate(signed.merge.from_user_id)
+        return SignedInOut.of_sign_in(signed)
+
+    return router

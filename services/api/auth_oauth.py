@@ -1,0 +1,125 @@
+"""OAuth sign-in (Google through Cognito): authorize URLs, then a callback code for a session."""
+
+from __future__ import annotations
+
+import math
+
+import httpx
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.router import LambdaFunctionUrlRouter
+
+from services.api.dependencies import ApiDependencies
+from services.api.errors import ApiError
+from services.api.principal import optional_principal
+from services.api.schemas import OAuthCallbackIn, OAuthProviderOut, OAuthUrls, SignedInOut
+from services.auth.oauth import (
+    PROVIDERS,
+    CodeRejectedError,
+    IdTokenVerifier,
+    InvalidIdTokenError,
+    InvalidStateError,
+    JwksCache,
+    OAuthProvider,
+    OAuthSignIn,
+    OAuthUnavailableError,
+    OidcClient,
+    StateExpiredError,
+    StateMismatchError,
+    StateUsedError,
+    UnknownProviderError,
+)
+from services.store.tokens import DynamoTokenRepository
+
+# A deployment without provider settings will not get them by waiting; an hour is a hint.
+_NOT_CONFIGURED_RETRY_S = 3600
+
+
+def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
+    router = LambdaFunctionUrlRouter()
+    settings = deps.settings
+    provider = OAuthProvider.from_settings(settings)
+    journey: OAuthSignIn | None = None
+    if provider is not None:
+        # One HTTP client and one key cache per process: keys are fetched once, not per sign-in.
+        client = OidcClient(provider, httpx.Client(timeout=settings.http_timeout_s))
+        journey = OAuthSignIn(
+            provider,
+            DynamoTokenRepository(deps.table),
+            client,
+            IdTokenVerifier(provider, JwksCache(client.fetch_keys), deps.clock),
+            deps.account_sign_in,
+            settings,
+            deps.clock,
+        )
+
+    def configured() -> OAuthSignIn:
+        if journey is None:
+            raise ApiError(
+                503,
+                "OAUTH_NOT_CONFIGURED",
+                "OAuth sign-in is not configured here; use the e-mail link",
+                headers={"Retry-After": str(_NOT_CONFIGURED_RETRY_S)},
+            )
+        return journey
+
+    @router.get(
+        "/api/v2/auth/oauth/urls",
+        tags=["auth"],
+        responses={
+            200: {
+                "description": "One authorize URL per provider, each with a fresh state",
+                "content": {"application/json": {"model": OAuthUrls}},
+            }
+        },
+    )
+    def urls() -> Response[OAuthUrls]:
+        sign_in = configured()
+        caller = optional_principal(router, deps)
+        out = OAuthUrls(
+            providers={
+                name: OAuthProviderOut(authorize_url=sign_in.authorize_url(name, caller))
+                for name in PROVIDERS
+            }
+        )
+        # Every answer holds new single-use states: nothing in between may keep or replay it.
+        return Response(
+            200, content_types.APPLICATION_JSON, out, headers={"Cache-Control": "no-store"}
+        )
+
+    @router.post("/api/v2/auth/oauth/callback", tags=["auth"])
+    def callback(body: OAuthCallbackIn) -> SignedInOut:
+        sign_in = configured()
+        try:
+            signed = sign_in.complete(
+                body.provider, body.code, body.state, optional_principal(router, deps)
+            )
+        except UnknownProviderError as error:
+            raise ApiError(400, "UNKNOWN_PROVIDER", str(error), {"field": "provider"}) from None
+        except InvalidStateError as error:
+            raise ApiError(400, "INVALID_STATE", str(error)) from None
+        except StateMismatchError as error:
+            raise ApiError(400, "STATE_MISMATCH", str(error)) from None
+        except StateUsedError as error:
+            raise ApiError(409, "STATE_USED", str(error)) from None
+        except StateExpiredError as error:
+            raise ApiError(410, "STATE_EXPIRED", str(error)) from None
+        except CodeRejectedError as error:
+            raise ApiError(
+                400, "INVALID_CODE", str(error), {"provider_error": error.error}
+            ) from None
+        except InvalidIdTokenError as error:
+            raise ApiError(401, "INVALID_ID_TOKEN", str(error), {"reason": error.reason}) from None
+        except OAuthUnavailableError as error:
+            raise ApiError(
+                503,
+                "OAUTH_UNAVAILABLE",
+                "the sign-in provider is unavailable; try again",
+                headers={"Retry-After": str(max(1, math.ceil(error.retry_after_s)))},
+            ) from None
+        # Both users' configuration lists may have changed: drop their cached copies.
+        deps.configuration_lists.invalidate(signed.issued.user.user_id)
+        if signed.merge.from_user_id:
+            deps.configuration_lists.invalidate(signed.merge.from_user_id)
+        return SignedInOut.of_sign_in(signed)
+
+    return router

@@ -1,0 +1,372 @@
+"""Market routes: a configuration's current sentiment (signed in), and per ticker the price
+candles and the sentiment history (public).
+
+Two caches answer most reads: each configuration's sentiment for 5 minutes (keyed by its id
+and version, so an edited watchlist is never served from the old entry), and prices in memory
+then in the table. `X-Cache` says whether a cache answered; the price body also says which.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, Literal, TypeVar
+from urllib.parse import unquote
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.router import LambdaFunctionUrlRouter
+from pydantic import BaseModel
+
+from services.api.dependencies import ApiDependencies
+from services.api.errors import ApiError
+from services.api.principal import current_principal
+from services.caching.ttl import TtlCache
+from services.clock import iso
+from services.composition import tiingo_adapter
+from services.market.history import HistorySource, SentimentHistory, sentiment_history
+from services.market.prices import (
+    NoPricesError,
+    PriceAnswer,
+    PriceService,
+    PricesUnavailableError,
+)
+from services.market.ranges import PriceResolution, RangeName
+from services.market.sentiment_view import (
+    ConfigurationSentiment,
+    SourceView,
+    TickerSentiment,
+    configuration_sentiment,
+)
+from services.market.signals import Status
+from services.store.errors import NotFoundError
+from services.store.ohlc_cache import DynamoOhlcCache
+from services.store.sentiment import DynamoSentimentStore
+
+SENTIMENT_TTL_S = 300.0
+MAX_CONFIG_ID_LENGTH = 64
+# No length limit in the schema: path parameters arrive percent-encoded (Powertools does not
+# decode them), so a limit there would count escapes, not characters. They are decoded and
+# checked here instead, and anything too long is simply not found.
+ConfigId = Annotated[str, Path(min_length=1, description="the configuration's id")]
+Symbol = Annotated[str, Path(min_length=1, description="a listed ticker symbol")]
+CacheStatus = Literal["hit", "miss"]
+T = TypeVar("T")
+
+
+# --- response bodies -----------------------------------------------------------------------
+
+
+class SourceSentimentOut(BaseModel):
+    score: float
+    label: str
+    confidence: float
+    count: int
+    min_score: float | None
+    max_score: float | None
+    resolution: Literal["H", "D"]
+    window_start: str
+    window_end: str
+    latest_bucket: str | None
+    status: Status
+
+    @classmethod
+    def of(cls, view: SourceView) -> SourceSentimentOut:
+        w = view.window
+        return cls(
+            score=_round(w.score),
+            label=w.label,
+            confidence=_round(w.confidence),
+            count=w.count,
+            min_score=w.minimum,
+            max_score=w.maximum,
+            resolution=w.resolution,
+            window_start=iso(w.start),
+            window_end=iso(w.end),
+            latest_bucket=iso(w.latest) if w.latest else None,
+            status=view.status,
+        )
+
+
+class AggregatedOut(BaseModel):
+    score: float
+    label: str
+    confidence: float
+    agreement: float
+    count: int
+    used: list[str]
+    missing: list[str]
+
+
+class TickerSourcesOut(BaseModel):
+    tiingo: SourceSentimentOut
+    finnhub: SourceSentimentOut
+    our_model: SourceSentimentOut
+    aggregated: AggregatedOut
+
+
+class TickerSentimentOut(BaseModel):
+    symbol: str
+    sentiment: TickerSourcesOut
+
+    @classmethod
+    def of(cls, ticker: TickerSentiment) -> TickerSentimentOut:
+        result = ticker.aggregated
+        return cls(
+            symbol=ticker.symbol,
+            sentiment=TickerSourcesOut(
+                tiingo=SourceSentimentOut.of(ticker.sources["tiingo"]),
+                finnhub=SourceSentimentOut.of(ticker.sources["finnhub"]),
+                our_model=SourceSentimentOut.of(ticker.sources["our_model"]),
+                aggregated=AggregatedOut(
+                    score=_round(result.score),
+                    label=result.label,
+                    confidence=_round(result.confidence),
+                    agreement=_round(result.agreement),
+                    count=ticker.aggregated_count,
+                    used=list(result.used),
+                    missing=list(result.missing),
+                ),
+            ),
+        )
+
+
+class SourceStatusOut(BaseModel):
+    tiingo: Status
+    finnhub: Status
+
+
+class ConfigurationSentimentOut(BaseModel):
+    config_id: str
+    tickers: list[TickerSentimentOut]
+    source_status: SourceStatusOut
+    last_updated: str
+    cache_status: CacheStatus
+
+    @classmethod
+    def of(
+        cls, view: ConfigurationSentiment, cache_status: CacheStatus
+    ) -> ConfigurationSentimentOut:
+        return cls(
+            config_id=view.config_id,
+            tickers=[TickerSentimentOut.of(t) for t in view.tickers],
+            source_status=SourceStatusOut(
+                tiingo=view.source_status["tiingo"], finnhub=view.source_status["finnhub"]
+            ),
+            last_updated=iso(view.computed_at),
+            cache_status=cache_status,
+        )
+
+
+class CandleOut(BaseModel):
+    date: str
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: int
+
+
+class OhlcOut(BaseModel):
+    ticker: str
+    candles: list[CandleOut]
+    count: int
+    start_date: str
+    end_date: str
+    source: str
+    range: str
+    # True when the range asked for is too long for the candle size and a shorter one is
+    # served (see `services.market.ranges.LONGEST_RANGE`).
+    range_limited: bool
+    resolution: str
+    cache_layer: Literal["l1", "l2", "provider"]
+    stale: bool
+    fetched_at: str
+
+    @classmethod
+    def of(cls, answer: PriceAnswer, requested_range: str) -> OhlcOut:
+        prices = answer.prices
+        daily = prices.resolution == "D"
+        candles = [
+            CandleOut(
+                date=_stamp(c.timestamp, daily),
+                open=c.open,
+                high=c.high,
+                low=c.low,
+                close=c.close,
+                volume=c.volume,
+            )
+            for c in prices.candles
+        ]
+        return cls(
+            ticker=prices.ticker,
+            candles=candles,
+            count=len(candles),
+            start_date=prices.start_date.isoformat(),
+            end_date=prices.end_date.isoformat(),
+            source=prices.source,
+            range=prices.range_name,
+            range_limited=prices.range_name != requested_range,
+            resolution=prices.resolution,
+            cache_layer=answer.layer,
+            stale=answer.stale,
+            fetched_at=iso(prices.fetched_at),
+        )
+
+
+class HistoryPointOut(BaseModel):
+    date: str
+    score: float
+    label: str
+    confidence: float
+    count: int
+    source: str
+
+
+class SentimentHistoryOut(BaseModel):
+    ticker: str
+    source: str
+    range: str
+    resolution: Literal["H", "D"]
+    start: str
+    end: str
+    history: list[HistoryPointOut]
+    count: int
+
+    @classmethod
+    def of(cls, found: SentimentHistory) -> SentimentHistoryOut:
+        daily = found.resolution == "D"
+        history = [
+            HistoryPointOut(
+                date=_stamp(p.at, daily),
+                score=_round(p.score),
+                label=p.label,
+                confidence=_round(p.confidence),
+                count=p.count,
+                source=p.source,
+            )
+            for p in found.points
+        ]
+        return cls(
+            ticker=found.ticker,
+            source=found.source,
+            range=found.window.name,
+            resolution=found.resolution,
+            start=iso(found.window.start),
+            end=iso(found.window.end),
+            history=history,
+            count=len(history),
+        )
+
+
+# --- routes --------------------------------------------------------------------------------
+
+
+def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
+    router = LambdaFunctionUrlRouter()
+    sentiment_cache: TtlCache[ConfigurationSentiment] = TtlCache(
+        "configuration_sentiment", SENTIMENT_TTL_S
+    )
+    # Built on first use: the table client and the provider's HTTP client are not needed to
+    # answer anything else, and building the app stays cheap.
+    buckets = _lazy(lambda: DynamoSentimentStore(deps.table))
+    prices = _lazy(
+        lambda: PriceService(tiingo_adapter(deps.settings), DynamoOhlcCache(deps.table), deps.clock)
+    )
+
+    def listed(raw: str) -> str:
+        symbol = unquote(raw)
+        ticker = deps.universe.get(symbol)
+        if ticker is None:
+            name = symbol.strip().upper()[:20]
+            raise ApiError(
+                404, "UNKNOWN_TICKER", f"{name} is not a listed ticker", {"ticker": name}
+            )
+        return ticker.symbol
+
+    @router.get("/api/v2/configurations/<config_id>/sentiment", tags=["sentiment"])
+    def get_configuration_sentiment(config_id: ConfigId) -> Response[ConfigurationSentimentOut]:
+        principal = current_principal(router, deps)
+        config_id = unquote(config_id)
+        if len(config_id) > MAX_CONFIG_ID_LENGTH:
+            raise NotFoundError("configuration not found")
+        # Another user's configuration is "not found", like an absent one.
+        config = deps.configurations.get(principal, config_id)
+        view, hit = sentiment_cache.get_or_load(
+            (config.config_id, config.version),
+            lambda: configuration_sentiment(
+                buckets(), config.config_id, config.version, config.tickers, deps.clock()
+            ),
+        )
+        status: CacheStatus = "hit" if hit else "miss"
+        body = ConfigurationSentimentOut.of(view, status)
+        return Response(200, content_types.APPLICATION_JSON, body, headers={"X-Cache": status})
+
+    @router.get("/api/v2/tickers/<ticker>/ohlc", tags=["tickers"])
+    def get_ohlc(
+        ticker: Symbol,
+        range_name: Annotated[
+            RangeName, Query(alias="range", description="how far back from now")
+        ] = "1M",
+        resolution: Annotated[
+            PriceResolution, Query(description="D for daily bars, else minutes per bar")
+        ] = "D",
+    ) -> Response[OhlcOut]:
+        symbol = listed(ticker)
+        try:
+            answer = prices().candles(symbol, range_name, resolution)
+        except NoPricesError as error:
+            raise ApiError(404, "UNKNOWN_TICKER", str(error), {"ticker": symbol}) from None
+        except PricesUnavailableError as error:
+            raise ApiError(
+                503,
+                "PROVIDER_UNAVAILABLE",
+                str(error),
+                {"provider": "tiingo", "retry_after_s": error.retry_after_s},
+                headers={"Retry-After": str(error.retry_after_s)},
+            ) from None
+        headers = {"X-Cache": "hit" if answer.from_cache else "miss"}
+        body = OhlcOut.of(answer, range_name)
+        return Response(200, content_types.APPLICATION_JSON, body, headers=headers)
+
+    @router.get("/api/v2/tickers/<ticker>/sentiment/history", tags=["tickers"])
+    def get_sentiment_history(
+        ticker: Symbol,
+        range_name: Annotated[
+            RangeName, Query(alias="range", description="how far back from now")
+        ] = "1M",
+        source: Annotated[
+            HistorySource, Query(description="one source, or their ensemble per bucket")
+        ] = "aggregated",
+    ) -> SentimentHistoryOut:
+        symbol = listed(ticker)
+        found = sentiment_history(buckets(), symbol, range_name, source, deps.clock())
+        return SentimentHistoryOut.of(found)
+
+    return router
+
+
+def _lazy(build: Callable[[], T]) -> Callable[[], T]:
+    built: list[T] = []
+    lock = threading.Lock()
+
+    def get() -> T:
+        if not built:
+            with lock:
+                if not built:
+                    built.append(build())
+        return built[0]
+
+    return get
+
+
+def _round(value: float) -> float:
+    return round(value, 6)
+
+
+def _stamp(moment: datetime, daily: bool) -> str:
+    """Daily points as dates, intraday ones as UTC times: a chart can join prices and
+    sentiment of the same day on the same string."""
+    moment = moment.astimezone(UTC)
+    return moment.date().isoformat() if daily else moment.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,173 @@
+"""Signing in with a link sent by e-mail.
+
+Requesting a link stores a single-use token (its SHA-256 only, like every bearer) for
+`magic_link_ttl_s` and e-mails the token, inside a link to the workbench and on its own.
+Verifying consumes it exactly once (used -> `LinkUsedError`, expired -> `LinkExpiredError`,
+unknown or malformed -> `InvalidLinkError`) and signs in to the address's account through
+`AccountSignIn`, converting the caller's anonymous session when it has one.
+
+The answer to a request is the same whether or not an account exists, so it reveals nothing
+about who has one.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from services.adapters.email import EmailMessage, EmailSender
+from services.adapters.errors import ProviderError, ProviderRateLimitedError
+from services.auth.accounts import AccountSignIn, SignIn
+from services.auth.sessions import Principal
+from services.clock import Clock
+from services.settings import Settings
+from services.store.errors import NotFoundError, TokenExpiredError, TokenUsedError
+from services.store.models import SingleUseToken, TokenKind
+from services.store.sessions import token_hash
+from services.store.tokens import TokenRepository
+
+LOG = logging.getLogger(__name__)
+KIND: TokenKind = "magic_link"
+MAX_EMAIL_LENGTH = 254
+# Deliberately loose: one "@", no spaces, a dot in the domain. Deliverability is proven by
+# the link arriving, not by a pattern.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+# What `secrets.token_urlsafe` produces; anything else cannot be one of our tokens.
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,128}$")
+# Seconds a caller should wait after a failure that names no delay of its own.
+_RETRY_AFTER_S = 30.0
+
+
+class MagicLinkError(Exception):
+    """Base of the journey's errors; each maps to one HTTP status."""
+
+
+class InvalidEmailError(MagicLinkError, ValueError):
+    pass
+
+
+class InvalidLinkError(MagicLinkError):
+    pass
+
+
+class LinkUsedError(MagicLinkError):
+    pass
+
+
+class LinkExpiredError(MagicLinkError):
+    pass
+
+
+class EmailNotSentError(MagicLinkError):
+    """The provider did not take the e-mail; the link was withdrawn and can be asked again."""
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+def normalise_email(raw: str) -> str:
+    address = raw.strip().lower()
+    if len(address) > MAX_EMAIL_LENGTH or not _EMAIL.match(address):
+        raise InvalidEmailError("email must be an address like name@example.com")
+    return address
+
+
+@dataclass(frozen=True, slots=True)
+class LinkSent:
+    expires_in_seconds: int
+    message_id: str | None
+
+
+@dataclass(frozen=True)
+class MagicLinks:
+    tokens: TokenRepository
+    sender: EmailSender
+    accounts: AccountSignIn
+    settings: Settings
+    clock: Clock
+
+    def request(self, email: str, caller: Principal | None) -> LinkSent:
+        address = normalise_email(email)
+        token = secrets.token_urlsafe(32)
+        hashed = token_hash(token)
+        now = self.clock()
+        ttl = self.settings.magic_link_ttl_s
+        data: dict[str, str] = {}
+        if caller is not None and caller.user.auth_type == "anonymous":
+            # For the audit trail only: the merge follows the bearer presented at verify time,
+            # so a link asked for someone else's address can never pull data into their account.
+            data["requested_by"] = caller.user.user_id
+        self.tokens.put(
+            SingleUseToken(
+                token_hash=hashed,
+                kind=KIND,
+                subject=address,
+                created_at=now,
+                expires_at=now + timedelta(seconds=ttl),
+                data=data,
+            )
+        )
+        try:
+            sent = self.sender.send(self._message(address, token, ttl))
+        except ProviderError as error:
+            self._withdraw(hashed)
+            LOG.warning("sign-in e-mail not sent: %s", error)
+            retry = error.retry_after if isinstance(error, ProviderRateLimitedError) else None
+            raise EmailNotSentError(
+                "could not send the e-mail now; try again", retry or _RETRY_AFTER_S
+            ) from error
+        LOG.info("sign-in e-mail accepted (message id %s)", sent.message_id)
+        return LinkSent(expires_in_seconds=ttl, message_id=sent.message_id)
+
+    def verify(self, token: str, caller: Principal | None) -> SignIn:
+        candidate = token.strip()
+        if not _TOKEN.match(candidate):
+            raise InvalidLinkError("the sign-in link is not valid; ask for a new one")
+        try:
+            consumed = self.tokens.consume(token_hash(candidate), KIND, self.clock())
+        except NotFoundError:
+            raise InvalidLinkError("the sign-in link is not valid; ask for a new one") from None
+        except TokenUsedError:
+            raise LinkUsedError("the sign-in link was already used; ask for a new one") from None
+        except TokenExpiredError:
+            raise LinkExpiredError("the sign-in link has expired; ask for a new one") from None
+        return self.accounts.sign_in(consumed.subject, "email", caller)
+
+    def link_url(self, token: str) -> str:
+        base = self.settings.magic_link_url
+        separator = "&" if "?" in base else "?"
+        return f"{base}{separator}{urlencode({'magic_token': token})}"
+
+    def _message(self, address: str, token: str, ttl_s: int) -> EmailMessage:
+        url = self.link_url(token)
+        minutes = max(1, ttl_s // 60)
+        text = (
+            "Open this link to sign in to Sentiment Deep Dive:\n\n"
+            f"{url}\n\n"
+            f"Or paste this code into the sign-in form: {token}\n\n"
+            f"The link works once and expires in {minutes} minutes. "
+            "If you did not ask for it, ignore this e-mail."
+        )
+        page = (
+            "<p>Open this link to sign in to Sentiment Deep Dive:</p>"
+            f'<p><a href="{html.escape(url)}">Sign in</a></p>'
+            f"<p>Or paste this code into the sign-in form: <code>{html.escape(token)}</code></p>"
+            f"<p>The link works once and expires in {minutes} minutes. "
+            "If you did not ask for it, ignore this e-mail.</p>"
+        )
+        return EmailMessage(to=address, subject="Your sign-in link", text=text, html=page)
+
+    def _withdraw(self, hashed: str) -> None:
+        """Spend the unsent token so no usable link is left behind that nobody received."""
+        try:
+            self.tokens.consume(hashed, KIND, self.clock())
+        except Exception as error:
+            # Already failing: the caller must hear about the e-mail, not about this. The
+            # token was never sent, so nobody holds it; it expires with its TTL.
+            LOG.warning("could not withdraw an unsent sign-in link: %s", type(error).__name__)

@@ -1,0 +1,255 @@
+"""SendGrid's v3 Mail Send on 127.0.0.1: `POST /v3/mail/send`, plus an outbox to read.
+
+Auth is `Authorization: Bearer <key>`. A valid message is answered like SendGrid does: 202,
+no body, an `X-Message-Id` header. Errors use SendGrid's shape
+`{"errors": [{"message", "field", "help"}]}`: 400 lists every problem of the body, 401 a bad
+key, 429 (the `http_429` fault) carries `Retry-After` and the `X-RateLimit-*` headers.
+
+Control routes (never at SendGrid): `GET /_emulator/outbox[?to=address]` lists what was
+accepted, oldest first; `DELETE /_emulator/outbox` empties it; `/_emulator/faults` and
+`/_emulator/health` come from the base class.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from services.clock import Clock, iso, utc_now
+from services.local.emulators.base import HttpEmulator, Request, Response
+
+SEND_PATH = "/v3/mail/send"
+OUTBOX_PATH = "/_emulator/outbox"
+MAX_PERSONALIZATIONS = 1000
+_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_HELP = "http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html"
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    message_id: str
+    to: tuple[str, ...]
+    from_email: str
+    subject: str
+    text: str | None
+    html: str | None
+    received_at: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.message_id,
+            "to": list(self.to),
+            "from": self.from_email,
+            "subject": self.subject,
+            "text": self.text,
+            "html": self.html,
+            "received_at": self.received_at,
+        }
+
+
+def _problem(message: str, field: str | None) -> dict[str, Any]:
+    # SendGrid points each problem at the section of its errors page for that field.
+    anchor = f"#message.{field.split('.')[0]}" if field else ""
+    return {"message": message, "field": field, "help": f"{_HELP}{anchor}" if field else None}
+
+
+def _valid_address(value: Any) -> bool:
+    return isinstance(value, str) and len(value) <= 320 and bool(_ADDRESS.match(value))
+
+
+def _check_address(value: Any, field: str, problems: list[dict[str, Any]]) -> str | None:
+    """The address of an `{email, name?}` object, or None after recording what is wrong."""
+    if not isinstance(value, dict) or "email" not in value:
+        problems.append(_problem("The email parameter is required.", f"{field}.email"))
+        return None
+    email = value["email"]
+    if not _valid_address(email):
+        problems.append(_problem("Does not contain a valid address.", f"{field}.email"))
+        return None
+    return str(email)
+
+
+def validate_mail(body: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Every problem SendGrid would report for this body, and the parts the outbox keeps."""
+    if not isinstance(body, dict):
+        return [_problem("The request body must be a JSON object.", None)], {}
+    problems: list[dict[str, Any]] = []
+    recipients: list[str] = []
+    personalizations = body.get("personalizations")
+    subjects_in_personalizations = False
+    if not isinstance(personalizations, list) or not personalizations:
+        problems.append(
+            _problem(
+                "The personalizations field is required and must have at least one "
+                "personalization.",
+                "personalizations",
+            )
+        )
+    elif len(personalizations) > MAX_PERSONALIZATIONS:
+        problems.append(
+            _problem(
+                f"The personalizations field may hold at most {MAX_PERSONALIZATIONS} items.",
+                "personalizations",
+            )
+        )
+    else:
+        subjects_in_personalizations = True
+        for index, personalization in enumerate(personalizations):
+            field = f"personalizations.{index}"
+            to = personalization.get("to") if isinstance(personalization, dict) else None
+            if not isinstance(to, list) or not to:
+                problems.append(
+                    _problem(
+                        "The to array is required for all personalization objects, and must "
+                        "have at least one email object with a valid email address.",
+                        f"{field}.to",
+                    )
+                )
+                subjects_in_personalizations = False
+                continue
+            for position, recipient in enumerate(to):
+                address = _check_address(recipient, f"{field}.to.{position}", problems)
+                if address is not None:
+                    recipients.append(address)
+            subject = personalization.get("subject")
+            if not (isinstance(subject, str) and subject.strip()):
+                subjects_in_personalizations = False
+
+    from_email = _check_address(body.get("from"), "from", problems)
+    template = isinstance(body.get("template_id"), str) and bool(body["template_id"])
+    subject = body.get("subject")
+    has_subject = isinstance(subject, str) and bool(subject.strip())
+    if not (has_subject or subjects_in_personalizations or template):
+        problems.append(
+            _problem(
+                "The subject is required. You can get around this requirement if you use a "
+                "template with a subject defined or if every personalization has a subject.",
+                "subject",
+            )
+        )
+
+    text, html = _check_content(body.get("content"), template, problems)
+    kept = {
+        "to": tuple(recipients),
+        "from_email": from_email or "",
+        "subject": subject if has_subject else "",
+        "text": text,
+        "html": html,
+    }
+    return problems, kept
+
+
+def _check_content(
+    content: Any, template: bool, problems: list[dict[str, Any]]
+) -> tuple[str | None, str | None]:
+    if content is None and template:
+        return None, None
+    if not isinstance(content, list) or not content:
+        problems.append(
+            _problem(
+                "Unless a valid template_id is provided, the content parameter is required. "
+                "There must be at least one defined content block.",
+                "content",
+            )
+        )
+        return None, None
+    text = html = None
+    for index, block in enumerate(content):
+        field = f"content.{index}"
+        kind = block.get("type") if isinstance(block, dict) else None
+        value = block.get("value") if isinstance(block, dict) else None
+        if not (isinstance(kind, str) and kind.strip()):
+            problems.append(_problem("The content type is required.", f"{field}.type"))
+            continue
+        if not (isinstance(value, str) and value):
+            problems.append(
+                _problem(
+                    "The content value must be a string at least one character in length.",
+                    f"{field}.value",
+                )
+            )
+            continue
+        if kind == "text/plain":
+            if index != 0:
+                problems.append(
+                    _problem("If present, text/plain content must be first.", f"{field}.type")
+                )
+            text = value
+        elif kind == "text/html":
+            html = value
+    return text, html
+
+
+class SendGridEmulator(HttpEmulator):
+    provider = "sendgrid"
+
+    def __init__(self, api_key: str, *, clock: Clock = utc_now, **options: Any) -> None:
+        super().__init__(api_key, **options)
+        self.clock = clock
+        self._outbox: list[OutboxMessage] = []
+        self._outbox_lock = threading.Lock()
+        self.route("POST", lambda path: {} if path == SEND_PATH else None, self._send)
+
+    def authorized(self, request: Request) -> bool:
+        scheme, _, key = request.headers.get("authorization", "").partition(" ")
+        return (
+            scheme.lower() == "bearer"
+            and bool(key)
+            and secrets.compare_digest(key.strip().encode(), self.api_key.encode())
+        )
+
+    def error(self, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+        if status == 401:
+            message = "The provided authorization grant is invalid, expired, or revoked"
+        return Response(status, {"errors": [_problem(message, None)]}, headers or {})
+
+    def rate_limited(self, retry_after_s: float) -> Response:
+        seconds = max(1, round(retry_after_s))
+        headers = {
+            "Retry-After": str(seconds),
+            "X-RateLimit-Limit": "600",
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": str(int(time.time()) + seconds),
+        }
+        return Response(429, {"errors": [_problem("too many requests", None)]}, headers)
+
+    # --- the provider route ----------------------------------------------------------------
+
+    def _send(self, request: Request) -> Response:
+        problems, kept = validate_mail(request.body)
+        if problems:
+            return Response(400, {"errors": problems})
+        message_id = secrets.token_urlsafe(16)[:22]
+        message = OutboxMessage(message_id=message_id, received_at=iso(self.clock()), **kept)
+        with self._outbox_lock:
+            self._outbox.append(message)
+        return Response(202, b"", {"X-Message-Id": message_id})
+
+    # --- the outbox -----------------------------------------------------------------------
+
+    def outbox(self, to: str | None = None) -> list[OutboxMessage]:
+        with self._outbox_lock:
+            messages = list(self._outbox)
+        if to is None:
+            return messages
+        wanted = to.strip().lower()
+        return [m for m in messages if wanted in (a.lower() for a in m.to)]
+
+    def clear_outbox(self) -> int:
+        with self._outbox_lock:
+            count = len(self._outbox)
+            self._outbox.clear()
+        return count
+
+    def _control(self, request: Request) -> Response:
+        if request.path == OUTBOX_PATH:
+            if request.method == "GET":
+                messages = self.outbox(request.query.get("to"))
+                return Response(200, [m.to_json() for m in messages])
+            if request.method == "DELETE":
+                return Response(200, {"deleted": self.clear_outbox()})
+        return super()._control(request)

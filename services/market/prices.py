@@ -1,0 +1,163 @@
+"""Price candles through two cache layers: in-process (L1) and the table (L2), then Tiingo.
+
+Freshness depends on the candle size: an hourly or minute bar moves within minutes, a daily
+series changes once a day (and only in its last bar), so daily copies are kept longer.
+When the provider fails, a stored copy, even an old one, is better than nothing: it is
+served marked stale. Without one the caller learns that prices are unavailable for now.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, time, timedelta
+from functools import partial
+from typing import Literal
+
+from services.adapters.errors import (
+    ProviderError,
+    ProviderNotFoundError,
+    ProviderRateLimitedError,
+)
+from services.adapters.protocol import CandleSource
+from services.caching.ttl import TtlCache
+from services.clock import Clock
+from services.market.ranges import (
+    PriceResolution,
+    RangeName,
+    is_intraday,
+    range_window,
+    served_range,
+)
+from services.resilience.guard import AllowAll, CallGuard
+from services.store.ohlc_cache import CachedCandles, OhlcCacheStore
+
+LOG = logging.getLogger(__name__)
+
+Layer = Literal["l1", "l2", "provider"]
+PROVIDER = "tiingo"
+DEFAULT_RETRY_AFTER_S = 30
+
+
+@dataclass(frozen=True, slots=True)
+class CachePolicy:
+    memory_ttl_s: float  # L1
+    fresh_for: timedelta  # L2: fetch again after this
+    keep_for: timedelta  # L2: the item's TTL, so a stale copy outlives a provider outage
+
+
+POLICIES: Mapping[str, CachePolicy] = {
+    "daily": CachePolicy(300.0, timedelta(hours=1), timedelta(days=7)),
+    "intraday": CachePolicy(60.0, timedelta(minutes=5), timedelta(days=1)),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PriceAnswer:
+    prices: CachedCandles
+    layer: Layer
+    stale: bool = False
+
+    @property
+    def from_cache(self) -> bool:
+        return self.layer != "provider"
+
+
+class PricesUnavailableError(Exception):
+    """The provider failed and no copy of these prices is stored."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class NoPricesError(Exception):
+    """The provider does not know the ticker (a fact, not an outage)."""
+
+
+def policy_for(resolution: PriceResolution) -> CachePolicy:
+    return POLICIES["intraday" if is_intraday(resolution) else "daily"]
+
+
+def fresh_until(resolution: PriceResolution, now: datetime) -> datetime:
+    """Fresh for the policy's time, but never past midnight UTC: the range's end date moves
+    then, so yesterday's copy lacks today's bar."""
+    midnight = datetime.combine(now.astimezone(UTC).date() + timedelta(days=1), time.min, UTC)
+    return min(now + policy_for(resolution).fresh_for, midnight)
+
+
+class PriceService:
+    def __init__(
+        self,
+        source: CandleSource,
+        store: OhlcCacheStore,
+        clock: Clock,
+        guard: CallGuard | None = None,
+    ) -> None:
+        self._source = source
+        self._store = store
+        self._clock = clock
+        self._guard = guard or AllowAll()
+        self.memory: dict[str, TtlCache[PriceAnswer]] = {
+            kind: TtlCache(f"ohlc_{kind}", policy.memory_ttl_s) for kind, policy in POLICIES.items()
+        }
+
+    def candles(
+        self, ticker: str, range_name: RangeName, resolution: PriceResolution
+    ) -> PriceAnswer:
+        """The candles of `range_name` (or of the longest range `resolution` serves, which
+        the answer's range then says)."""
+        range_name = served_range(range_name, resolution)
+        memory = self.memory["intraday" if is_intraday(resolution) else "daily"]
+        key = (ticker, resolution, range_name)
+        answer, hit = memory.get_or_load(key, partial(self._load, ticker, range_name, resolution))
+        if hit:
+            return replace(answer, layer="l1")
+        if answer.stale:
+            # Not kept in L1: the next request should try the provider again.
+            memory.invalidate(key)
+        return answer
+
+    def _load(self, ticker: str, range_name: RangeName, resolution: PriceResolution) -> PriceAnswer:
+        now = self._clock()
+        stored = self._store.get(ticker, resolution, range_name, now)
+        if stored is not None and stored.is_fresh(now):
+            return PriceAnswer(stored, "l2")
+        window = range_window(range_name, now)
+        try:
+            candles = self._guard.call(
+                PROVIDER,
+                partial(self._source.fetch_candles, ticker, window.start, window.end, resolution),
+            )
+        except ProviderNotFoundError as error:
+            raise NoPricesError(f"{PROVIDER} has no prices for {ticker}") from error
+        except ProviderError as error:
+            if stored is not None:
+                LOG.warning("serving stale %s prices of %s: %s", PROVIDER, ticker, error)
+                return PriceAnswer(stored, "l2", stale=True)
+            retry_after = DEFAULT_RETRY_AFTER_S
+            if isinstance(error, ProviderRateLimitedError) and error.retry_after:
+                retry_after = max(1, round(error.retry_after))
+            raise PricesUnavailableError(
+                f"price data from {PROVIDER} is unavailable right now and no copy of "
+                f"{ticker} {range_name} ({resolution}) is cached; retry in {retry_after} s",
+                retry_after,
+            ) from error
+        fetched = CachedCandles(
+            ticker=ticker,
+            resolution=resolution,
+            range_name=range_name,
+            candles=tuple(sorted(candles, key=lambda c: c.timestamp)),
+            start_date=window.start_date,
+            end_date=window.end_date,
+            source=PROVIDER,
+            fetched_at=now,
+            fresh_until=fresh_until(resolution, now),
+        )
+        try:
+            self._store.put(fetched, now + policy_for(resolution).keep_for)
+        except Exception:
+            # The answer matters more than caching it; the next request fetches again.
+            LOG.warning("could not store %s prices of %s in the table cache", PROVIDER, ticker)
+        return PriceAnswer(fetched, "provider")
