@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     anonymous_session_ttl_s: int = 7 * 24 * 3600
     account_session_ttl_s: int = 30 * 24 * 3600
     magic_link_ttl_s: int = 15 * 60
+    # How long an instance trusts a session it has already checked: a revocation made by
+    # another instance takes effect there within this bound (its own are immediate).
+    session_cache_ttl_s: float = 15.0
     # Sign-in e-mails: their sender, and the page their link opens (`?magic_token=` is added).
     email_from_address: str = "no-reply@sentiment-deep-dive.dev"
     email_from_name: str = "Sentiment Deep Dive"

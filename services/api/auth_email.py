@@ -79,10 +79,7 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
             raise ApiError(409, "LINK_USED", str(error)) from None
         except LinkExpiredError as error:
             raise ApiError(410, "LINK_EXPIRED", str(error)) from None
-        # Both users' configuration lists may have changed: drop their cached copies.
-        deps.configuration_lists.invalidate(signed.issued.user.user_id)
-        if signed.merge.from_user_id:
-            deps.configuration_lists.invalidate(signed.merge.from_user_id)
+        deps.forget_sign_in(signed)
         return SignedInOut.of_sign_in(signed)
 
     return router

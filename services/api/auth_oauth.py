@@ -116,10 +116,7 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
                 "the sign-in provider is unavailable; try again",
                 headers={"Retry-After": str(max(1, math.ceil(error.retry_after_s)))},
             ) from None
-        # Both users' configuration lists may have changed: drop their cached copies.
-        deps.configuration_lists.invalidate(signed.issued.user.user_id)
-        if signed.merge.from_user_id:
-            deps.configuration_lists.invalidate(signed.merge.from_user_id)
+        deps.forget_sign_in(signed)
         return SignedInOut.of_sign_in(signed)
 
     return router

@@ -8,8 +8,6 @@ then in the table. `X-Cache` says whether a cache answered; the price body also 
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Literal, TypeVar
 from urllib.parse import unquote
@@ -22,14 +20,11 @@ from pydantic import BaseModel
 from services.api.dependencies import ApiDependencies
 from services.api.errors import ApiError
 from services.api.principal import current_principal
-from services.caching.ttl import TtlCache
 from services.clock import iso
-from services.composition import tiingo_adapter
 from services.market.history import HistorySource, SentimentHistory, sentiment_history
 from services.market.prices import (
     NoPricesError,
     PriceAnswer,
-    PriceService,
     PricesUnavailableError,
 )
 from services.market.ranges import PriceResolution, RangeName
@@ -41,10 +36,7 @@ from services.market.sentiment_view import (
 )
 from services.market.signals import Status
 from services.store.errors import NotFoundError
-from services.store.ohlc_cache import DynamoOhlcCache
-from services.store.sentiment import DynamoSentimentStore
 
-SENTIMENT_TTL_S = 300.0
 MAX_CONFIG_ID_LENGTH = 64
 # No length limit in the schema: path parameters arrive percent-encoded (Powertools does not
 # decode them), so a limit there would count escapes, not characters. They are decoded and
@@ -265,15 +257,6 @@ class SentimentHistoryOut(BaseModel):
 
 def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
     router = LambdaFunctionUrlRouter()
-    sentiment_cache: TtlCache[ConfigurationSentiment] = TtlCache(
-        "configuration_sentiment", SENTIMENT_TTL_S
-    )
-    # Built on first use: the table client and the provider's HTTP client are not needed to
-    # answer anything else, and building the app stays cheap.
-    buckets = _lazy(lambda: DynamoSentimentStore(deps.table))
-    prices = _lazy(
-        lambda: PriceService(tiingo_adapter(deps.settings), DynamoOhlcCache(deps.table), deps.clock)
-    )
 
     def listed(raw: str) -> str:
         symbol = unquote(raw)
@@ -291,16 +274,26 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
         config_id = unquote(config_id)
         if len(config_id) > MAX_CONFIG_ID_LENGTH:
             raise NotFoundError("configuration not found")
-        # Another user's configuration is "not found", like an absent one.
-        config = deps.configurations.get(principal, config_id)
-        view, hit = sentiment_cache.get_or_load(
-            (config.config_id, config.version),
-            lambda: configuration_sentiment(
-                buckets(), config.config_id, config.version, config.tickers, deps.clock()
-            ),
+        # From the user's cached list (every mutation drops it), so a warm read touches no
+        # table; another user's configuration is "not found", like an absent one.
+        configs, _ = deps.configuration_lists.get_or_load(
+            principal.user.user_id, lambda: deps.configurations.list(principal)
         )
+        config = next((c for c in configs if c.config_id == config_id), None)
+        if config is None:
+            raise NotFoundError("configuration not found")
+        rendered, hit = deps.configuration_sentiment.get_or_load(
+            (config.config_id, config.version),
+            lambda: ConfigurationSentimentOut.of(
+                configuration_sentiment(
+                    deps.sentiment_store, config.config_id, config.version, config.tickers,
+                    deps.clock(),
+                ),
+                "miss",
+            ),
+        )  # fmt: skip
         status: CacheStatus = "hit" if hit else "miss"
-        body = ConfigurationSentimentOut.of(view, status)
+        body = rendered.model_copy(update={"cache_status": status}) if hit else rendered
         return Response(200, content_types.APPLICATION_JSON, body, headers={"X-Cache": status})
 
     @router.get("/api/v2/tickers/<ticker>/ohlc", tags=["tickers"])
@@ -315,7 +308,7 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
     ) -> Response[OhlcOut]:
         symbol = listed(ticker)
         try:
-            answer = prices().candles(symbol, range_name, resolution)
+            answer = deps.prices.candles(symbol, range_name, resolution)
         except NoPricesError as error:
             raise ApiError(404, "UNKNOWN_TICKER", str(error), {"ticker": symbol}) from None
         except PricesUnavailableError as error:
@@ -341,24 +334,10 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
         ] = "aggregated",
     ) -> SentimentHistoryOut:
         symbol = listed(ticker)
-        found = sentiment_history(buckets(), symbol, range_name, source, deps.clock())
+        found = sentiment_history(deps.sentiment_store, symbol, range_name, source, deps.clock())
         return SentimentHistoryOut.of(found)
 
     return router
-
-
-def _lazy(build: Callable[[], T]) -> Callable[[], T]:
-    built: list[T] = []
-    lock = threading.Lock()
-
-    def get() -> T:
-        if not built:
-            with lock:
-                if not built:
-                    built.append(build())
-        return built[0]
-
-    return get
 
 
 def _round(value: float) -> float:

@@ -8,15 +8,29 @@ from services.api.dependencies import ApiDependencies
 from services.api.errors import ApiError
 from services.api.operator import bearer_token
 from services.auth.sessions import AuthenticationError, Principal, authenticate
+from services.store.sessions import token_hash
 
 
 def current_principal(router: LambdaFunctionUrlRouter, deps: ApiDependencies) -> Principal:
     try:
-        return authenticate(
-            bearer_token(router.current_event.headers), deps.sessions, deps.users, deps.clock
-        )
+        return cached_authenticate(bearer_token(router.current_event.headers), deps)
     except AuthenticationError as error:
         raise ApiError(401, "UNAUTHORIZED", str(error)) from None
+
+
+def cached_authenticate(token: str | None, deps: ApiDependencies) -> Principal:
+    """`authenticate`, answered from the session cache when it can be. Refusals are never
+    cached, and a cached session is still refused the moment it expires."""
+    if not token:
+        raise AuthenticationError("this route needs an Authorization: Bearer token")
+    key = token_hash(token)
+    principal, _ = deps.principals.get_or_load(
+        key, lambda: authenticate(token, deps.sessions, deps.users, deps.clock)
+    )
+    if principal.session.expires_at <= deps.clock():
+        deps.principals.invalidate(key)
+        raise AuthenticationError("the bearer token is unknown, expired or revoked")
+    return principal
 
 
 def optional_principal(router: LambdaFunctionUrlRouter, deps: ApiDependencies) -> Principal | None:
@@ -26,6 +40,6 @@ def optional_principal(router: LambdaFunctionUrlRouter, deps: ApiDependencies) -
     if token is None:
         return None
     try:
-        return authenticate(token, deps.sessions, deps.users, deps.clock)
+        return cached_authenticate(token, deps)
     except AuthenticationError:
         return None

@@ -65,6 +65,12 @@ class TtlCache(Generic[V]):
         with self._lock:
             self._entries.pop(key, None)
 
+    def invalidate_where(self, predicate: Callable[[V], bool]) -> None:
+        """Drop every entry whose value matches (a scan: for rare events such as sign-in)."""
+        with self._lock:
+            for key in [k for k, (_, value) in self._entries.items() if predicate(value)]:
+                del self._entries[key]
+
     def __len__(self) -> int:
         with self._lock:
             self._evict_expired(self._monotonic())

@@ -41,3 +41,13 @@ def test_size_is_bounded() -> None:
     for key in range(10):
         cache.get_or_load(key, lambda key=key: str(key))
     assert len(cache) == 3
+
+
+def test_invalidate_where_drops_only_matching_values() -> None:
+    cache: TtlCache[str] = TtlCache("t", 60.0, monotonic=Clock())
+    for key, owner in [("a", "alice"), ("b", "bob"), ("c", "alice")]:
+        cache.get_or_load(key, lambda owner=owner: owner)
+    cache.invalidate_where(lambda owner: owner == "alice")
+    assert len(cache) == 1
+    assert cache.get_or_load("b", lambda: "reloaded") == ("bob", True)
+    assert cache.get_or_load("a", lambda: "reloaded") == ("reloaded", False)
