@@ -32,9 +32,17 @@ from services.api.errors import ApiError, error_response
 from services.api.openapi import with_error_contract
 from services.configurations.manage import InvalidConfigurationError
 from services.observability import correlation_id_from
-from services.store.errors import ConflictError, LimitReachedError, NotFoundError
+from services.store.errors import (
+    CLIENT_FAILURES,
+    ConflictError,
+    LimitReachedError,
+    NotFoundError,
+    store_unavailable,
+)
 
 OPENAPI_PATH = "/api/v2/openapi.json"
+# A hint, not a promise: long enough for the client's retries not to add to an overload.
+STORE_RETRY_AFTER_S = 5
 
 
 def build_app(deps: ApiDependencies, logger: Logger) -> LambdaFunctionUrlResolver:
@@ -47,12 +55,32 @@ def build_app(deps: ApiDependencies, logger: Logger) -> LambdaFunctionUrlResolve
         ),
     )
 
+    def correlation_id() -> str:
+        """This request's correlation ID, chosen once and kept in the request's context: the
+        exception handlers run outside every middleware, and a request refused by validation
+        never reaches ours, yet each answer and log line of a request must carry the same ID."""
+        known = app.context.get("correlation_id")
+        if known is None:
+            known = correlation_id_from(app.current_event.headers)
+            app.append_context(correlation_id=known)
+            logger.set_correlation_id(known)
+        return str(known)
+
     def correlation(resolver: ApiGatewayResolver, next_middleware: NextMiddleware) -> Response[Any]:
-        correlation_id = correlation_id_from(resolver.current_event.headers)
-        logger.set_correlation_id(correlation_id)
+        chosen = correlation_id()
         response = next_middleware(resolver)
-        response.headers["X-Correlation-ID"] = correlation_id
+        response.headers["X-Correlation-ID"] = chosen
         return response
+
+    def fail(
+        status: int,
+        code: str,
+        message: str,
+        details: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response[str]:
+        tagged = {**(headers or {}), "X-Correlation-ID": correlation_id()}
+        return error_response(status, code, message, details, tagged)
 
     app.use(middlewares=[correlation])
     app.include_router(health.build_router(deps))
@@ -82,54 +110,69 @@ def build_app(deps: ApiDependencies, logger: Logger) -> LambdaFunctionUrlResolve
     @app.exception_handler(RequestValidationError)
     def invalid_request(error: RequestValidationError) -> Response[str]:
         if any(e.get("type") == "json_invalid" for e in error.errors()):
-            return error_response(400, "INVALID_JSON", "the request body is not valid JSON")
+            return fail(400, "INVALID_JSON", "the request body is not valid JSON")
         problems = [
             {"location": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")}
             for e in error.errors()
         ]
         # A bad query or path parameter is a 400; a body that fails the schema is a 422.
         if problems and not all(p["location"].startswith("body") for p in problems):
-            return error_response(400, "BAD_PARAMETER", _sentence(problems), problems)
-        return error_response(422, "INVALID_BODY", _sentence(problems), problems)
+            return fail(400, "BAD_PARAMETER", _sentence(problems), problems)
+        return fail(422, "INVALID_BODY", _sentence(problems), problems)
 
     @app.exception_handler(InvalidAlertError)
     def invalid_alert(error: InvalidAlertError) -> Response[str]:
-        return error_response(400, "INVALID_ALERT", str(error), {"field": error.field})
+        return fail(400, "INVALID_ALERT", str(error), {"field": error.field})
 
     @app.exception_handler(AlertNotAllowedError)
     def alert_not_allowed(error: AlertNotAllowedError) -> Response[str]:
-        return error_response(403, "NOT_ALLOWED", str(error))
+        return fail(403, "NOT_ALLOWED", str(error))
 
     @app.exception_handler(InvalidConfigurationError)
     def invalid_configuration(error: InvalidConfigurationError) -> Response[str]:
-        return error_response(400, "INVALID_CONFIGURATION", str(error), {"field": error.field})
+        return fail(400, "INVALID_CONFIGURATION", str(error), {"field": error.field})
 
     @app.exception_handler(NotFoundError)
     def not_found_item(error: NotFoundError) -> Response[str]:
-        return error_response(404, "NOT_FOUND", str(error))
+        return fail(404, "NOT_FOUND", str(error))
 
     @app.exception_handler(LimitReachedError)
     def limit_reached(error: LimitReachedError) -> Response[str]:
-        return error_response(409, "LIMIT_REACHED", str(error))
+        return fail(409, "LIMIT_REACHED", str(error))
 
     @app.exception_handler(ConflictError)
     def conflict(error: ConflictError) -> Response[str]:
-        return error_response(409, "CONFLICT", f"{error}; read it again and retry")
+        return fail(409, "CONFLICT", f"{error}; read it again and retry")
 
     @app.exception_handler(ApiError)
     def api_error(error: ApiError) -> Response[str]:
-        return error_response(error.status, error.code, error.message, error.details, error.headers)
+        return fail(error.status, error.code, error.message, error.details, error.headers)
 
     @app.not_found
     def not_found(_: Exception) -> Response[str]:
         event = app.current_event
-        return error_response(404, "NOT_FOUND", f"no route for {event.http_method} {event.path}")
+        return fail(404, "NOT_FOUND", f"no route for {event.http_method} {event.path}")
 
-    @app.exception_handler(Exception)
-    def unexpected(error: Exception) -> Response[str]:
+    def internal_error() -> Response[str]:
         # The stack trace goes to the log (sanitised), never into the response.
         logger.exception("unhandled error")
-        return error_response(500, "INTERNAL_ERROR", "an unexpected error occurred")
+        return fail(500, "INTERNAL_ERROR", "an unexpected error occurred")
+
+    @app.exception_handler(Exception)
+    def unexpected(_: Exception) -> Response[str]:
+        return internal_error()
+
+    @app.exception_handler(list(CLIENT_FAILURES))
+    def store_failure(error: Exception) -> Response[str]:
+        if not store_unavailable(error):
+            return internal_error()
+        logger.warning("the data store is unavailable", extra={"error": type(error).__name__})
+        return fail(
+            503,
+            "STORE_UNAVAILABLE",
+            "the data store is unavailable; try again",
+            headers={"Retry-After": str(STORE_RETRY_AFTER_S)},
+        )
 
     return app
 

@@ -1,4 +1,5 @@
-"""What the API end-to-end tests share: an embedded stack, sign-in, the error envelope."""
+"""What the API end-to-end tests share: an embedded stack, another function instance on it,
+sign-in, the operator token, the error envelope, a table snapshot."""
 
 from __future__ import annotations
 
@@ -9,8 +10,13 @@ from typing import Any
 
 import httpx
 
+from services.api.app import build_app
+from services.api.dependencies import ApiDependencies
+from services.functions import dashboard
+from services.local.function_url import FunctionUrlServer
 from services.local.paths import LocalPaths
 from services.local.stack import LocalStack, StackOptions
+from services.observability import get_logger
 from services.settings import Settings
 from services.store.table import dynamodb_table
 
@@ -33,6 +39,28 @@ def api_stack(root: Path, state_dir: Path, **options: Any) -> Iterator[LocalStac
         yield running
     finally:
         running.stop()
+
+
+@contextmanager
+def function_instance(settings: Settings, table: Any = None) -> Iterator[httpx.Client]:
+    """Another dashboard function on its own port, with the settings (and table) given: its
+    memory starts empty, and a test can hand it a different or a doctored collaborator."""
+    deps = ApiDependencies(settings=settings, table_override=table)
+    app = build_app(deps, get_logger("dashboard-instance", "WARNING"))
+    server = FunctionUrlServer(
+        lambda event, context: dashboard.handler(event, context, app=app), port=0
+    ).start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=60) as http:
+            yield http
+    finally:
+        server.stop()
+
+
+def operator_headers(stack: LocalStack) -> dict[str, str]:
+    """The bearer of the ops routes: the token the stack wrote to its state directory."""
+    token = stack.options.paths.operator_token_file.read_text().strip()
+    return {"Authorization": f"Bearer {token}"}
 
 
 def sign_in(client: httpx.Client) -> dict[str, str]:
