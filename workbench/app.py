@@ -2,14 +2,43 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import panel as pn
 
-from services.settings import get_settings
+from services.settings import Settings, get_settings
 from workbench.client import ApiClient
+from workbench.components.cache_layer import CacheLayerNote
+from workbench.components.configurations import ConfigurationsPanel
+from workbench.components.header import HeaderTiles
 from workbench.components.health import HealthPanel
+from workbench.components.magic_link import MagicLinkPanel
+from workbench.components.oauth import OAuthPanel
+from workbench.components.overlay import PriceSentimentPanel
+from workbench.components.sentiment import SentimentPanel
+from workbench.components.session import SessionPanel
+from workbench.local_stack import StackFiles
+from workbench.stores.configurations import ConfigurationsStore
 from workbench.stores.health import HealthStore
+from workbench.stores.latency import LatencyStore
+from workbench.stores.live import LiveTiles
+from workbench.stores.magic_link import LINK_PARAMETER, MagicLinkStore
+from workbench.stores.oauth import OAuthStore
+from workbench.stores.ops import OpsStore
+from workbench.stores.overlay import OverlayStore
+from workbench.stores.schema import SchemaStore
+from workbench.stores.sentiment import SentimentStore
+from workbench.stores.session import SessionStore
+from workbench.stores.timer import TimerStore
 
 REFRESH_MS = 2000
+TICK_MS = 1000
+AUTH_INTRO = """## Authentication
+
+Three ways in: an **anonymous session** for a quick start (the smallest limits), a **magic
+link** by e-mail (passwordless, single use, converts the anonymous session into an account),
+and **OAuth 2.0** (Google through Cognito: a full account, merging the anonymous data too).
+"""
 
 
 def current_theme() -> str:
@@ -18,11 +47,17 @@ def current_theme() -> str:
     return "dark" if requested == "dark" else "default"
 
 
+def landing_argument(name: str) -> str | None:
+    """A query argument of the URL the page was opened with."""
+    values = pn.state.session_args.get(name)
+    return values[0].decode() if values else None
+
+
 def theme_switch(theme: str) -> pn.widgets.Button:
     """Reloads the page in the other theme (the template's theme is fixed per page load)."""
     other = "default" if theme == "dark" else "dark"
     button = pn.widgets.Button(
-        name="Light theme" if theme == "dark" else "Dark theme", button_type="light"
+        label="Light theme" if theme == "dark" else "Dark theme", color="light"
     )
     button.js_on_click(
         code=f"const u = new URL(window.location); u.searchParams.set('theme', '{other}');"
@@ -31,24 +66,135 @@ def theme_switch(theme: str) -> pn.widgets.Button:
     return button
 
 
-def build_page(api_url: str, refresh_ms: int = REFRESH_MS) -> pn.template.BootstrapTemplate:
-    store = HealthStore(ApiClient(api_url))
+@dataclass
+class Stores:
+    """Every store of one page (one browser session), wired to one API client."""
+
+    client: ApiClient
+    live: LiveTiles
+    timer: TimerStore
+    schema: SchemaStore
+    session: SessionStore
+    magic_link: MagicLinkStore
+    oauth: OAuthStore
+    configurations: ConfigurationsStore
+    sentiment: SentimentStore
+    overlay: OverlayStore
+
+    @classmethod
+    def build(cls, client: ApiClient, files: StackFiles) -> Stores:
+        session = SessionStore(client)
+        configurations = ConfigurationsStore(client, session=session)
+        schema = SchemaStore(client)
+        return cls(
+            client=client,
+            live=LiveTiles(
+                health=HealthStore(client),
+                latency=LatencyStore(client),
+                ops=OpsStore(client, files.operator_token),
+            ),
+            timer=TimerStore(),
+            schema=schema,
+            session=session,
+            magic_link=MagicLinkStore(client, lambda: files.url("sendgrid_url"), session=session),
+            oauth=OAuthStore(client, session=session),
+            configurations=configurations,
+            sentiment=SentimentStore(client, configurations=configurations),
+            overlay=OverlayStore(client, configurations=configurations, schema=schema),
+        )
+
+    async def start(self, magic_token: str | None, code: str | None, state: str | None) -> None:
+        """First load: the API's document, then any sign-in the URL brings back, then tiles."""
+        await self.schema.load()
+        if magic_token:
+            await self.magic_link.verify(magic_token)
+        elif code and state:
+            await self.oauth.complete(code, state)
+        await self.live.refresh()
+
+
+def build_page(
+    api_url: str, settings: Settings, refresh_ms: int = REFRESH_MS
+) -> pn.template.BootstrapTemplate:
+    stores = Stores.build(ApiClient(api_url), StackFiles.from_settings(settings))
     theme = current_theme()
+    sections = [
+        (
+            "Authentication",
+            pn.Column(
+                AUTH_INTRO,
+                pn.Row(
+                    SessionPanel(session=stores.session),
+                    pn.Column(
+                        MagicLinkPanel(store=stores.magic_link),
+                        OAuthPanel(store=stores.oauth),
+                        sizing_mode="stretch_width",
+                    ),
+                    sizing_mode="stretch_width",
+                ),
+                sizing_mode="stretch_width",
+            ),
+        ),
+        (
+            "Configurations",
+            pn.Column(
+                ConfigurationsPanel(store=stores.configurations, schema=stores.schema),
+                CacheLayerNote(
+                    ops=stores.live.ops, layer="configuration_lists", title="configuration lists"
+                ),
+                sizing_mode="stretch_width",
+            ),
+        ),
+        (
+            "Sentiment",
+            pn.Column(
+                SentimentPanel(store=stores.sentiment),
+                CacheLayerNote(
+                    ops=stores.live.ops,
+                    layer="configuration_sentiment",
+                    title="a configuration's sentiment",
+                ),
+                sizing_mode="stretch_width",
+            ),
+        ),
+        ("Price & Sentiment", PriceSentimentPanel(store=stores.overlay)),
+        ("Health Check", HealthPanel(store=stores.live.health)),
+    ]
+    tabs = pn.Tabs(*sections, sizing_mode="stretch_width")
+    menu = pn.widgets.RadioButtonGroup(
+        options={name: index for index, (name, _) in enumerate(sections)},
+        orientation="vertical",
+        # Outline buttons read well on both themes ("light" ones glare on the dark one).
+        color="primary",
+        variant="outline",
+        sizing_mode="stretch_width",
+    )
+    menu.link(tabs, value="active", bidirectional=True)
     # Bootstrap, not Fast or Material: those pull web fonts from the internet, and the
-    # workbench must work on an offline machine.
+    # workbench must work on an offline machine. Panel serves Bokeh's and HoloViews' scripts
+    # from its own static route, so the chart needs no CDN either.
     template = pn.template.BootstrapTemplate(
         title="Sentiment Deep Dive Workbench",
         theme=theme,
         header=[theme_switch(theme)],
-        sidebar=[pn.pane.Markdown(f"**API**: `{api_url}`"), "### Sections", "- Health Check"],
-        main=[HealthPanel(store=store)],
+        sidebar=[pn.pane.Markdown(f"**API**: `{api_url}`"), "### Sections", menu],
+        main=[HeaderTiles(live=stores.live, timer=stores.timer), tabs],
     )
-    pn.state.onload(store.refresh)
+    magic_token = landing_argument(LINK_PARAMETER)
+    code, state = landing_argument("code"), landing_argument("state")
+
+    async def start() -> None:
+        await stores.start(magic_token, code, state)
+
+    pn.state.onload(start)
     # Panel runs coroutine callbacks on its event loop; its annotation omits them.
-    pn.state.add_periodic_callback(store.refresh, period=refresh_ms)  # type: ignore[arg-type]
+    pn.state.add_periodic_callback(stores.live.refresh, period=refresh_ms)  # type: ignore[arg-type]
+    pn.state.add_periodic_callback(stores.timer.tick, period=TICK_MS)
     return template
 
 
 if pn.state.served:
     settings = get_settings()
-    build_page(settings.api_url or f"http://127.0.0.1:{settings.local_api_port}").servable()
+    build_page(
+        settings.api_url or f"http://127.0.0.1:{settings.local_api_port}", settings
+    ).servable()

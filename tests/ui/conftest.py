@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import time
@@ -28,6 +29,18 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = Path("reports") / "screenshots"
+
+
+def application_tracebacks(log: str) -> list[str]:
+    """Log records holding a traceback, less one kind that is not ours: a tab closed while
+    Bokeh was sending it an update makes tornado log the closed websocket."""
+    records = re.split(r"\n(?=\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d+ )", log)
+    return [
+        record
+        for record in records
+        if "Traceback" in record
+        and not ("never retrieved" in record and "WebSocketClosedError" in record)
+    ]
 
 
 def _free_port() -> int:

@@ -21,10 +21,10 @@ class HealthPanel(Viewer):
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self._status = pn.indicators.String(
-            name="Service Health", value=self.store.param.status, font_size="28pt"
+            label="Service Health", value=self.store.param.status, font_size="28pt"
         )
         self._latency = pn.indicators.Number(
-            name="Health round trip (ms)", value=0, format="{value:.1f}", font_size="28pt"
+            label="Health round trip (ms)", value=0, format="{value:.1f}", font_size="28pt"
         )
         self._checks = pn.pane.Markdown(self._checks_markdown, sizing_mode="stretch_width")
         self.store.param.watch(self._update_latency, "latency_ms")

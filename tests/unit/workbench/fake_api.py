@@ -1,0 +1,511 @@
+"""An in-memory stand-in for the dashboard API and the two emulators the workbench reads.
+
+It answers through `httpx.MockTransport`, so the real `ApiClient` (paths, bearer headers,
+error envelope, timing) runs unchanged in the workbench's unit tests. Only the behaviour the
+workbench depends on is modelled: the limits, the error envelope with its field, X-Cache,
+sign-in with conversion, and the ops routes being present or not.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx
+
+from workbench.client import ApiClient
+
+API = "http://api.test"
+SENDGRID = "http://sendgrid.test"
+OIDC = "http://oidc.test"
+LISTED = {
+    "AAPL": "Apple Inc.",
+    "AMAT": "Applied Materials Inc.",
+    "MSFT": "Microsoft Corporation",
+    "NVDA": "NVIDIA Corporation",
+    "AMZN": "Amazon.com Inc.",
+    "META": "Meta Platforms Inc.",
+    "TSLA": "Tesla Inc.",
+}
+OPENAPI = {
+    "paths": {
+        "/api/v2/tickers/{ticker}/ohlc": {
+            "get": {
+                "parameters": [
+                    {"name": "ticker", "schema": {"type": "string"}},
+                    {"name": "range", "schema": {"enum": ["1W", "1M", "3M"], "default": "1M"}},
+                ]
+            }
+        },
+        "/api/v2/tickers/{ticker}/sentiment/history": {
+            "get": {
+                "parameters": [
+                    {
+                        "name": "source",
+                        "schema": {"enum": ["aggregated", "tiingo"], "default": "aggregated"},
+                    }
+                ]
+            }
+        },
+    },
+    "components": {
+        "schemas": {
+            "ConfigurationIn": {
+                "properties": {
+                    "name": {"description": "1 to 50 characters"},
+                    "tickers": {"description": "1 to 5 symbols from the exchange list"},
+                }
+            }
+        }
+    },
+}
+
+
+def envelope(status: int, code: str, message: str, details: Any = None) -> httpx.Response:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        error["details"] = details
+    return httpx.Response(status, json={"error": error})
+
+
+@dataclass
+class FakeApi:
+    ops_routes: bool = False
+    operator_token: str = "operator-secret"
+    max_anonymous: int = 1
+    max_account: int = 2
+    max_tickers: int = 5
+    health_status: str = "healthy"
+    circuit_states: dict[str, str] = field(
+        default_factory=lambda: {"tiingo": "closed", "finnhub": "open", "sendgrid": "closed"}
+    )
+    history_points: int = 3
+    sessions: dict[str, str] = field(default_factory=dict)
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+    links: dict[str, str] = field(default_factory=dict)
+    states: dict[str, str | None] = field(default_factory=dict)
+    codes: dict[str, str] = field(default_factory=dict)
+    sentiment_reads: set[str] = field(default_factory=set)
+    cache_hits: int = 0
+    cache_misses: int = 0
+    requests: list[str] = field(default_factory=list)
+
+    def client(self) -> ApiClient:
+        return ApiClient(API, transport=httpx.MockTransport(self.handle))
+
+    # --- routing ---------------------------------------------------------------------------
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        self.requests.append(f"{request.method} {url.path}")
+        if url.host == "sendgrid.test":
+            return httpx.Response(200, json=self.outbox)
+        if url.host == "oidc.test":
+            return self._authorize(dict(url.params))
+        body = json.loads(request.content) if request.content else None
+        bearer = request.headers.get("authorization", "").removeprefix("Bearer ") or None
+        route = f"{request.method} {url.path}"
+        for pattern, handler in self._routes():
+            match = re.fullmatch(pattern, route)
+            if match:
+                result: httpx.Response = handler(
+                    bearer=bearer, body=body, params=dict(url.params), **match.groupdict()
+                )
+                return result
+        return envelope(404, "NOT_FOUND", f"no route for {route}")
+
+    def _routes(self) -> list[tuple[str, Any]]:
+        return [
+            (r"GET /health", self._health),
+            (r"GET /api/v2/openapi\.json", lambda **_: httpx.Response(200, json=OPENAPI)),
+            (r"POST /api/v2/auth/anonymous", self._anonymous),
+            (r"GET /api/v2/auth/me", self._me),
+            (r"POST /api/v2/auth/signout", self._signout),
+            (r"POST /api/v2/auth/magic-link", self._magic_link),
+            (r"POST /api/v2/auth/magic-link/verify", self._verify),
+            (r"GET /api/v2/auth/oauth/urls", self._oauth_urls),
+            (r"POST /api/v2/auth/oauth/callback", self._oauth_callback),
+            (r"GET /api/v2/configurations", self._list),
+            (r"POST /api/v2/configurations", self._create),
+            (r"PATCH /api/v2/configurations/(?P<cid>[^/]+)", self._update),
+            (r"DELETE /api/v2/configurations/(?P<cid>[^/]+)", self._delete),
+            (r"GET /api/v2/configurations/(?P<cid>[^/]+)/sentiment", self._sentiment),
+            (r"GET /api/v2/tickers/search", self._search),
+            (r"GET /api/v2/tickers/(?P<ticker>[^/]+)/ohlc", self._ohlc),
+            (r"GET /api/v2/tickers/(?P<ticker>[^/]+)/sentiment/history", self._history),
+            (r"GET /api/v2/ops/caches", self._caches),
+            (r"GET /api/v2/ops/circuits", self._circuits),
+        ]
+
+    # --- identity --------------------------------------------------------------------------
+
+    def _user(self, bearer: str | None) -> dict[str, Any] | None:
+        user_id = self.sessions.get(bearer or "")
+        return self.users.get(user_id) if user_id else None
+
+    def _issue(self, user_id: str) -> dict[str, Any]:
+        token = secrets.token_urlsafe(32)
+        self.sessions[token] = user_id
+        user = self.users[user_id]
+        return {
+            "user_id": user_id,
+            "token": token,
+            "session_id": f"s-{token[:6]}",
+            "auth_type": user["auth_type"],
+            "created_at": "2026-01-01T00:00:00Z",
+            "session_expires_at": "2026-01-08T00:00:00Z",
+        }
+
+    def _health(self, **_: Any) -> httpx.Response:
+        return httpx.Response(
+            503 if self.health_status == "unhealthy" else 200,
+            json={
+                "status": self.health_status,
+                "version": "0.1.0",
+                "environment": "test",
+                "checks": {"dynamodb": {"status": "ok", "latency_ms": 1.5}},
+            },
+        )
+
+    def _anonymous(self, **_: Any) -> httpx.Response:
+        user_id = f"u-{len(self.users) + 1}"
+        self.users[user_id] = {"auth_type": "anonymous", "email": None, "configs": {}}
+        return httpx.Response(201, json=self._issue(user_id))
+
+    def _me(self, bearer: str | None, **_: Any) -> httpx.Response:
+        user = self._user(bearer)
+        if user is None:
+            return envelope(401, "UNAUTHORIZED", "the bearer token is unknown, expired or revoked")
+        user_id = self.sessions[bearer or ""]
+        return httpx.Response(
+            200,
+            json={
+                "user_id": user_id,
+                "auth_type": user["auth_type"],
+                "email": user["email"],
+                "created_at": "2026-01-01T00:00:00Z",
+                "session_id": "s-1",
+                "session_expires_at": "2026-01-08T00:00:00Z",
+                "limits": {
+                    "max_configurations": self._max(user),
+                    "max_tickers_per_configuration": self.max_tickers,
+                    "alerts": "basic" if user["auth_type"] == "anonymous" else "full",
+                    "configurations_used": len(user["configs"]),
+                },
+            },
+        )
+
+    def _max(self, user: dict[str, Any]) -> int:
+        return self.max_anonymous if user["auth_type"] == "anonymous" else self.max_account
+
+    def _signout(self, bearer: str | None, **_: Any) -> httpx.Response:
+        if self.sessions.pop(bearer or "", None) is None:
+            return envelope(401, "UNAUTHORIZED", "the bearer token is unknown")
+        return httpx.Response(200, json={"status": "signed_out", "session_id": "s-1"})
+
+    def _magic_link(self, body: Any, **_: Any) -> httpx.Response:
+        email = str(body.get("email", "")).strip().lower()
+        if "@" not in email:
+            return envelope(400, "INVALID_EMAIL", "not an e-mail address", {"field": "email"})
+        token = secrets.token_urlsafe(32)
+        self.links[token] = email
+        link = f"http://workbench.test/app?{urlencode({'magic_token': token})}"
+        self.outbox.append(
+            {
+                "id": f"m{len(self.outbox)}",
+                "to": [email],
+                "subject": "Your sign-in link",
+                "text": f"Open this link to sign in:\n\n{link}\n",
+                "received_at": "2026-01-01T00:00:00Z",
+            }
+        )
+        return httpx.Response(202, json={"status": "email_sent", "expires_in_seconds": 900})
+
+    def _sign_in(self, email: str, auth_type: str, bearer: str | None) -> httpx.Response:
+        caller = self._user(bearer)
+        caller_id = self.sessions.get(bearer or "")
+        merged = {
+            "mode": "none",
+            "from_user_id": None,
+            "configurations_moved": 0,
+            "configurations_not_moved": 0,
+        }
+        if caller is not None and caller["auth_type"] == "anonymous":
+            caller.update(auth_type=auth_type, email=email)
+            self.sessions.pop(bearer or "")
+            merged = {**merged, "mode": "upgraded", "from_user_id": caller_id}
+            merged["configurations_moved"] = len(caller["configs"])
+            user_id = str(caller_id)
+        else:
+            user_id = next(
+                (k for k, u in self.users.items() if u["email"] == email),
+                f"u-{len(self.users) + 1}",
+            )
+            self.users.setdefault(user_id, {"auth_type": auth_type, "email": email, "configs": {}})
+        return httpx.Response(200, json={**self._issue(user_id), "merged": merged})
+
+    def _verify(self, body: Any, bearer: str | None, **_: Any) -> httpx.Response:
+        token = str(body.get("token", ""))
+        if token not in self.links:
+            return envelope(400, "INVALID_LINK", "the link is not valid")
+        email = self.links.pop(token)
+        return self._sign_in(email, "email", bearer)
+
+    def _oauth_urls(self, bearer: str | None, **_: Any) -> httpx.Response:
+        state = secrets.token_urlsafe(32)
+        self.states[state] = self.sessions.get(bearer or "")
+        query = urlencode({"state": state, "nonce": "n" * 20, "code_challenge": "c" * 43})
+        url = f"{OIDC}/oauth2/authorize?{query}"
+        return httpx.Response(200, json={"providers": {"google": {"authorize_url": url}}})
+
+    def _authorize(self, params: dict[str, str]) -> httpx.Response:
+        code = secrets.token_urlsafe(16)
+        self.codes[code] = params.get("login_hint", "reader@example.com")
+        location = (
+            f"http://workbench.test/app?{urlencode({'code': code, 'state': params['state']})}"
+        )
+        return httpx.Response(302, headers={"Location": location})
+
+    def _oauth_callback(self, body: Any, bearer: str | None, **_: Any) -> httpx.Response:
+        state, code = str(body.get("state")), str(body.get("code"))
+        if state not in self.states:
+            return envelope(400, "INVALID_STATE", "the sign-in state is not valid; start again")
+        if self.states.pop(state) != self.sessions.get(bearer or ""):
+            return envelope(400, "STATE_MISMATCH", "this sign-in was started by another session")
+        return self._sign_in(self.codes.pop(code), "oauth", bearer)
+
+    # --- configurations ------------------------------------------------------------------
+
+    def _list(self, bearer: str | None, **_: Any) -> httpx.Response:
+        user = self._user(bearer)
+        if user is None:
+            return envelope(401, "UNAUTHORIZED", "sign in first")
+        return httpx.Response(
+            200,
+            json={"configurations": list(user["configs"].values()), "max_allowed": self._max(user)},
+            headers={"X-Cache": "miss"},
+        )
+
+    def _validate(self, name: str, tickers: list[str]) -> httpx.Response | None:
+        if not 1 <= len(name) <= 50:
+            return envelope(
+                400, "INVALID_CONFIGURATION", "name must be 1 to 50 characters", {"field": "name"}
+            )
+        if not 1 <= len(tickers) <= self.max_tickers:
+            message = f"a configuration holds 1 to {self.max_tickers} distinct tickers"
+            return envelope(400, "INVALID_CONFIGURATION", message, {"field": "tickers"})
+        unknown = [t for t in tickers if t not in LISTED]
+        if unknown:
+            message = f"unknown ticker(s): {', '.join(unknown)} (not on the exchange list)"
+            return envelope(400, "INVALID_CONFIGURATION", message, {"field": "tickers"})
+        return None
+
+    def _create(self, bearer: str | None, body: Any, **_: Any) -> httpx.Response:
+        user = self._user(bearer)
+        if user is None:
+            return envelope(401, "UNAUTHORIZED", "sign in first")
+        name, tickers = str(body["name"]), list(body["tickers"])
+        refused = self._validate(name, tickers)
+        if refused is not None:
+            return refused
+        if len(user["configs"]) >= self._max(user):
+            message = f"maximum of {self._max(user)} configuration(s) reached"
+            return envelope(409, "LIMIT_REACHED", message)
+        config_id = f"c-{secrets.token_hex(4)}"
+        config = {
+            "config_id": config_id,
+            "name": name,
+            "tickers": tickers,
+            "created_at": "2026-01-01T00:00:00Z",
+            "updated_at": "2026-01-01T00:00:00Z",
+            "version": 1,
+        }
+        user["configs"][config_id] = config
+        return httpx.Response(201, json=config)
+
+    def _owned(self, bearer: str | None, cid: str) -> dict[str, Any] | None:
+        user = self._user(bearer)
+        return user["configs"].get(cid) if user else None
+
+    def _update(self, bearer: str | None, body: Any, cid: str, **_: Any) -> httpx.Response:
+        config = self._owned(bearer, cid)
+        if config is None:
+            return envelope(404, "NOT_FOUND", "configuration not found")
+        refused = self._validate(str(body["name"]), list(body["tickers"]))
+        if refused is not None:
+            return refused
+        config.update(name=body["name"], tickers=body["tickers"], version=config["version"] + 1)
+        return httpx.Response(200, json=config)
+
+    def _delete(self, bearer: str | None, cid: str, **_: Any) -> httpx.Response:
+        user = self._user(bearer)
+        if user is None or cid not in user["configs"]:
+            return envelope(404, "NOT_FOUND", "configuration not found")
+        del user["configs"][cid]
+        return httpx.Response(200, json={"config_id": cid, "deleted_at": "2026-01-01T00:00:00Z"})
+
+    def _sentiment(self, bearer: str | None, cid: str, **_: Any) -> httpx.Response:
+        config = self._owned(bearer, cid)
+        if config is None:
+            return envelope(404, "NOT_FOUND", "configuration not found")
+        key = f"{cid}#{config['version']}"
+        hit = key in self.sentiment_reads
+        self.sentiment_reads.add(key)
+        self.cache_hits, self.cache_misses = self.cache_hits + hit, self.cache_misses + (not hit)
+
+        def source(score: float, status: str = "ok") -> dict[str, Any]:
+            return {
+                "score": score,
+                "label": "neutral",
+                "confidence": 0.5,
+                "count": 2,
+                "status": status,
+            }
+
+        tickers = [
+            {
+                "symbol": symbol,
+                "sentiment": {
+                    "tiingo": source(0.1),
+                    "finnhub": source(0.0, "unavailable"),
+                    "our_model": source(0.2),
+                    "aggregated": {
+                        "score": 0.15,
+                        "label": "positive",
+                        "confidence": 0.4,
+                        "agreement": 0.9,
+                        "count": 4,
+                        "used": ["our_model", "tiingo"],
+                        "missing": ["finnhub"],
+                    },
+                },
+            }
+            for symbol in config["tickers"]
+        ]
+        return httpx.Response(
+            200,
+            json={
+                "config_id": cid,
+                "tickers": tickers,
+                "source_status": {"tiingo": "ok", "finnhub": "unavailable"},
+                "last_updated": "2026-01-01T00:00:00Z",
+                "cache_status": "hit" if hit else "miss",
+            },
+            headers={"X-Cache": "hit" if hit else "miss"},
+        )
+
+    # --- tickers ---------------------------------------------------------------------------
+
+    def _search(self, params: dict[str, str], **_: Any) -> httpx.Response:
+        query = params.get("q", "").lower()
+        results = [
+            {"symbol": s, "name": n, "exchange": "NASDAQ", "sector": "Technology"}
+            for s, n in LISTED.items()
+            if query in s.lower() or query in n.lower()
+        ]
+        return httpx.Response(200, json={"query": query, "results": results, "count": len(results)})
+
+    def _ohlc(self, ticker: str, params: dict[str, str], **_: Any) -> httpx.Response:
+        if ticker not in LISTED:
+            return envelope(
+                404, "UNKNOWN_TICKER", f"{ticker} is not a listed ticker", {"ticker": ticker}
+            )
+        candles = [
+            {
+                "date": f"2026-01-0{day}",
+                "open": 100.0 + day,
+                "high": 103.0 + day,
+                "low": 99.0 + day,
+                "close": 101.0 + day * (1 if day % 2 else -1),
+                "volume": 1000 * day,
+            }
+            for day in range(1, 6)
+        ]
+        return httpx.Response(
+            200,
+            json={
+                "ticker": ticker,
+                "candles": candles,
+                "count": len(candles),
+                "start_date": "2026-01-01",
+                "end_date": "2026-01-05",
+                "source": "tiingo",
+                "range": params.get("range"),
+                "range_limited": False,
+                "resolution": "D",
+                "cache_layer": "l1",
+                "stale": False,
+                "fetched_at": "2026-01-05T00:00:00Z",
+            },
+            headers={"X-Cache": "hit"},
+        )
+
+    def _history(self, ticker: str, params: dict[str, str], **_: Any) -> httpx.Response:
+        points = [
+            {
+                "date": f"2026-01-0{day}",
+                "score": 0.1 * day,
+                "label": "neutral",
+                "confidence": 0.5,
+                "count": day,
+                "source": params.get("source"),
+            }
+            for day in range(1, self.history_points + 1)
+        ]
+        return httpx.Response(
+            200,
+            json={
+                "ticker": ticker,
+                "source": params.get("source"),
+                "range": params.get("range"),
+                "resolution": "D",
+                "history": points,
+                "count": len(points),
+            },
+        )
+
+    # --- operator routes -----------------------------------------------------------------
+
+    def _operator(self, bearer: str | None) -> httpx.Response | None:
+        if not self.ops_routes:
+            return envelope(404, "NOT_FOUND", "no route")
+        if bearer != self.operator_token:
+            return envelope(401, "UNAUTHORIZED", "the bearer token is not the operator token")
+        return None
+
+    def _caches(self, bearer: str | None, **_: Any) -> httpx.Response:
+        refused = self._operator(bearer)
+        if refused is not None:
+            return refused
+        layer = {
+            "ttl_s": 300,
+            "hits": self.cache_hits,
+            "misses": self.cache_misses,
+            "entries": len(self.sentiment_reads),
+        }
+        return httpx.Response(
+            200,
+            json={
+                "layers": {"sentiment": layer},
+                "totals": {"hits": self.cache_hits, "misses": self.cache_misses},
+            },
+        )
+
+    def _circuits(self, bearer: str | None, **_: Any) -> httpx.Response:
+        refused = self._operator(bearer)
+        if refused is not None:
+            return refused
+        circuits = {
+            name: {"state": state, "failures": 0 if state == "closed" else 5, "threshold": 5}
+            for name, state in self.circuit_states.items()
+        }
+        return httpx.Response(200, json={"circuits": circuits, "transitions": []})
+
+
+def location_query(response_location: str) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(response_location).query)

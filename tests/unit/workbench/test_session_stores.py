@@ -1,0 +1,145 @@
+"""Sign-in journeys at the param level: anonymous, magic link, OAuth, sign-out."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.unit.workbench.fake_api import SENDGRID, FakeApi, location_query
+from workbench.client import ApiClient
+from workbench.stores.magic_link import MagicLinkStore, link_token
+from workbench.stores.oauth import OAuthStore, shown_url
+from workbench.stores.session import SessionStore
+
+pytestmark = pytest.mark.unit
+
+
+def test_anonymous_session_reads_identity_and_limits(fake: FakeApi, client: ApiClient) -> None:
+    # When "Try it" starts an anonymous session, Then /auth/me fills identity and limits,
+    # and the call shown keeps the token masked.
+    session = SessionStore(client)
+    asyncio.run(session.start_anonymous())
+    assert session.signed_in and session.auth_type == "anonymous"
+    assert session.limits["max_configurations"] == fake.max_anonymous
+    assert session.limits_seen == {"anonymous": fake.max_anonymous}
+    token = session.bearer
+    assert token is not None
+    shown = session.last_call["body"]["token"]
+    assert token not in shown and shown.endswith("(43 chars)")
+    assert session.last_call["status"] == 201
+
+
+def test_listeners_hear_every_change_of_identity(client: ApiClient) -> None:
+    session = SessionStore(client)
+    heard: list[str] = []
+
+    async def listener() -> None:
+        heard.append(session.auth_type)
+
+    session.subscribe(listener)
+    asyncio.run(session.start_anonymous())
+    asyncio.run(session.sign_out())
+    assert heard == ["anonymous", ""]
+    assert session.generation == 2 and session.bearer is None and not session.signed_in
+
+
+def test_a_revoked_token_signs_the_page_out(fake: FakeApi, client: ApiClient) -> None:
+    session = SessionStore(client)
+    asyncio.run(session.start_anonymous())
+    fake.sessions.clear()
+    asyncio.run(session.refresh_me())
+    assert not session.signed_in and session.problem is not None
+    assert session.problem.status == 401
+
+
+def test_magic_link_converts_the_anonymous_session(fake: FakeApi, client: ApiClient) -> None:
+    # Given an anonymous session with a configuration, When a link is sent, read from the
+    # outbox and verified, Then the account is signed in and the merge report says "upgraded".
+    session = SessionStore(client)
+    magic = MagicLinkStore(client, lambda: SENDGRID, session=session)
+    asyncio.run(session.start_anonymous())
+    anonymous_id = session.user_id
+    asyncio.run(client.create_configuration(session.bearer or "", "Tech", ["AAPL"]))
+    magic.email = "Ann@Example.com"
+    asyncio.run(magic.request_link())
+    assert magic.sent["status"] == 202
+    assert [m["to"] for m in magic.outbox] == ["ann@example.com"]
+    assert magic.outbox[0]["link"].startswith("?magic_token=")
+    assert magic.latest_token() == next(iter(fake.links))
+    asyncio.run(magic.verify())
+    assert magic.merge == {
+        "mode": "upgraded",
+        "from_user_id": anonymous_id,
+        "configurations_moved": 1,
+        "configurations_not_moved": 0,
+    }
+    assert (session.auth_type, session.email) == ("email", "ann@example.com")
+    assert session.limits_seen == {"anonymous": fake.max_anonymous, "account": fake.max_account}
+
+
+def test_verifying_with_no_link_explains_itself(client: ApiClient) -> None:
+    magic = MagicLinkStore(client, lambda: SENDGRID, session=SessionStore(client))
+    magic.email = "nobody@example.com"
+    asyncio.run(magic.verify())
+    assert magic.problem is not None and magic.problem.code == "NO_LINK"
+
+
+def test_a_used_link_shows_the_api_message(fake: FakeApi, client: ApiClient) -> None:
+    magic = MagicLinkStore(client, lambda: SENDGRID, session=SessionStore(client))
+    asyncio.run(magic.verify("not-a-real-token"))
+    assert magic.problem is not None
+    assert (magic.problem.status, magic.problem.message) == (400, "the link is not valid")
+
+
+def test_the_outbox_needs_the_emulator(client: ApiClient) -> None:
+    magic = MagicLinkStore(client, lambda: None, session=SessionStore(client))
+    asyncio.run(magic.read_outbox())
+    assert "sendgrid_url" in magic.outbox_note
+
+
+def test_link_token_is_read_from_the_first_link() -> None:
+    text = "Open http://h/app?x=1&magic_token=abc def\nor http://h/app?magic_token=zzz"
+    assert link_token(text) == "abc"
+    assert link_token("no link here") is None
+
+
+def test_oauth_follows_the_provider_and_converts(fake: FakeApi, client: ApiClient) -> None:
+    # Given an anonymous session, When OAuth is followed server-side with a login hint,
+    # Then three steps are shown and the session is the OAuth account, anonymous data merged.
+    session = SessionStore(client)
+    oauth = OAuthStore(client, session=session)
+    asyncio.run(session.start_anonymous())
+    oauth.login_hint = "oa@example.com"
+    asyncio.run(oauth.sign_in())
+    assert [s["status"] for s in oauth.steps] == [200, 302, 200]
+    assert oauth.problem is None and oauth.merge["mode"] == "upgraded"
+    assert (session.auth_type, session.email) == ("oauth", "oa@example.com")
+    # The redirect is described, never shown with its code and state.
+    assert oauth.steps[1]["detail"] == "redirected to `/app` with code and state"
+
+
+def test_oauth_landing_completes_without_a_bearer(fake: FakeApi, client: ApiClient) -> None:
+    # A browser back from a real hosted UI: the state was asked for without a session.
+    urls = asyncio.run(client.oauth_urls(None))
+    authorize = urls.body["providers"]["google"]["authorize_url"]
+    redirect = asyncio.run(client.authorize(authorize))
+    query = {k: v[0] for k, v in location_query(redirect.headers["location"]).items()}
+    session = SessionStore(client)
+    oauth = OAuthStore(client, session=session)
+    asyncio.run(oauth.complete(query["code"], query["state"]))
+    assert session.auth_type == "oauth" and oauth.merge["mode"] == "none"
+
+
+def test_an_oauth_state_from_another_session_is_refused(fake: FakeApi, client: ApiClient) -> None:
+    session = SessionStore(client)
+    oauth = OAuthStore(client, session=session)
+    asyncio.run(oauth.complete("code", "unknown-state"))
+    assert oauth.problem is not None and oauth.problem.code == "INVALID_STATE"
+    assert not session.signed_in
+
+
+def test_shown_url_masks_one_time_values() -> None:
+    shown = shown_url("http://h/p?client_id=c&state=abcdefghijkl&nonce=n1234567")
+    assert shown.startswith("http://h/p?client_id=c&state=abcdef… (12 chars)")
+    assert "abcdefghijkl" not in shown and "n1234567" not in shown

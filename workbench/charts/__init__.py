@@ -1,0 +1,1 @@
+"""Pure `DataFrame -> HoloViews` functions: no I/O, no state, testable without a server."""

@@ -1,0 +1,100 @@
+"""Prices and sentiment history of one ticker over one range, for the overlay chart."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pandas as pd
+import param
+
+from workbench.client import ApiClient, Problem
+from workbench.stores.configurations import ConfigurationsStore
+from workbench.stores.schema import SchemaStore
+
+CANDLE_COLUMNS = ["date", "open", "high", "low", "close", "volume"]
+HISTORY_COLUMNS = ["date", "score", "label", "confidence", "count", "source"]
+
+
+def _naive_utc(values: pd.Series) -> pd.Series:
+    # Daily points come as dates, intraday ones as UTC times; Bokeh's datetime axis wants
+    # naive timestamps, read as UTC.
+    return pd.to_datetime(values, utc=True, format="ISO8601").dt.tz_localize(None)
+
+
+def candle_frame(body: Any) -> pd.DataFrame:
+    candles = body.get("candles", []) if isinstance(body, dict) else []
+    frame = pd.DataFrame(candles, columns=CANDLE_COLUMNS)
+    frame["date"] = _naive_utc(frame["date"])
+    return frame.sort_values("date", ignore_index=True)
+
+
+def history_frame(body: Any) -> pd.DataFrame:
+    points = body.get("history", []) if isinstance(body, dict) else []
+    frame = pd.DataFrame(points, columns=HISTORY_COLUMNS)
+    frame["date"] = _naive_utc(frame["date"])
+    return frame.sort_values("date", ignore_index=True)
+
+
+class OverlayStore(param.Parameterized):
+    configurations: ConfigurationsStore = param.ClassSelector(  # type: ignore[assignment]
+        class_=ConfigurationsStore
+    )
+    schema: SchemaStore = param.ClassSelector(class_=SchemaStore)  # type: ignore[assignment]
+    tickers = param.List(default=[], doc="the tickers of the user's configurations")
+    # None while a widget has nothing to offer yet (no configuration, no API document).
+    ticker = param.String(default=None, allow_None=True)
+    range_name = param.String(default=None, allow_None=True)
+    source = param.String(default=None, allow_None=True)
+    candles = param.DataFrame(default=None, allow_None=True)
+    history = param.DataFrame(default=None, allow_None=True)
+    prices_info = param.Dict(default={}, doc="where the candles came from, and their cache")
+    history_info = param.Dict(default={})
+    problem = param.ClassSelector(class_=Problem, allow_None=True)
+    loads = param.Integer(default=0, doc="completed loads")
+
+    def __init__(self, client: ApiClient, **params: Any) -> None:
+        super().__init__(**params)
+        self.client = client
+        self.configurations.param.watch(self._follow_list, "configurations")
+        self.schema.param.watch(self._follow_schema, ["default_range", "default_source"])
+
+    def _follow_list(self, event: param.parameterized.Event) -> None:
+        symbols = sorted({str(t) for c in event.new for t in c.get("tickers", [])})
+        self.tickers = symbols
+        if self.ticker not in symbols:
+            self.ticker = symbols[0] if symbols else None
+
+    def _follow_schema(self, *_: param.parameterized.Event) -> None:
+        self.param.update(
+            range_name=self.range_name or self.schema.default_range,
+            source=self.source or self.schema.default_source,
+        )
+
+    async def load(self) -> None:
+        if not (self.ticker and self.range_name and self.source):
+            self.problem = Problem(0, "NOTHING_CHOSEN", "choose a ticker (from a configuration)")
+            return
+        prices, history = await asyncio.gather(
+            self.client.ohlc(self.ticker, self.range_name),
+            self.client.sentiment_history(self.ticker, self.range_name, self.source),
+        )
+        body = prices.body if isinstance(prices.body, dict) else {}
+        found = history.body if isinstance(history.body, dict) else {}
+        self.param.update(
+            candles=candle_frame(body) if prices.ok else None,
+            history=history_frame(found) if history.ok else None,
+            prices_info={
+                "request": prices.request,
+                "x_cache": prices.cache or "",
+                **{k: body.get(k) for k in ("ticker", "source", "cache_layer", "resolution")},
+                "range": body.get("range"),
+                **{k: body.get(k) for k in ("range_limited", "stale", "count")},
+            },
+            history_info={
+                "request": history.request,
+                **{k: found.get(k) for k in ("source", "resolution", "count")},
+            },
+            problem=prices.problem or history.problem,
+            loads=self.loads + 1,
+        )
