@@ -14,6 +14,7 @@ from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["local", "dev", "preprod", "prod", "test"]
+QuotaPeriod = Literal["minute", "hour", "day", "month"]
 
 
 class Settings(BaseSettings):
@@ -49,6 +50,40 @@ class Settings(BaseSettings):
     sendgrid_api_key: SecretStr = SecretStr("")
     http_timeout_s: float = 5.0
 
+    # Circuit breakers, one per external service, their state shared through the table
+    # (`services/resilience/breaker.py`): this many counted failures within the window open
+    # a circuit; it refuses calls for the open timeout, then lets one trial call through.
+    circuit_failure_threshold: int = 5
+    circuit_failure_window_s: float = 60.0
+    circuit_open_timeout_s: float = 60.0
+    # How long an instance decides from its copy of the state before reading it again.
+    circuit_cache_ttl_s: float = 60.0
+    # The trial's lease: longer than a call can take, so one trial is never two.
+    circuit_trial_timeout_s: float = 30.0
+    # How long the log of state changes is kept.
+    circuit_transition_ttl_s: int = 7 * 24 * 3600
+
+    # Quotas per external service, counted in their own UTC period (minute, hour, day,
+    # month) and shared through the table (`services/resilience/quota.py`).
+    tiingo_quota_limit: int = 500
+    tiingo_quota_period: QuotaPeriod = "month"
+    finnhub_quota_limit: int = 60
+    finnhub_quota_period: QuotaPeriod = "minute"
+    sendgrid_quota_limit: int = 100
+    sendgrid_quota_period: QuotaPeriod = "day"
+    quota_warning_fraction: float = 0.5
+    quota_critical_fraction: float = 0.8
+    # The last part of each quota only priority calls (a person waiting) may use.
+    quota_reserve_fraction: float = 0.1
+    # Calls are counted in memory and added to the table at most this long apart (at once
+    # when a level is crossed, and call by call near the limit).
+    quota_sync_interval_s: float = 60.0
+    # ... or as soon as this fraction of the limit (one call at the least) is counted only in
+    # memory, so a burst does not wait for the interval.
+    quota_batch_fraction: float = 0.05
+    # How long a period's counter is kept after the period ends.
+    quota_counter_ttl_s: int = 7 * 24 * 3600
+
     # The pipeline.
     default_watchlist: str = "AAPL,MSFT,NVDA,AMZN,GOOGL,META,TSLA,JPM"
     analysis_topic_arn: str | None = None
@@ -60,9 +95,9 @@ class Settings(BaseSettings):
     anonymous_session_ttl_s: int = 7 * 24 * 3600
     account_session_ttl_s: int = 30 * 24 * 3600
     magic_link_ttl_s: int = 15 * 60
-    # How long an instance trusts a session it has already checked: a revocation made by
-    # another instance takes effect there within this bound (its own are immediate).
-    session_cache_ttl_s: float = 15.0
+    # How long an instance keeps the account behind a session (sessions themselves are read
+    # on every request); sign-ins that change an account drop it at once.
+    account_cache_ttl_s: float = 60.0
     # Sign-in e-mails: their sender, and the page their link opens (`?magic_token=` is added).
     email_from_address: str = "no-reply@sentiment-deep-dive.dev"
     email_from_name: str = "Sentiment Deep Dive"
@@ -114,6 +149,37 @@ class Settings(BaseSettings):
 
     # Local operator token: the ops endpoints accept a bearer whose hash matches this.
     operator_token_sha256: str | None = None
+
+    # Rate limiting (`services/resilience/rate_limit.py`): a sliding window per bearer token
+    # and per client address, its counts shared by every instance through the table. With
+    # these a burst of 50 requests from one session meets 429s within the first second, while
+    # a dashboard polling a few routes every couple of seconds (plus its tiles) never does.
+    rate_limit_enabled: bool = True
+    rate_limit_window_s: int = 10
+    rate_limit_per_identity: int = 40
+    # Many people can share one address (an office, a carrier's NAT): more room than a session.
+    rate_limit_per_ip: int = 600
+    # An instance exchanges its counts with the others at least this often while it serves,
+    # and sooner once one caller made this share of its limit since the last exchange (which
+    # bounds how far a caller spread over instances can overshoot).
+    rate_limit_sync_interval_s: float = 1.0
+    rate_limit_sync_fraction: float = 0.25
+
+    # Cache layers (`services/caching/`); 0 switches a layer off (every read loads).
+    configuration_list_cache_ttl_s: float = 60.0
+    configuration_sentiment_cache_ttl_s: float = 300.0
+    ohlc_memory_ttl_daily_s: float = 300.0
+    ohlc_memory_ttl_intraday_s: float = 60.0
+
+    # Fault injection (`/api/v2/ops/chaos`, local and dev only): switched inside the provider
+    # emulators, found from the providers' base URLs. Only base URLs on these hosts are taken
+    # for emulators; a real provider is never sent a control call.
+    chaos_emulator_hosts: str = "127.0.0.1,localhost,::1"
+    # A scenario switched on without a duration ends by itself after this (a safety net).
+    chaos_default_duration_s: float = 3600.0
+    # `slow_upstream` delays answers this much past the adapters' `http_timeout_s`.
+    chaos_slow_margin_s: float = 1.0
+    chaos_control_timeout_s: float = 2.0
 
 
 def watchlist(settings: Settings) -> list[str]:

@@ -19,7 +19,8 @@ import urllib.error
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any, Protocol
+from functools import partial
+from typing import TYPE_CHECKING, Any, Protocol
 
 import python_http_client
 import sendgrid
@@ -33,6 +34,9 @@ from services.adapters.errors import (
     ProviderTimeoutError,
     ProviderUnavailableError,
 )
+
+if TYPE_CHECKING:
+    from services.resilience.guard import CallGuard
 
 PROVIDER = "sendgrid"
 LOG = logging.getLogger(__name__)
@@ -114,6 +118,21 @@ class SendGridEmailSender:
         headers = response.headers
         message_id = headers.get("X-Message-Id") if headers is not None else None
         return SentEmail(message_id=message_id, status=int(response.status_code))
+
+
+class GuardedEmailSender:
+    """Every send through a `CallGuard`: SendGrid's circuit breaker and daily quota apply to
+    it. `priority` is the sender's kind of mail (sign-in links: a person is waiting)."""
+
+    def __init__(self, sender: EmailSender, guard: CallGuard, *, priority: bool) -> None:
+        self._sender = sender
+        self._guard = guard
+        self._priority = priority
+
+    def send(self, message: EmailMessage) -> SentEmail:
+        return self._guard.call(
+            PROVIDER, partial(self._sender.send, message), priority=self._priority
+        )
 
 
 def _http_error(error: Any) -> ProviderError:

@@ -24,14 +24,20 @@ from services.api import (
     configurations,
     health,
     market,
+    ops_caches,
+    ops_chaos,
     ops_pipeline,
+    ops_resilience,
     tickers,
 )
 from services.api.dependencies import ApiDependencies
 from services.api.errors import ApiError, error_response
 from services.api.openapi import with_error_contract
+from services.api.rate_limiting import rate_limit_middleware
 from services.configurations.manage import InvalidConfigurationError
 from services.observability import correlation_id_from
+from services.resilience.breaker import CircuitOpenError
+from services.resilience.quota import QuotaExhaustedError
 from services.store.errors import (
     CLIENT_FAILURES,
     ConflictError,
@@ -82,9 +88,13 @@ def build_app(deps: ApiDependencies, logger: Logger) -> LambdaFunctionUrlResolve
         tagged = {**(headers or {}), "X-Correlation-ID": correlation_id()}
         return error_response(status, code, message, details, tagged)
 
-    app.use(middlewares=[correlation])
+    # Correlation first, so that a 429 carries the request's ID too.
+    app.use(middlewares=[correlation, rate_limit_middleware(deps)])
     app.include_router(health.build_router(deps))
     app.include_router(ops_pipeline.build_router(deps))
+    app.include_router(ops_caches.build_router(deps))
+    app.include_router(ops_chaos.build_router(deps))
+    app.include_router(ops_resilience.build_router(deps))
     app.include_router(auth.build_router(deps))
     app.include_router(configurations.build_router(deps))
     app.include_router(tickers.build_router(deps))
@@ -147,6 +157,28 @@ def build_app(deps: ApiDependencies, logger: Logger) -> LambdaFunctionUrlResolve
     @app.exception_handler(ApiError)
     def api_error(error: ApiError) -> Response[str]:
         return fail(error.status, error.code, error.message, error.details, error.headers)
+
+    # A guard's refusal that no route turned into its own answer: the dependency is down (or
+    # spent) for now, and the refusal knows for how long.
+    @app.exception_handler(CircuitOpenError)
+    def circuit_open(error: CircuitOpenError) -> Response[str]:
+        return fail(
+            503,
+            "PROVIDER_UNAVAILABLE",
+            f"{error.service} is unavailable right now; try again later",
+            {"provider": error.service, "retry_after_s": int(error.retry_after_header)},
+            {"Retry-After": error.retry_after_header},
+        )
+
+    @app.exception_handler(QuotaExhaustedError)
+    def quota_exhausted(error: QuotaExhaustedError) -> Response[str]:
+        return fail(
+            503,
+            "QUOTA_EXHAUSTED",
+            f"the {error.service} quota of this period is used up; try again after it resets",
+            {"provider": error.service, "retry_after_s": int(error.retry_after_header)},
+            {"Retry-After": error.retry_after_header},
+        )
 
     @app.not_found
     def not_found(_: Exception) -> Response[str]:

@@ -30,7 +30,6 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
     def signout() -> SignedOut:
         principal = current_principal(router, deps)
         deps.sessions.revoke(principal.session, deps.clock())
-        deps.principals.invalidate(principal.session.token_hash)
         return SignedOut(session_id=principal.session.session_id)
 
     return router

@@ -7,7 +7,7 @@ import math
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import LambdaFunctionUrlRouter
 
-from services.adapters.email import SendGridEmailSender
+from services.adapters.email import GuardedEmailSender, SendGridEmailSender
 from services.api.dependencies import ApiDependencies
 from services.api.errors import ApiError
 from services.api.principal import optional_principal
@@ -34,8 +34,11 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
         from_name=settings.email_from_name,
         timeout_s=settings.http_timeout_s,
     )
+    # Through SendGrid's circuit and daily quota; a person is waiting for a sign-in link, so
+    # it may use the quota's reserve.
+    guarded = GuardedEmailSender(sender, deps.guard, priority=True)
     links = MagicLinks(
-        DynamoTokenRepository(deps.table), sender, deps.account_sign_in, settings, deps.clock
+        DynamoTokenRepository(deps.table), guarded, deps.account_sign_in, settings, deps.clock
     )
 
     def caller() -> Principal | None:
@@ -59,6 +62,14 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
         except InvalidEmailError as error:
             raise ApiError(400, "INVALID_EMAIL", str(error), {"field": "email"}) from None
         except EmailNotSentError as error:
+            if error.quota_exhausted:
+                raise ApiError(
+                    503,
+                    "QUOTA_EXHAUSTED",
+                    "today's e-mail quota is used up; try again after it resets",
+                    {"link_withdrawn": True},
+                    {"Retry-After": str(max(1, math.ceil(error.retry_after_s)))},
+                ) from None
             raise ApiError(
                 503,
                 "EMAIL_UNAVAILABLE",

@@ -8,17 +8,22 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from services.auth.accounts import AccountSignIn, SignIn
-from services.auth.sessions import Principal
+from services.caching.reads import watch_reads
+from services.caching.registry import CacheRegistry
 from services.caching.ttl import TtlCache
 from services.clock import Clock, utc_now
-from services.composition import tiingo_adapter
+from services.composition import resilient_guard, tiingo_adapter
 from services.configurations.manage import ConfigurationService
 from services.market.prices import PriceService
 from services.market.universe import TickerUniverse
+from services.resilience.chaos import ChaosSwitches, chaos_switches
+from services.resilience.rate_limit import RateLimiter, rate_limiter
+from services.resilience.resilient_guard import ResilientGuard
 from services.settings import Settings
 from services.store.configurations import DynamoConfigurationRepository
-from services.store.models import Configuration
+from services.store.models import Configuration, User
 from services.store.ohlc_cache import DynamoOhlcCache
+from services.store.rate_windows import DynamoRateWindows
 from services.store.sentiment import DynamoSentimentStore
 from services.store.sessions import DynamoSessionRepository
 from services.store.table import dynamodb_table
@@ -27,10 +32,7 @@ from services.store.users import DynamoUserRepository
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
-    from services.api.market import ConfigurationSentimentOut
-
-
-SENTIMENT_TTL_S = 300.0
+    from services.api.market import RenderedSentiment
 
 
 @dataclass
@@ -49,7 +51,34 @@ class ApiDependencies:
     @cached_property
     def table(self) -> Table:
         # Built on first use, never at import time, so importing the handler is cheap.
-        return self.table_override or dynamodb_table(self.settings)
+        table = self.table_override or dynamodb_table(self.settings)
+        # Cache layers measure the reads their loads make through this client.
+        watch_reads(table.meta.client)
+        return table
+
+    @cached_property
+    def caches(self) -> CacheRegistry:
+        """Every cache layer of this instance; each registers itself where it is built."""
+        return CacheRegistry()
+
+    def cache_layers(self) -> CacheRegistry:
+        """The registry with this API's own layers built (on first use otherwise; building
+        them does no I/O), so a report lists each one before its first read."""
+        _ = (self.accounts, self.configuration_lists, self.configuration_sentiment, self.prices)
+        return self.caches
+
+    @cached_property
+    def rate_limiter(self) -> RateLimiter | None:
+        """Per bearer token and per client address, counts shared with the other instances
+        through the table; None when switched off (`RATE_LIMIT_ENABLED=false`)."""
+        if not self.settings.rate_limit_enabled:
+            return None
+        return rate_limiter(self.settings, DynamoRateWindows(self.table))
+
+    @cached_property
+    def chaos(self) -> ChaosSwitches:
+        """Fault injection inside the provider emulators the settings point at."""
+        return chaos_switches(self.settings)
 
     @cached_property
     def users(self) -> DynamoUserRepository:
@@ -83,36 +112,59 @@ class ApiDependencies:
     @cached_property
     def configuration_lists(self) -> TtlCache[list[Configuration]]:
         """Each user's configuration list, 60 s, invalidated by every mutation."""
-        return TtlCache("configuration_lists", 60.0)
+        ttl_s = self.settings.configuration_list_cache_ttl_s
+        return self.caches.register(TtlCache("configuration_lists", ttl_s))
 
     @cached_property
-    def principals(self) -> TtlCache[Principal]:
-        """Authenticated callers by token hash. Signing out (or converting an anonymous
-        session) drops the entry at once; another instance notices within the TTL, as behind
-        a gateway authorizer's cache."""
-        return TtlCache("sessions", self.settings.session_cache_ttl_s)
+    def accounts(self) -> TtlCache[User]:
+        """Users by id, for authentication. The session itself is read on every request (a
+        revocation anywhere counts at once); only the account behind it is kept, and a
+        sign-in that changes an account drops its entry."""
+        return self.caches.register(TtlCache("accounts", self.settings.account_cache_ttl_s))
 
     @cached_property
-    def configuration_sentiment(self) -> TtlCache[ConfigurationSentimentOut]:
+    def configuration_sentiment(self) -> TtlCache[RenderedSentiment]:
         """Each configuration's sentiment for 5 minutes, keyed by id and version, so an edited
         watchlist is never answered from its old entry. The rendered answer is kept: building
         it costs more than everything else a warm read does."""
-        return TtlCache("configuration_sentiment", SENTIMENT_TTL_S)
+        ttl_s = self.settings.configuration_sentiment_cache_ttl_s
+        return self.caches.register(TtlCache("configuration_sentiment", ttl_s))
 
     @cached_property
     def sentiment_store(self) -> DynamoSentimentStore:
         return DynamoSentimentStore(self.table)
 
     @cached_property
+    def guard(self) -> ResilientGuard:
+        """Circuit breakers and quotas of this instance's provider calls (prices, e-mail)."""
+        guard = resilient_guard(self.settings, self.table, self.clock)
+        for layer in guard.cache_layers():
+            self.caches.register(layer)
+        return guard
+
+    @cached_property
     def prices(self) -> PriceService:
-        """Candles through the Tiingo adapter, behind the in-memory and table caches."""
-        return PriceService(tiingo_adapter(self.settings), DynamoOhlcCache(self.table), self.clock)
+        """Candles through the Tiingo adapter, behind the in-memory and table caches. A
+        person is waiting for them, so they may use the quota's reserve (priority)."""
+        service = PriceService(
+            tiingo_adapter(self.settings),
+            DynamoOhlcCache(self.table),
+            self.clock,
+            guard=self.guard,
+            priority=True,
+            memory_ttl_s={
+                "daily": self.settings.ohlc_memory_ttl_daily_s,
+                "intraday": self.settings.ohlc_memory_ttl_intraday_s,
+            },
+        )
+        for layer in service.memory.values():
+            self.caches.register(layer)
+        return service
 
     def forget_sign_in(self, signed: SignIn) -> None:
-        """After a sign-in: both users' lists may have changed, and a converted anonymous
-        session is revoked, so none of their cached copies may answer again."""
-        self.configuration_lists.invalidate(signed.issued.user.user_id)
-        if signed.merge.from_user_id:
-            gone = signed.merge.from_user_id
-            self.configuration_lists.invalidate(gone)
-            self.principals.invalidate_where(lambda principal: principal.user.user_id == gone)
+        """After a sign-in: both users' lists may have changed, and an upgraded anonymous
+        user is an account now, so no cached copy of either may answer again."""
+        for user_id in (signed.issued.user.user_id, signed.merge.from_user_id):
+            if user_id:
+                self.configuration_lists.invalidate(user_id)
+                self.accounts.invalidate(user_id)

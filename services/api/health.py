@@ -8,7 +8,14 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import LambdaFunctionUrlRouter
 
 from services.api.dependencies import ApiDependencies
-from services.ops.health import evaluate, timed_check
+from services.ops.health import (
+    HealthCheck,
+    circuits_check,
+    evaluate,
+    not_checked,
+    quotas_check,
+    timed_check,
+)
 from services.store.keys import health_probe
 
 
@@ -21,7 +28,24 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
 
     @router.get("/health")
     def health() -> Response[Any]:
-        report = evaluate({"dynamodb": timed_check("dynamodb", probe_dynamodb, critical=True)})
+        guard = deps.guard
+        table = timed_check("dynamodb", probe_dynamodb, critical=True)()
+        checks: dict[str, HealthCheck] = {"dynamodb": lambda: table}
+        if table.status == "healthy":
+            # From this instance's copies (read again at most once a minute), never written:
+            # a health probe must not cost a write per call.
+            checks["circuits"] = circuits_check(
+                lambda: {s: guard.breaker(s).view().state for s in guard.services}
+            )
+            checks["quotas"] = quotas_check(
+                lambda: {s: v.level for s, v in guard.quotas.views().items()}
+            )
+        else:
+            # They live in the table: unknown now, and asking would only add the client's
+            # retries to the probe's answer time.
+            checks["circuits"] = not_checked("circuits", "the table is unreachable")
+            checks["quotas"] = not_checked("quotas", "the table is unreachable")
+        report = evaluate(checks)
         body = {
             "status": report.status,
             "version": deps.settings.service_version,

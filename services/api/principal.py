@@ -2,35 +2,90 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
 from aws_lambda_powertools.event_handler.router import LambdaFunctionUrlRouter
 
 from services.api.dependencies import ApiDependencies
 from services.api.errors import ApiError
 from services.api.operator import bearer_token
-from services.auth.sessions import AuthenticationError, Principal, authenticate
+from services.auth.sessions import AuthenticationError, Principal
+from services.store.errors import CLIENT_FAILURES, NotFoundError
 from services.store.sessions import token_hash
+
+
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    """The outcome of checking one bearer token before the request was resolved."""
+
+    token: str
+    principal: Principal | None
+    refusal: AuthenticationError | None
+
+
+_checked_beforehand: ContextVar[_Checked | None] = ContextVar("checked_beforehand", default=None)
+
+
+@contextmanager
+def authenticated_beforehand(headers: Mapping[str, str], deps: ApiDependencies) -> Iterator[None]:
+    """Check the request's bearer token now, for the routes to use while it is resolved; the
+    function calls this before it takes the resolver's lock, so the session read overlaps
+    with other requests. Without a token there is nothing to check."""
+    token = bearer_token(headers)
+    checked = None
+    if token is not None:
+        try:
+            checked = _Checked(token, cached_authenticate(token, deps), None)
+        except AuthenticationError as refusal:
+            checked = _Checked(token, None, refusal)
+        except CLIENT_FAILURES:
+            # The table did not answer: the route checks again inside the resolver, whose
+            # error handlers turn that failure into the documented 503.
+            checked = None
+    reset = _checked_beforehand.set(checked)
+    try:
+        yield
+    finally:
+        _checked_beforehand.reset(reset)
 
 
 def current_principal(router: LambdaFunctionUrlRouter, deps: ApiDependencies) -> Principal:
     try:
-        return cached_authenticate(bearer_token(router.current_event.headers), deps)
+        return _authenticate_request(bearer_token(router.current_event.headers), deps)
     except AuthenticationError as error:
         raise ApiError(401, "UNAUTHORIZED", str(error)) from None
 
 
+def _authenticate_request(token: str | None, deps: ApiDependencies) -> Principal:
+    """The check made before resolving when it was of this very token, else a fresh one."""
+    checked = _checked_beforehand.get()
+    if checked is None or token is None or checked.token != token:
+        return cached_authenticate(token, deps)
+    if checked.refusal is not None:
+        raise checked.refusal
+    assert checked.principal is not None
+    return checked.principal
+
+
 def cached_authenticate(token: str | None, deps: ApiDependencies) -> Principal:
-    """`authenticate`, answered from the session cache when it can be. Refusals are never
-    cached, and a cached session is still refused the moment it expires."""
+    """`authenticate` with the account behind the session taken from the instance's cache.
+    The session is read every time: existence, expiry and revocation are checked on every
+    request, whichever instance revoked it."""
     if not token:
         raise AuthenticationError("this route needs an Authorization: Bearer token")
-    key = token_hash(token)
-    principal, _ = deps.principals.get_or_load(
-        key, lambda: authenticate(token, deps.sessions, deps.users, deps.clock)
-    )
-    if principal.session.expires_at <= deps.clock():
-        deps.principals.invalidate(key)
+    session = deps.sessions.find_by_token_hash(token_hash(token), deps.clock())
+    if session is None:
         raise AuthenticationError("the bearer token is unknown, expired or revoked")
-    return principal
+    try:
+        user, _ = deps.accounts.get_or_load(
+            session.user_id, lambda: deps.users.get(session.user_id)
+        )
+    except NotFoundError:
+        raise AuthenticationError("the bearer token's account no longer exists") from None
+    return Principal(user, session)
 
 
 def optional_principal(router: LambdaFunctionUrlRouter, deps: ApiDependencies) -> Principal | None:
@@ -40,6 +95,6 @@ def optional_principal(router: LambdaFunctionUrlRouter, deps: ApiDependencies) -
     if token is None:
         return None
     try:
-        return cached_authenticate(token, deps)
+        return _authenticate_request(token, deps)
     except AuthenticationError:
         return None

@@ -25,6 +25,8 @@ from services.adapters.errors import ProviderError, ProviderRateLimitedError
 from services.auth.accounts import AccountSignIn, SignIn
 from services.auth.sessions import Principal
 from services.clock import Clock
+from services.resilience.guard import CallRefusedError
+from services.resilience.quota import QuotaExhaustedError
 from services.settings import Settings
 from services.store.errors import NotFoundError, TokenExpiredError, TokenUsedError
 from services.store.models import SingleUseToken, TokenKind
@@ -64,11 +66,13 @@ class LinkExpiredError(MagicLinkError):
 
 
 class EmailNotSentError(MagicLinkError):
-    """The provider did not take the e-mail; the link was withdrawn and can be asked again."""
+    """The provider did not take the e-mail (or was not asked: its circuit is open, or the
+    day's quota is used up); the link was withdrawn and can be asked again."""
 
-    def __init__(self, message: str, retry_after_s: float) -> None:
+    def __init__(self, message: str, retry_after_s: float, *, quota_exhausted: bool = False):
         super().__init__(message)
         self.retry_after_s = retry_after_s
+        self.quota_exhausted = quota_exhausted
 
 
 def normalise_email(raw: str) -> str:
@@ -119,8 +123,12 @@ class MagicLinks:
             self._withdraw(hashed)
             LOG.warning("sign-in e-mail not sent: %s", error)
             retry = error.retry_after if isinstance(error, ProviderRateLimitedError) else None
+            if isinstance(error, CallRefusedError):
+                retry = max(1.0, error.retry_after_s)
             raise EmailNotSentError(
-                "could not send the e-mail now; try again", retry or _RETRY_AFTER_S
+                "could not send the e-mail now; try again",
+                retry or _RETRY_AFTER_S,
+                quota_exhausted=isinstance(error, QuotaExhaustedError),
             ) from error
         LOG.info("sign-in e-mail accepted (message id %s)", sent.message_id)
         return LinkSent(expires_in_seconds=ttl, message_id=sent.message_id)

@@ -1,7 +1,16 @@
-"""The dashboard function: the REST API behind a Lambda Function URL (payload 2.0)."""
+"""The dashboard function: the REST API behind a Lambda Function URL (payload 2.0).
+
+Powertools' resolver keeps the request being resolved in process-wide state (a class
+attribute shared by every resolver), so a process that serves several requests at once, like
+the local Function URL server, must resolve them one at a time. In Lambda the lock is never
+contended. The caller's session is read before the lock is taken, so that read (a table
+round trip) overlaps with other requests instead of queueing behind them.
+"""
 
 from __future__ import annotations
 
+import threading
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -9,19 +18,39 @@ from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver
 
 from services.api.app import build_app
 from services.api.dependencies import ApiDependencies
+from services.api.principal import authenticated_beforehand
 from services.observability import get_logger
 from services.settings import get_settings
 
+_RESOLVING = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """The app and its dependencies, called as the function is: `dashboard(event, context)`."""
+
+    app: LambdaFunctionUrlResolver
+    deps: ApiDependencies
+
+    def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        with authenticated_beforehand(event.get("headers") or {}, self.deps), _RESOLVING:
+            return self.app.resolve(event, context)
+
+
+def build_dashboard(deps: ApiDependencies) -> Dashboard:
+    return Dashboard(build_app(deps, get_logger("dashboard", deps.settings.log_level)), deps)
+
 
 @cache
-def default_app() -> LambdaFunctionUrlResolver:
+def default_dashboard() -> Dashboard:
     """Built on the first invocation (cold start) and reused by warm ones."""
-    settings = get_settings()
-    logger = get_logger("dashboard", settings.log_level)
-    return build_app(ApiDependencies(settings=settings), logger)
+    return build_dashboard(ApiDependencies(settings=get_settings()))
 
 
 def handler(
     event: dict[str, Any], context: Any, app: LambdaFunctionUrlResolver | None = None
 ) -> dict[str, Any]:
-    return (app or default_app()).resolve(event, context)
+    if app is None:
+        return default_dashboard()(event, context)
+    with _RESOLVING:
+        return app.resolve(event, context)

@@ -1,11 +1,9 @@
 """A local Lambda Function URL: HTTP in, payload 2.0 event to the handler, HTTP out.
 
 The handler is the very function deployed to AWS; this server only does what the Function
-URL service does: build the event, call the handler, write its response. Like one Lambda
-execution environment, it runs the handler for one request at a time: Powertools' resolver
-keeps the current event on a class attribute, shared by every resolver in the process, so two
-requests resolved at once could read each other's headers (and bearer tokens). Connections
-are still accepted and read concurrently; only the handler call is serialised.
+URL service does: build the event, call the handler, write its response. Requests are served
+from one thread each; a handler that cannot take concurrent calls serialises itself (the
+dashboard function does, around its resolver).
 """
 
 from __future__ import annotations
@@ -27,7 +25,6 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 _TEXT_TYPES = ("application/json", "text/", "application/x-www-form-urlencoded", "application/xml")
 MAX_BODY_BYTES = 1024 * 1024
-_HANDLER_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -148,8 +145,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             aws_request_id=event["requestContext"]["requestId"],
         )
         try:
-            with self.server.one_at_a_time:
-                result = self.server.handler(event, context)
+            result = self.server.handler(event, context)
         except Exception:
             # What the Function URL service answers when the function itself crashes.
             self._write(502, {}, _BAD_GATEWAY)
@@ -190,8 +186,6 @@ class FunctionUrlHTTPServer(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], handler: Handler, function_name: str) -> None:
         self.handler = handler
-        # Process-wide, not per server: the resolver's shared state is process-wide too.
-        self.one_at_a_time = _HANDLER_LOCK
         self.function_name = function_name
         super().__init__(address, _RequestHandler)
         self.domain = f"{address[0]}:{self.server_address[1]}"

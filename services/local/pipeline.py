@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING, Any
 from pydantic import SecretStr
 
 from services.clock import utc_now
-from services.composition import ingestion_dependencies
+from services.composition import ingestion_dependencies, resilient_guard
 from services.functions import analysis, ingestion
 from services.local.bus import LocalTopic
 from services.local.emulators.finnhub import FinnhubEmulator
 from services.local.emulators.tiingo import TiingoEmulator
 from services.local.emulators.world import NewsWorld
 from services.local.scheduler import LocalScheduler
+from services.resilience.resilient_guard import ResilientGuard
 from services.scoring.text_model import TextSentimentModel
 from services.settings import Settings
 from services.store.articles import DynamoArticleRepository
@@ -48,6 +49,9 @@ class LocalPipeline:
     finnhub: FinnhubEmulator | None = None
     topic: LocalTopic | None = None
     scheduler: LocalScheduler = field(default_factory=LocalScheduler)
+    # The ingestion function's circuit breakers and quotas (an instance of its own, sharing
+    # their state with the API's through the table, as two Lambda functions would).
+    guard: ResilientGuard | None = None
 
     def start(self) -> Settings:
         self.world = NewsWorld(seed=self.seed)
@@ -74,7 +78,10 @@ class LocalPipeline:
                 TOPIC, message_id, message, reason, utc_now()
             ),
         ).start()
-        ingestion_deps = ingestion_dependencies(self.settings, self.table, self.topic)
+        self.guard = resilient_guard(self.settings, self.table, utc_now)
+        ingestion_deps = ingestion_dependencies(
+            self.settings, self.table, self.topic, guard=self.guard
+        )
         configs = DynamoConfigurationRepository(self.table)
         runs = DynamoIngestionRunRepository(self.table)
         self.scheduler.add(

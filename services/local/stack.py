@@ -15,7 +15,6 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from services.api.app import build_app
 from services.api.dependencies import ApiDependencies
 from services.clock import iso, utc_now
 from services.functions import dashboard
@@ -26,7 +25,6 @@ from services.local.function_url import FunctionUrlServer
 from services.local.paths import LocalPaths
 from services.local.pipeline import LocalPipeline
 from services.local.processes import ensure_port_free, spawn, stop_process
-from services.observability import get_logger
 from services.settings import Settings
 from services.store.sessions import token_hash
 from services.store.table import dynamodb_client, dynamodb_table, ensure_table
@@ -150,10 +148,8 @@ class LocalStack:
                 ingestion_runner=self.pipeline.run_ingestion_now,
                 pipeline_stats=self.pipeline.stats,
             )
-        app = build_app(api_deps, get_logger("dashboard", self.settings.log_level))
         self.api = FunctionUrlServer(
-            lambda event, context: dashboard.handler(event, context, app=app),
-            port=options.api_port,
+            dashboard.build_dashboard(api_deps), port=options.api_port
         ).start()
 
         if options.workbench:

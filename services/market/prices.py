@@ -30,7 +30,8 @@ from services.market.ranges import (
     range_window,
     served_range,
 )
-from services.resilience.guard import AllowAll, CallGuard
+from services.resilience.guard import AllowAll, CallGuard, CallRefusedError
+from services.resilience.quota import QuotaExhaustedError
 from services.store.ohlc_cache import CachedCandles, OhlcCacheStore
 
 LOG = logging.getLogger(__name__)
@@ -65,11 +66,13 @@ class PriceAnswer:
 
 
 class PricesUnavailableError(Exception):
-    """The provider failed and no copy of these prices is stored."""
+    """The provider failed (or its circuit is open, or its quota used up) and no copy of
+    these prices is stored."""
 
-    def __init__(self, message: str, retry_after_s: int) -> None:
+    def __init__(self, message: str, retry_after_s: int, *, quota_exhausted: bool = False):
         super().__init__(message)
         self.retry_after_s = retry_after_s
+        self.quota_exhausted = quota_exhausted
 
 
 class NoPricesError(Exception):
@@ -94,13 +97,21 @@ class PriceService:
         store: OhlcCacheStore,
         clock: Clock,
         guard: CallGuard | None = None,
+        memory_ttl_s: Mapping[str, float] | None = None,
+        *,
+        priority: bool = False,
     ) -> None:
         self._source = source
         self._store = store
         self._clock = clock
         self._guard = guard or AllowAll()
+        # Whether the guard may spend the quota's reserve on these fetches.
+        self._priority = priority
+        # The L1 lifetimes come from settings when given (0 switches L1 off).
+        ttls = {kind: policy.memory_ttl_s for kind, policy in POLICIES.items()}
+        ttls.update(memory_ttl_s or {})
         self.memory: dict[str, TtlCache[PriceAnswer]] = {
-            kind: TtlCache(f"ohlc_{kind}", policy.memory_ttl_s) for kind, policy in POLICIES.items()
+            kind: TtlCache(f"ohlc_{kind}", ttls[kind]) for kind in POLICIES
         }
 
     def candles(
@@ -129,6 +140,7 @@ class PriceService:
             candles = self._guard.call(
                 PROVIDER,
                 partial(self._source.fetch_candles, ticker, window.start, window.end, resolution),
+                priority=self._priority,
             )
         except ProviderNotFoundError as error:
             raise NoPricesError(f"{PROVIDER} has no prices for {ticker}") from error
@@ -139,10 +151,20 @@ class PriceService:
             retry_after = DEFAULT_RETRY_AFTER_S
             if isinstance(error, ProviderRateLimitedError) and error.retry_after:
                 retry_after = max(1, round(error.retry_after))
+            if isinstance(error, CallRefusedError):
+                # An open circuit or a spent quota knows when asking again makes sense.
+                retry_after = int(error.retry_after_header)
+            exhausted = isinstance(error, QuotaExhaustedError)
+            what = (
+                f"{PROVIDER}'s quota for price data is used up"
+                if exhausted
+                else f"price data from {PROVIDER} is unavailable right now"
+            )
             raise PricesUnavailableError(
-                f"price data from {PROVIDER} is unavailable right now and no copy of "
+                f"{what} and no copy of "
                 f"{ticker} {range_name} ({resolution}) is cached; retry in {retry_after} s",
                 retry_after,
+                quota_exhausted=exhausted,
             ) from error
         fetched = CachedCandles(
             ticker=ticker,

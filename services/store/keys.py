@@ -14,8 +14,9 @@ keys by hand. Layout (PK | SK):
     SENTIMENT#{ticker}#{source} | {resolution}#{bucket_start}   time bucket of scores
     OHLC#{ticker}           | {resolution}#{range}    price cache (L2)
     CIRCUIT#{service}       | STATE                   circuit breaker state
+    CIRCUITLOG              | {at}#{service}#{version} a circuit's state change (kept 7 days)
     QUOTA#{service}#{period}| COUNTER                 quota counter of one period
-    RATE#{identity}         | {window_start}          rate-limit window
+    RATEWINDOW#{window_start} | {instance}#{part}     one instance's rate-limit counts
     OUTBOX#{email_id}       | EMAIL                   an e-mail waiting for delivery
     TRACKED                 | TICKER#{ticker}         how many live configurations watch a ticker
     DEADLETTER#{topic}      | {message_id}            a message that failed every delivery
@@ -33,6 +34,10 @@ ALERT_PREFIX = "ALERT#"
 TAG_PREFIX = "TAG#"
 TRACKED = "TRACKED"
 INGESTION_RUNS = "INGESTION#RUN"
+RATE_WINDOW_PREFIX = "RATEWINDOW#"
+# Every service's circuit changes under one partition: the log is read newest first, across
+# services, and a few changes a day never make it hot.
+CIRCUIT_LOG = "CIRCUITLOG"
 
 
 def _key(pk: str, sk: str) -> Key:
@@ -91,12 +96,23 @@ def circuit(service: str) -> Key:
     return _key(f"CIRCUIT#{service}", "STATE")
 
 
+def circuit_transition(at: str, service: str, version: int) -> Key:
+    """A state change of `service`'s circuit: sorted by time; the record's new version keeps
+    two changes in the same instant apart."""
+    return _key(CIRCUIT_LOG, f"{at}#{service}#{version:08d}")
+
+
 def quota(service: str, period: str) -> Key:
     return _key(f"QUOTA#{service}#{period}", "COUNTER")
 
 
-def rate_limit(identity: str, window_start: str) -> Key:
-    return _key(f"RATE#{identity}", window_start)
+def rate_window_pk(window_start: int) -> str:
+    return f"{RATE_WINDOW_PREFIX}{window_start}"
+
+
+def rate_window(window_start: int, instance: str, part: int) -> Key:
+    """One function instance's request counts (a JSON map) in one rate-limit window."""
+    return _key(rate_window_pk(window_start), f"{instance}#{part}")
 
 
 def user_email_count(user_id: str, day: str) -> Key:

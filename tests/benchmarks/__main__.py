@@ -8,7 +8,12 @@ import time
 from pathlib import Path
 
 from services.local.paths import project_root
-from tests.benchmarks import bench_api, bench_pipeline, bench_store  # noqa: F401 - registers the benchmarks
+from tests.benchmarks import (  # noqa: F401 - registers the benchmarks
+    bench_api,
+    bench_pipeline,
+    bench_rate_limit,
+    bench_store,
+)
 from tests.benchmarks.harness import REGISTRY, Context, render_table, write_report
 
 

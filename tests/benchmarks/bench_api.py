@@ -15,13 +15,11 @@ from typing import Any
 
 import httpx
 
-from services.api.app import build_app
 from services.api.dependencies import ApiDependencies
 from services.functions import dashboard
 from services.local.dynamodb_local import DynamoDBLocal
 from services.local.function_url import FunctionUrlServer
 from services.market.universe import TickerUniverse
-from services.observability import get_logger
 from services.settings import Settings
 from services.store.table import dynamodb_client, ensure_table
 from tests.benchmarks.harness import (
@@ -44,8 +42,9 @@ def health_endpoint(ctx: Context) -> BenchmarkResult:
             dynamodb_endpoint=dynamo.endpoint, table_name=f"bench-{uuid.uuid4().hex[:6]}"
         )
         ensure_table(dynamodb_client(settings), settings.table_name)
-        app = build_app(ApiDependencies(settings=settings), get_logger("bench", "WARNING"))
-        server = FunctionUrlServer(lambda e, c: dashboard.handler(e, c, app=app)).start()
+        server = FunctionUrlServer(
+            dashboard.build_dashboard(ApiDependencies(settings=settings))
+        ).start()
         with httpx.Client(base_url=server.url) as client:
             for _ in range(20):
                 client.get("/health")

@@ -452,12 +452,6 @@ def test_operator_routes_refuse_anything_but_the_operator_token(
     assert answered.status_code == 200, answered.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="each instance trusts a session it checked for session_cache_ttl_s (15 s), so a "
-    "sign-out through another instance is not seen there at once; API.md checks revocation "
-    "on every protected route",
-)
 def test_a_session_revoked_through_another_instance_is_refused_at_once(stack, http) -> None:
     owner = sign_in(http)
     assert http.get("/api/v2/auth/me", headers=owner).status_code == 200

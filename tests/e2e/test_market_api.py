@@ -15,22 +15,17 @@ import httpx
 import pytest
 from boto3.dynamodb.conditions import Key
 
-from services.api.app import build_app
-from services.api.dependencies import ApiDependencies
 from services.clock import iso, parse_iso
 from services.composition import tiingo_adapter
-from services.functions import dashboard
-from services.local.function_url import FunctionUrlServer
 from services.local.stack import LocalStack
 from services.market.signals import confidence_for
 from services.market.universe import TickerUniverse
-from services.observability import get_logger
 from services.scoring.ensemble import SourceSignal, combine
 from services.settings import Settings
 from services.store import keys
 from services.store.sentiment import Resolution, bucket_label, bucket_start
 from services.store.table import dynamodb_table
-from tests.e2e.api_support import api_stack, error_code, sign_in
+from tests.e2e.api_support import api_stack, error_code, function_instance, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -88,21 +83,6 @@ def create_configuration(client: httpx.Client, headers: dict[str, str], tickers:
     )
     assert response.status_code == 201, response.text
     return str(response.json()["config_id"])
-
-
-@contextmanager
-def second_instance(stack: LocalStack) -> Iterator[httpx.Client]:
-    """Another function instance on the same table: its memory (L1) starts empty."""
-    deps = ApiDependencies(settings=stack.settings, table_override=table(stack))  # type: ignore[arg-type]
-    app = build_app(deps, get_logger("dashboard-second", "WARNING"))
-    server = FunctionUrlServer(
-        lambda event, context: dashboard.handler(event, context, app=app), port=0
-    ).start()
-    try:
-        with httpx.Client(base_url=server.url, timeout=60) as http:
-            yield http
-    finally:
-        server.stop()
 
 
 @contextmanager
@@ -309,7 +289,7 @@ def test_candles_are_what_tiingo_serves_then_l1_then_l2(
     assert parse_iso(str(item["fresh_until"])) > now
     assert int(item["count"]) == body["count"]
 
-    with second_instance(stack) as other:
+    with function_instance(stack.settings, table(stack)) as other:
         shared = other.get(path)
         assert shared.status_code == 200 and shared.headers["X-Cache"] == "hit"
         assert shared.json() == {**body, "cache_layer": "l2"}
@@ -332,7 +312,7 @@ def test_a_tiingo_outage_is_503_with_retry_after_unless_a_copy_is_stored(stack, 
         assert int(down.headers["Retry-After"]) > 0
         assert "MSFT" in down.json()["error"]["message"]
 
-        with second_instance(stack) as other:
+        with function_instance(stack.settings, table(stack)) as other:
             stale = other.get("/api/v2/tickers/JPM/ohlc?range=6M&resolution=D")
             assert stale.status_code == 200, stale.text
             assert stale.headers["X-Cache"] == "hit"

@@ -7,20 +7,17 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from services.api.app import build_app
 from services.api.dependencies import ApiDependencies
 from services.functions import dashboard
 from services.local.function_url import FunctionUrlServer
 from services.local.processes import free_port
-from services.observability import get_logger
 from services.settings import Settings
 
 pytestmark = pytest.mark.integration
 
 
 def serve(settings: Settings) -> FunctionUrlServer:
-    app = build_app(ApiDependencies(settings=settings), get_logger("dashboard-test"))
-    return FunctionUrlServer(lambda e, c: dashboard.handler(e, c, app=app)).start()
+    return FunctionUrlServer(dashboard.build_dashboard(ApiDependencies(settings=settings))).start()
 
 
 @pytest.fixture

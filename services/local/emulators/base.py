@@ -82,20 +82,25 @@ class FaultSwitch:
 
     def active(self) -> FaultMode | None:
         with self._lock:
-            if self.mode is not None and time.monotonic() >= self.until:
-                self.mode = None
+            self._expire()
             if self.mode is not None:
                 self.injected += 1
             return self.mode
 
     def describe(self) -> dict[str, Any]:
         with self._lock:
+            # A fault past its duration is over, even before a request has noticed.
+            self._expire()
             remaining = max(0.0, self.until - time.monotonic()) if self.mode else 0.0
             return {
                 "mode": self.mode,
                 "remaining_s": round(remaining, 1),
                 "injected": self.injected,
             }
+
+    def _expire(self) -> None:
+        if self.mode is not None and time.monotonic() >= self.until:
+            self.mode = None
 
 
 class RateWindow:
@@ -361,7 +366,9 @@ def _make_handler(emulator: HttpEmulator) -> type[BaseHTTPRequestHandler]:
             for name, value in response.headers.items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(payload)
+            # A client that gave up (its timeout under a `slow` fault) is no error of ours.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.wfile.write(payload)
 
         def do_GET(self) -> None:
             self._serve()

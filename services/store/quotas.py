@@ -1,0 +1,130 @@
+"""Quota counters: how many calls to a provider all instances made in one period.
+
+One item per service and period (`QUOTA#{service}#{period} | COUNTER`). Counts only ever
+grow through DynamoDB's atomic `ADD`, so instances adding at the same time never lose one
+another's calls, and the total comes back in the same request. `add_within` is the
+conditional form used near the limit: the add happens only if the total stays within a cap,
+so of two instances racing for the last unit exactly one gets it. An item expires some time
+after its period ends (it is never read again by then, except by a person).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from botocore.exceptions import ClientError
+
+from services.clock import epoch_seconds, iso
+from services.store import keys
+from services.store.items import is_condition_failure
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+
+class QuotaStore(Protocol):
+    def add(
+        self, service: str, period: str, amount: int, *, now: datetime, expires_at: datetime
+    ) -> int:
+        """Add `amount` (may be negative, to give back a unit) atomically; the new total."""
+        ...
+
+    def add_within(
+        self,
+        service: str,
+        period: str,
+        amount: int,
+        *,
+        cap: int,
+        now: datetime,
+        expires_at: datetime,
+    ) -> int | None:
+        """Add `amount` only if the total stays at most `cap`: the new total, or None (and
+        nothing added) when it would not."""
+        ...
+
+    def get(self, service: str, period: str) -> int:
+        """The period's total so far (0 when nothing was counted)."""
+        ...
+
+
+# Every attribute by placeholder: several of these names are DynamoDB reserved words.
+_NAMES = {
+    "#used": "used",
+    "#entity": "entity",
+    "#service": "service",
+    "#period": "period",
+    "#updated": "updated_at",
+    "#expires": "expires_at",
+}
+_UPDATE = (
+    "ADD #used :amount SET #entity = :entity, #service = :service, #period = :period, "
+    "#updated = :now, #expires = if_not_exists(#expires, :expires)"
+)
+
+
+class DynamoQuotaStore:
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def add(
+        self, service: str, period: str, amount: int, *, now: datetime, expires_at: datetime
+    ) -> int:
+        return self._update(service, period, amount, now, expires_at)
+
+    def add_within(
+        self,
+        service: str,
+        period: str,
+        amount: int,
+        *,
+        cap: int,
+        now: datetime,
+        expires_at: datetime,
+    ) -> int | None:
+        highest_before = cap - amount
+        if highest_before < 0:
+            return None
+        try:
+            return self._update(service, period, amount, now, expires_at, highest_before)
+        except ClientError as error:
+            if is_condition_failure(error):
+                return None
+            raise
+
+    def get(self, service: str, period: str) -> int:
+        response = self._table.get_item(Key=keys.quota(service, period), ConsistentRead=True)
+        item = response.get("Item")
+        return int(str(item["used"])) if item else 0
+
+    def _update(
+        self,
+        service: str,
+        period: str,
+        amount: int,
+        now: datetime,
+        expires_at: datetime,
+        highest_before: int | None = None,
+    ) -> int:
+        values: dict[str, Any] = {
+            ":amount": amount,
+            ":entity": "quota",
+            ":service": service,
+            ":period": period,
+            ":now": iso(now),
+            ":expires": epoch_seconds(expires_at),
+        }
+        condition: dict[str, Any] = {}
+        if highest_before is not None:
+            condition["ConditionExpression"] = "attribute_not_exists(#used) OR #used <= :highest"
+            values[":highest"] = highest_before
+        response = self._table.update_item(
+            Key=keys.quota(service, period),
+            UpdateExpression=_UPDATE,
+            ExpressionAttributeNames=_NAMES,
+            ExpressionAttributeValues=values,
+            ReturnValues="UPDATED_NEW",
+            **condition,
+        )
+        return int(str(response["Attributes"]["used"]))
