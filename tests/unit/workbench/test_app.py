@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pytest
 
 from services.settings import Settings
 from tests.unit.workbench.fake_api import SENDGRID, FakeApi, location_query
+from tests.unit.workbench.loop import run
 from workbench.app import Stores
 from workbench.local_stack import StackFiles
 
@@ -26,7 +26,7 @@ def stores(fake: FakeApi, state: Path) -> Stores:
 def test_first_load_reads_the_document_and_the_tiles(fake: FakeApi, tmp_path: Path) -> None:
     fake.ops_routes = True
     page = stores(fake, tmp_path)
-    asyncio.run(page.start(None, None, None))
+    run(page.start(None, None, None))
     assert page.schema.ranges == ["1W", "1M", "3M"]
     assert page.live.health.status == "healthy"
     assert page.live.ops.circuits_status == "live"
@@ -35,19 +35,19 @@ def test_first_load_reads_the_document_and_the_tiles(fake: FakeApi, tmp_path: Pa
 
 def test_a_magic_link_in_the_url_signs_in_on_load(fake: FakeApi, tmp_path: Path) -> None:
     page = stores(fake, tmp_path)
-    asyncio.run(page.client.request_magic_link("ann@example.com", None))
+    run(page.client.request_magic_link("ann@example.com", None))
     token = next(iter(fake.links))
-    asyncio.run(page.start(token, None, None))
+    run(page.start(token, None, None))
     assert (page.session.auth_type, page.session.email) == ("email", "ann@example.com")
     assert page.magic_link.merge["mode"] == "none"
 
 
 def test_an_oauth_code_in_the_url_completes_on_load(fake: FakeApi, tmp_path: Path) -> None:
     page = stores(fake, tmp_path)
-    urls = asyncio.run(page.client.oauth_urls(None))
-    redirect = asyncio.run(page.client.authorize(urls.body["providers"]["google"]["authorize_url"]))
+    urls = run(page.client.oauth_urls(None))
+    redirect = run(page.client.authorize(urls.body["providers"]["google"]["authorize_url"]))
     query = {k: v[0] for k, v in location_query(redirect.headers["location"]).items()}
-    asyncio.run(page.start(None, query["code"], query["state"]))
+    run(page.start(None, query["code"], query["state"]))
     assert page.session.auth_type == "oauth"
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from tests.unit.workbench.fake_api import OIDC, SENDGRID, FakeApi
+from tests.unit.workbench.loop import run
 from workbench.client import ApiClient, ApiResult, problem_of
 from workbench.latency import LatencyWindow
 
@@ -44,26 +43,26 @@ def test_api_calls_are_timed_and_emulator_reads_are_not(client: ApiClient) -> No
         await client.outbox(SENDGRID)
         await client.authorize(f"{OIDC}/oauth2/authorize?state=s")
 
-    asyncio.run(calls())
+    run(calls())
     summary = client.latency.summary()
     assert summary.count == 2
     assert summary.mean_ms is not None and summary.mean_ms >= 0
 
 
 def test_absolute_urls_are_labelled_without_their_query(client: ApiClient) -> None:
-    result = asyncio.run(client.authorize(f"{OIDC}/oauth2/authorize?state=secret-state"))
+    result = run(client.authorize(f"{OIDC}/oauth2/authorize?state=secret-state"))
     assert result.request == f"GET {OIDC}/oauth2/authorize"
     assert "secret" not in result.request
 
 
 def test_answers_keep_their_headers_lower_cased(fake: FakeApi, client: ApiClient) -> None:
-    result = asyncio.run(client.ohlc("AAPL", "1M"))
+    result = run(client.ohlc("AAPL", "1M"))
     assert result.ok and result.cache == "hit"
 
 
 def test_an_unreachable_api_is_a_problem_not_an_exception() -> None:
     client = ApiClient("http://127.0.0.1:9", timeout_s=0.5)
-    result = asyncio.run(client.health())
+    result = run(client.health())
     assert not result.ok and result.problem is not None
     assert result.problem.code == "UNREACHABLE"
     assert client.latency.summary().count == 0

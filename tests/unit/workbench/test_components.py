@@ -6,13 +6,12 @@ coroutine callbacks to completion, so the effect is visible right after.
 
 from __future__ import annotations
 
-import asyncio
-
 import pandas as pd
 import panel as pn
 import pytest
 
 from tests.unit.workbench.fake_api import SENDGRID, FakeApi
+from tests.unit.workbench.loop import run
 from workbench.client import ApiClient, Problem
 from workbench.components.cache_layer import CacheLayerNote
 from workbench.components.configurations import ConfigurationsPanel
@@ -55,7 +54,7 @@ def test_header_tiles_show_live_figures_and_where_they_come_from(
     )
     header = HeaderTiles(live=live, timer=TimerStore())
     assert isinstance(header.__panel__(), pn.layout.FlexBox)
-    asyncio.run(live.refresh())
+    run(live.refresh())
     assert ">healthy<" in header.health_tile()
     assert "Measured by this workbench" in header.average_tile()
     assert "3 calls" in header.average_tile()
@@ -63,7 +62,7 @@ def test_header_tiles_show_live_figures_and_where_they_come_from(
     assert ">n/a<" in header.circuits_tile()
     fake.ops_routes = True
     fake.cache_hits, fake.cache_misses = 1, 1
-    asyncio.run(live.refresh())
+    run(live.refresh())
     assert ">50%<" in header.cache_tile() and "1 hits / 1 misses" in header.cache_tile()
     assert ">2/3<" in header.circuits_tile()
 
@@ -132,8 +131,8 @@ def test_configurations_panel_rules_form_and_list(fake: FakeApi, client: ApiClie
     panel = ConfigurationsPanel(store=store, schema=schema)
     panel.__panel__()
     assert "start one to read it from the API" in panel.rules()
-    asyncio.run(schema.load())
-    asyncio.run(session.start_anonymous())
+    run(schema.load())
+    run(session.start_anonymous())
     rules = panel.rules()
     assert "anonymous session: **1**" in rules and "at most **5**" in rules
     assert "Name: 1 to 50 characters" in rules
@@ -152,7 +151,7 @@ def test_configurations_panel_edits_and_deletes(client: ApiClient) -> None:
     session = SessionStore(client)
     store = ConfigurationsStore(client, session=session)
     panel = ConfigurationsPanel(store=store, schema=SchemaStore(client))
-    asyncio.run(session.start_anonymous())
+    run(session.start_anonymous())
     click(panel.create_button)
     row = panel.listing()[1]
     edit, delete = row[1], row[2]
@@ -172,8 +171,8 @@ def test_sentiment_panel_shows_the_per_source_table(client: ApiClient) -> None:
     configurations = ConfigurationsStore(client, session=session)
     panel = SentimentPanel(store=SentimentStore(client, configurations=configurations))
     panel.__panel__()
-    asyncio.run(session.start_anonymous())
-    asyncio.run(configurations.create())
+    run(session.start_anonymous())
+    run(configurations.create())
     assert list(panel.config_select.options) == ["Tech Watchlist (AAPL, MSFT, NVDA)"]
     click(panel.get_button)
     table = panel.table()
@@ -189,9 +188,9 @@ def test_overlay_panel_draws_the_chart(client: ApiClient) -> None:
     panel = PriceSentimentPanel(store=store)
     panel.__panel__()
     assert isinstance(panel.chart(), pn.pane.Markdown)
-    asyncio.run(schema.load())
-    asyncio.run(session.start_anonymous())
-    asyncio.run(configurations.create())
+    run(schema.load())
+    run(session.start_anonymous())
+    run(configurations.create())
     assert panel.range_buttons.options == ["1W", "1M", "3M"]
     assert panel.ticker_select.options == ["AAPL", "MSFT", "NVDA"]
     click(panel.load_button)
@@ -205,7 +204,7 @@ def test_overlay_panel_draws_the_chart(client: ApiClient) -> None:
 def test_health_panel_renders_the_checks(client: ApiClient) -> None:
     store = HealthStore(client)
     panel = HealthPanel(store=store)
-    asyncio.run(store.refresh())
+    run(store.refresh())
     assert "| dynamodb |" in panel._checks_markdown()
 
 
@@ -237,11 +236,11 @@ def test_cache_layer_note_reads_its_layer_from_the_ops_report(
     ops = OpsStore(client, lambda: fake.operator_token)
     note = CacheLayerNote(ops=ops, layer="sentiment", title="a configuration's sentiment")
     note.__panel__()
-    asyncio.run(ops.refresh())
+    run(ops.refresh())
     assert "n/a" in note.note()
     fake.ops_routes = True
     fake.cache_hits, fake.cache_misses = 3, 1
-    asyncio.run(ops.refresh())
+    run(ops.refresh())
     assert "TTL 300 s, hit rate 75% (3 hits, 1 misses)" in note.note()
     other = CacheLayerNote(ops=ops, layer="absent", title="x")
     assert "not reported yet" in other.note()

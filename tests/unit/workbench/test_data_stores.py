@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from tests.unit.workbench.fake_api import FakeApi
+from tests.unit.workbench.loop import run
 from workbench.client import ApiClient
 from workbench.stores.configurations import ConfigurationsStore
 from workbench.stores.overlay import OverlayStore, candle_frame, history_frame
@@ -20,7 +19,7 @@ pytestmark = pytest.mark.unit
 def signed_in(client: ApiClient) -> ConfigurationsStore:
     session = SessionStore(client)
     configurations = ConfigurationsStore(client, session=session)
-    asyncio.run(session.start_anonymous())
+    run(session.start_anonymous())
     return configurations
 
 
@@ -34,7 +33,7 @@ def test_signing_in_lists_the_configurations(client: ApiClient) -> None:
 
 def test_create_adds_the_example_watchlist(client: ApiClient) -> None:
     configurations = signed_in(client)
-    asyncio.run(configurations.create())
+    run(configurations.create())
     assert [c["name"] for c in configurations.configurations] == ["Tech Watchlist"]
     assert configurations.configurations[0]["tickers"] == ["AAPL", "MSFT", "NVDA"]
     assert configurations.notice == "'Tech Watchlist' created"
@@ -44,22 +43,22 @@ def test_create_adds_the_example_watchlist(client: ApiClient) -> None:
 def test_errors_show_the_message_and_the_field(client: ApiClient) -> None:
     configurations = signed_in(client)
     configurations.config_name = ""
-    asyncio.run(configurations.create())
+    run(configurations.create())
     problem = configurations.problem
     assert problem is not None
     assert (problem.message, problem.field) == ("name must be 1 to 50 characters", "name")
     configurations.param.update(
         config_name="Too many", tickers=["AAPL", "MSFT", "NVDA", "AMZN", "META", "TSLA"]
     )
-    asyncio.run(configurations.create())
+    run(configurations.create())
     assert configurations.problem is not None and configurations.problem.field == "tickers"
     assert configurations.notice == ""
 
 
 def test_the_limit_is_the_apis_message(client: ApiClient) -> None:
     configurations = signed_in(client)
-    asyncio.run(configurations.create())
-    asyncio.run(configurations.create())
+    run(configurations.create())
+    run(configurations.create())
     problem = configurations.problem
     assert problem is not None
     assert (problem.status, problem.code) == (409, "LIMIT_REACHED")
@@ -68,12 +67,12 @@ def test_the_limit_is_the_apis_message(client: ApiClient) -> None:
 
 def test_edit_then_save_patches_the_configuration(client: ApiClient) -> None:
     configurations = signed_in(client)
-    asyncio.run(configurations.create())
+    run(configurations.create())
     config_id = configurations.configurations[0]["config_id"]
     configurations.edit(config_id)
     assert configurations.editing_id == config_id
     configurations.param.update(config_name="Chips", tickers=["NVDA", "AMAT"])
-    asyncio.run(configurations.save())
+    run(configurations.save())
     saved = configurations.configurations[0]
     assert (saved["name"], saved["tickers"], saved["version"]) == ("Chips", ["NVDA", "AMAT"], 2)
     assert configurations.editing_id == ""
@@ -81,26 +80,26 @@ def test_edit_then_save_patches_the_configuration(client: ApiClient) -> None:
 
 def test_delete_removes_it_from_the_list(client: ApiClient) -> None:
     configurations = signed_in(client)
-    asyncio.run(configurations.create())
+    run(configurations.create())
     config_id = configurations.configurations[0]["config_id"]
-    asyncio.run(configurations.delete(config_id))
+    run(configurations.delete(config_id))
     assert configurations.configurations == []
     assert "deleted" in configurations.notice
 
 
 def test_changes_need_a_session(client: ApiClient) -> None:
     configurations = ConfigurationsStore(client, session=SessionStore(client))
-    asyncio.run(configurations.create())
+    run(configurations.create())
     assert configurations.problem is not None and configurations.problem.code == "NOT_SIGNED_IN"
 
 
 def test_ticker_search_lists_matches(client: ApiClient) -> None:
     configurations = signed_in(client)
     configurations.query = "app"
-    asyncio.run(configurations.search())
+    run(configurations.search())
     assert [r["symbol"] for r in configurations.search_results] == ["AAPL", "AMAT"]
     configurations.query = " "
-    asyncio.run(configurations.search())
+    run(configurations.search())
     assert configurations.search_results == []
 
 
@@ -109,28 +108,28 @@ def test_sentiment_has_a_row_per_ticker_and_source(fake: FakeApi, client: ApiCli
     # cache and a second hits it.
     configurations = signed_in(client)
     sentiment = SentimentStore(client, configurations=configurations)
-    asyncio.run(configurations.create())
+    run(configurations.create())
     assert sentiment.config_id == configurations.configurations[0]["config_id"]
-    asyncio.run(sentiment.load())
+    run(sentiment.load())
     assert len(sentiment.rows) == 3 * 4
     assert {r["source"] for r in sentiment.rows} == {"tiingo", "finnhub", "our_model", "aggregated"}
     aggregated = next(r for r in sentiment.rows if r["source"] == "aggregated")
     assert aggregated["status"] == "used: our_model, tiingo; agreement 0.90"
     assert sentiment.source_status == {"tiingo": "ok", "finnhub": "unavailable"}
     assert sentiment.cache == "miss"
-    asyncio.run(sentiment.load())
+    run(sentiment.load())
     assert sentiment.cache == "hit"
 
 
 def test_sentiment_without_a_configuration_says_what_to_do(client: ApiClient) -> None:
     sentiment = SentimentStore(client, configurations=signed_in(client))
-    asyncio.run(sentiment.load())
+    run(sentiment.load())
     assert sentiment.problem is not None and sentiment.problem.code == "NO_CONFIGURATION"
 
 
 def test_schema_store_reads_choices_and_rules(client: ApiClient) -> None:
     schema = SchemaStore(client)
-    asyncio.run(schema.load())
+    run(schema.load())
     assert (schema.ranges, schema.default_range) == (["1W", "1M", "3M"], "1M")
     assert (schema.sources, schema.default_source) == (["aggregated", "tiingo"], "aggregated")
     assert schema.configuration_fields["name"] == "1 to 50 characters"
@@ -140,11 +139,11 @@ def test_overlay_follows_configurations_and_loads_both_series(client: ApiClient)
     configurations = signed_in(client)
     schema = SchemaStore(client)
     overlay = OverlayStore(client, configurations=configurations, schema=schema)
-    asyncio.run(schema.load())
-    asyncio.run(configurations.create())
+    run(schema.load())
+    run(configurations.create())
     assert overlay.tickers == ["AAPL", "MSFT", "NVDA"]
     assert (overlay.ticker, overlay.range_name, overlay.source) == ("AAPL", "1M", "aggregated")
-    asyncio.run(overlay.load())
+    run(overlay.load())
     assert overlay.candles is not None and len(overlay.candles) == 5
     assert overlay.history is not None and len(overlay.history) == 3
     assert overlay.prices_info["x_cache"] == "hit" and overlay.prices_info["ticker"] == "AAPL"
@@ -156,9 +155,9 @@ def test_overlay_shows_an_unknown_ticker_as_the_api_says(client: ApiClient) -> N
     configurations = signed_in(client)
     schema = SchemaStore(client)
     overlay = OverlayStore(client, configurations=configurations, schema=schema)
-    asyncio.run(schema.load())
+    run(schema.load())
     overlay.ticker = "ZZZZ"
-    asyncio.run(overlay.load())
+    run(overlay.load())
     assert overlay.candles is None
     assert overlay.problem is not None and overlay.problem.code == "UNKNOWN_TICKER"
 
@@ -166,7 +165,7 @@ def test_overlay_shows_an_unknown_ticker_as_the_api_says(client: ApiClient) -> N
 def test_overlay_needs_a_ticker(client: ApiClient) -> None:
     configurations = signed_in(client)
     overlay = OverlayStore(client, configurations=configurations, schema=SchemaStore(client))
-    asyncio.run(overlay.load())
+    run(overlay.load())
     assert overlay.problem is not None and overlay.problem.code == "NOTHING_CHOSEN"
 
 

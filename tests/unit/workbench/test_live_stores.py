@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from tests.unit.workbench.fake_api import FakeApi
+from tests.unit.workbench.loop import run
 from workbench.client import ApiClient
 from workbench.stores.health import HealthStore
 from workbench.stores.latency import LatencyStore
@@ -32,7 +33,7 @@ def test_ops_tiles_say_why_when_the_routes_are_not_there_yet(
 ) -> None:
     # Given an API without the ops routes (404), When refreshed, Then n/a with the reason.
     live = tiles(fake, client)
-    asyncio.run(live.refresh())
+    run(live.refresh())
     ops = live.ops
     assert (ops.caches_status, ops.circuits_status) == ("missing", "missing")
     assert ops.hit_rate is None
@@ -43,10 +44,10 @@ def test_ops_tiles_say_why_when_the_routes_are_not_there_yet(
 def test_ops_tiles_go_live_when_the_routes_appear(fake: FakeApi, client: ApiClient) -> None:
     # Given the routes missing at first, When they appear, Then the next refresh shows figures.
     live = tiles(fake, client)
-    asyncio.run(live.refresh())
+    run(live.refresh())
     fake.ops_routes = True
     fake.cache_hits, fake.cache_misses = 3, 1
-    asyncio.run(live.refresh())
+    run(live.refresh())
     ops = live.ops
     assert (ops.caches_status, ops.hit_rate, ops.cache_hits, ops.cache_misses) == (
         "live",
@@ -62,7 +63,7 @@ def test_ops_tiles_go_live_when_the_routes_appear(fake: FakeApi, client: ApiClie
 
 def test_without_an_operator_token_nothing_is_asked(fake: FakeApi, client: ApiClient) -> None:
     live = tiles(fake, client, token=None)
-    asyncio.run(live.refresh())
+    run(live.refresh())
     assert live.ops.caches_status == "no_token"
     assert not any("/ops/" in r for r in fake.requests)
 
@@ -70,7 +71,7 @@ def test_without_an_operator_token_nothing_is_asked(fake: FakeApi, client: ApiCl
 def test_a_refused_token_is_named(fake: FakeApi, client: ApiClient) -> None:
     fake.ops_routes = True
     live = tiles(fake, client, token="wrong")
-    asyncio.run(live.refresh())
+    run(live.refresh())
     assert live.ops.caches_status == "unauthorized"
     assert "refused the operator token" in live.ops.caches_note
 
@@ -79,7 +80,7 @@ def test_refresh_reads_health_and_publishes_the_latency_window(
     fake: FakeApi, client: ApiClient
 ) -> None:
     live = tiles(fake, client)
-    asyncio.run(live.refresh())
+    run(live.refresh())
     assert live.health.status == "healthy"
     assert live.health.checks["dynamodb"]["status"] == "ok"
     # /health and both ops routes were API calls the client timed.
@@ -91,7 +92,7 @@ def test_refresh_reads_health_and_publishes_the_latency_window(
 def test_an_unhealthy_system_moves_the_health_tile(fake: FakeApi, client: ApiClient) -> None:
     live = tiles(fake, client)
     fake.health_status = "unhealthy"
-    asyncio.run(live.refresh())
+    run(live.refresh())
     assert live.health.status == "unhealthy"
 
 
@@ -102,7 +103,7 @@ def test_a_period_that_finds_a_refresh_running_is_skipped(fake: FakeApi, client:
     async def overlapping() -> None:
         await asyncio.gather(live.refresh(), live.refresh())
 
-    asyncio.run(overlapping())
+    run(overlapping())
     assert (live.refreshes, live.skipped) == (1, 1)
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from tests.unit.workbench.fake_api import SENDGRID, FakeApi, location_query
+from tests.unit.workbench.loop import run
 from workbench.client import ApiClient
 from workbench.stores.magic_link import MagicLinkStore, link_token
 from workbench.stores.oauth import OAuthStore, shown_url
@@ -19,7 +18,7 @@ def test_anonymous_session_reads_identity_and_limits(fake: FakeApi, client: ApiC
     # When "Try it" starts an anonymous session, Then /auth/me fills identity and limits,
     # and the call shown keeps the token masked.
     session = SessionStore(client)
-    asyncio.run(session.start_anonymous())
+    run(session.start_anonymous())
     assert session.signed_in and session.auth_type == "anonymous"
     assert session.limits["max_configurations"] == fake.max_anonymous
     assert session.limits_seen == {"anonymous": fake.max_anonymous}
@@ -38,17 +37,17 @@ def test_listeners_hear_every_change_of_identity(client: ApiClient) -> None:
         heard.append(session.auth_type)
 
     session.subscribe(listener)
-    asyncio.run(session.start_anonymous())
-    asyncio.run(session.sign_out())
+    run(session.start_anonymous())
+    run(session.sign_out())
     assert heard == ["anonymous", ""]
     assert session.generation == 2 and session.bearer is None and not session.signed_in
 
 
 def test_a_revoked_token_signs_the_page_out(fake: FakeApi, client: ApiClient) -> None:
     session = SessionStore(client)
-    asyncio.run(session.start_anonymous())
+    run(session.start_anonymous())
     fake.sessions.clear()
-    asyncio.run(session.refresh_me())
+    run(session.refresh_me())
     assert not session.signed_in and session.problem is not None
     assert session.problem.status == 401
 
@@ -58,16 +57,16 @@ def test_magic_link_converts_the_anonymous_session(fake: FakeApi, client: ApiCli
     # outbox and verified, Then the account is signed in and the merge report says "upgraded".
     session = SessionStore(client)
     magic = MagicLinkStore(client, lambda: SENDGRID, session=session)
-    asyncio.run(session.start_anonymous())
+    run(session.start_anonymous())
     anonymous_id = session.user_id
-    asyncio.run(client.create_configuration(session.bearer or "", "Tech", ["AAPL"]))
+    run(client.create_configuration(session.bearer or "", "Tech", ["AAPL"]))
     magic.email = "Ann@Example.com"
-    asyncio.run(magic.request_link())
+    run(magic.request_link())
     assert magic.sent["status"] == 202
     assert [m["to"] for m in magic.outbox] == ["ann@example.com"]
     assert magic.outbox[0]["link"].startswith("?magic_token=")
     assert magic.latest_token() == next(iter(fake.links))
-    asyncio.run(magic.verify())
+    run(magic.verify())
     assert magic.merge == {
         "mode": "upgraded",
         "from_user_id": anonymous_id,
@@ -81,20 +80,20 @@ def test_magic_link_converts_the_anonymous_session(fake: FakeApi, client: ApiCli
 def test_verifying_with_no_link_explains_itself(client: ApiClient) -> None:
     magic = MagicLinkStore(client, lambda: SENDGRID, session=SessionStore(client))
     magic.email = "nobody@example.com"
-    asyncio.run(magic.verify())
+    run(magic.verify())
     assert magic.problem is not None and magic.problem.code == "NO_LINK"
 
 
 def test_a_used_link_shows_the_api_message(fake: FakeApi, client: ApiClient) -> None:
     magic = MagicLinkStore(client, lambda: SENDGRID, session=SessionStore(client))
-    asyncio.run(magic.verify("not-a-real-token"))
+    run(magic.verify("not-a-real-token"))
     assert magic.problem is not None
     assert (magic.problem.status, magic.problem.message) == (400, "the link is not valid")
 
 
 def test_the_outbox_needs_the_emulator(client: ApiClient) -> None:
     magic = MagicLinkStore(client, lambda: None, session=SessionStore(client))
-    asyncio.run(magic.read_outbox())
+    run(magic.read_outbox())
     assert "sendgrid_url" in magic.outbox_note
 
 
@@ -109,9 +108,9 @@ def test_oauth_follows_the_provider_and_converts(fake: FakeApi, client: ApiClien
     # Then three steps are shown and the session is the OAuth account, anonymous data merged.
     session = SessionStore(client)
     oauth = OAuthStore(client, session=session)
-    asyncio.run(session.start_anonymous())
+    run(session.start_anonymous())
     oauth.login_hint = "oa@example.com"
-    asyncio.run(oauth.sign_in())
+    run(oauth.sign_in())
     assert [s["status"] for s in oauth.steps] == [200, 302, 200]
     assert oauth.problem is None and oauth.merge["mode"] == "upgraded"
     assert (session.auth_type, session.email) == ("oauth", "oa@example.com")
@@ -121,20 +120,20 @@ def test_oauth_follows_the_provider_and_converts(fake: FakeApi, client: ApiClien
 
 def test_oauth_landing_completes_without_a_bearer(fake: FakeApi, client: ApiClient) -> None:
     # A browser back from a real hosted UI: the state was asked for without a session.
-    urls = asyncio.run(client.oauth_urls(None))
+    urls = run(client.oauth_urls(None))
     authorize = urls.body["providers"]["google"]["authorize_url"]
-    redirect = asyncio.run(client.authorize(authorize))
+    redirect = run(client.authorize(authorize))
     query = {k: v[0] for k, v in location_query(redirect.headers["location"]).items()}
     session = SessionStore(client)
     oauth = OAuthStore(client, session=session)
-    asyncio.run(oauth.complete(query["code"], query["state"]))
+    run(oauth.complete(query["code"], query["state"]))
     assert session.auth_type == "oauth" and oauth.merge["mode"] == "none"
 
 
 def test_an_oauth_state_from_another_session_is_refused(fake: FakeApi, client: ApiClient) -> None:
     session = SessionStore(client)
     oauth = OAuthStore(client, session=session)
-    asyncio.run(oauth.complete("code", "unknown-state"))
+    run(oauth.complete("code", "unknown-state"))
     assert oauth.problem is not None and oauth.problem.code == "INVALID_STATE"
     assert not session.signed_in
 
