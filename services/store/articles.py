@@ -37,6 +37,10 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
 _MAX_INSERT_ATTEMPTS = 8
+_CONDITION = "ConditionalCheckFailed"
+# Per stored story: the providers it is attributed to, and its tickers.
+Attribution = dict[str, tuple[set[str], set[str]]]
+TagKey = tuple[str, str]  # (dedup key, ticker) of a tag entry
 
 
 class ArticleRepository(Protocol):
@@ -131,71 +135,117 @@ class DynamoArticleRepository:
         """Store the stories not stored yet; returns their keys, so a rerun publishes nothing.
 
         A story already stored only gains what is new about it: another provider's
-        attribution or another ticker. New stories go in transactions of up to 100 items
-        (the article with a not-exists condition, plus its tag entries); a story that a
-        concurrent run stored first fails its condition and is treated as already stored.
+        attribution or another ticker. New stories go in transactions of up to 100 articles,
+        each with a not-exists condition; a story that a concurrent run stored first fails
+        its condition and is treated as already stored.
+
+        Tag entries are written after their articles commit, in batch writes (idempotent
+        puts of items derived from the story, half the cost of a transactional put on
+        DynamoDB Local), so `by_tag` never names a story that is not stored. If the process
+        stops in between, the next cycle's read finds the story stored and its tag entries
+        missing, and writes them.
         """
         by_key = {a.dedup_key: a for a in articles}
-        stored = self._stored_attribution(list(by_key))
-        for key, (sources, tickers) in stored.items():
-            self._merge_into_stored(by_key[key], sources, tickers)
+        stored, tagged = self._read_stored(list(by_key.values()))
+        tags: list[Item] = []
+        for key, attribution in stored.items():
+            tags += self._merge_into_stored(by_key[key], attribution, tagged)
+        self._put_tags(tags)
         fresh = [a for key, a in by_key.items() if key not in stored]
         inserted: list[str] = []
         for chunk in _insert_chunks(fresh):
-            inserted += self._insert_chunk(chunk)
+            new, raced = self._insert_chunk(chunk)
+            inserted += [a.dedup_key for a in new]
+            tags = [tag for article in new for tag in _tag_items(article)]
+            if raced:
+                # Stored by a concurrent run since our read: merge into what it stored.
+                now_stored, now_tagged = self._read_stored(raced)
+                for article in raced:
+                    if article.dedup_key in now_stored:
+                        found = now_stored[article.dedup_key]
+                        tags += self._merge_into_stored(article, found, now_tagged)
+            self._put_tags(tags)
         return inserted
 
-    def _stored_attribution(self, dedup_keys: list[str]) -> dict[str, tuple[set[str], set[str]]]:
-        found: dict[str, tuple[set[str], set[str]]] = {}
-        for start in range(0, len(dedup_keys), 100):
+    def _read_stored(self, articles: Sequence[Article]) -> tuple[Attribution, set[TagKey]]:
+        """What is stored of these stories: each article's providers and tickers, then which
+        tag entries the stored ones have (consistent batch reads; a new story costs one key)."""
+        stored: Attribution = {}
+        for item in self._batch_get([keys.article(a.dedup_key) for a in articles]):
+            stored[str(item["dedup_key"])] = (
+                set(item.get("sources", {})),
+                {str(t) for t in item.get("tickers", [])},
+            )
+        known = [a for a in articles if a.dedup_key in stored]
+        wanted = [keys.article_tag(a.dedup_key, t) for a in known for t in a.tickers]
+        tagged = {(str(i["dedup_key"]), str(i["tag"])) for i in self._batch_get(wanted)}
+        return stored, tagged
+
+    def _batch_get(self, wanted: list[dict[str, str]]) -> list[dict[str, Any]]:
+        """The stored items among `wanted`: the story's key, attribution and tag only."""
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(wanted), 100):
             request: dict[str, Any] = {
                 self._table.name: {
-                    "Keys": [keys.article(k) for k in dedup_keys[start : start + 100]],
-                    "ProjectionExpression": "dedup_key, sources, tickers",
+                    "Keys": wanted[start : start + 100],
+                    "ProjectionExpression": "#k, #s, #t, #g",
+                    "ExpressionAttributeNames": {
+                        "#k": "dedup_key",
+                        "#s": "sources",
+                        "#t": "tickers",
+                        "#g": "tag",
+                    },
                     "ConsistentRead": True,
                 }
             }
             while request:
                 response = self._table.meta.client.batch_get_item(RequestItems=request)
-                for item in response["Responses"].get(self._table.name, []):
-                    found[str(item["dedup_key"])] = (
-                        set(item.get("sources", {})),
-                        {str(t) for t in item.get("tickers", [])},
-                    )
+                found += response["Responses"].get(self._table.name, [])
                 request = response.get("UnprocessedKeys") or {}
         return found
 
-    def _insert_chunk(self, chunk: list[Article]) -> list[str]:
+    def _insert_chunk(self, chunk: list[Article]) -> tuple[list[Article], list[Article]]:
+        """Insert the chunk's articles: returns those inserted, and those that a concurrent
+        run stored first."""
+        raced: list[Article] = []
         for attempt in range(_MAX_INSERT_ATTEMPTS):
             if not chunk:
-                return []
-            operations: list[dict[str, Any]] = []
-            for article in chunk:
-                operations.append(
-                    {
-                        "Put": {
-                            "Item": article_to_item(article),
-                            "ConditionExpression": "attribute_not_exists(PK)",
-                        }
+                break
+            operations: list[dict[str, Any]] = [
+                {
+                    "Put": {
+                        "Item": article_to_item(article),
+                        "ConditionExpression": "attribute_not_exists(PK)",
                     }
-                )
-                operations += [{"Put": {"Item": tag}} for tag in _tag_items(article)]
+                }
+                for article in chunk
+            ]
             try:
                 transact_write(self._table, operations)
-                return [a.dedup_key for a in chunk]
+                return chunk, raced
             except ClientError as error:
                 if error.response["Error"]["Code"] != "TransactionCanceledException":
                     raise
-                failed = _failed_articles(chunk, cancellation_codes(error))
-                for article in failed:
-                    self._merge_into_stored(article, set(), set())
+                codes = cancellation_codes(error)
+                failed = [a for a, code in zip(chunk, codes, strict=False) if code == _CONDITION]
+                raced += failed
                 chunk = [a for a in chunk if a not in failed]
                 if not failed:
                     # A concurrent transaction held one of the items: try again shortly.
                     conflict_backoff(attempt)
-        raise RuntimeError("could not insert articles: too many transaction conflicts")
+        else:
+            raise RuntimeError("could not insert articles: too many transaction conflicts")
+        return [], raced
 
-    def _merge_into_stored(self, article: Article, sources: set[str], tickers: set[str]) -> None:
+    def _merge_into_stored(
+        self,
+        article: Article,
+        attribution: tuple[set[str], set[str]],
+        tagged: set[TagKey],
+    ) -> list[Item]:
+        """Add this story's new providers and tickers to the stored item; returns the tag
+        entries it lacks (new tickers, or entries a stopped run did not get to write)."""
+        sources, tickers = attribution
         for provider, provider_id in article.sources.items():
             if provider in sources:
                 continue
@@ -206,16 +256,21 @@ class DynamoArticleRepository:
                 ExpressionAttributeValues={":id": provider_id},
             )
         added = set(article.tickers) - tickers
-        if tickers and added:
+        if added:
             self._table.update_item(
                 Key=keys.article(article.dedup_key),
                 UpdateExpression="SET tickers = :tickers",
                 ExpressionAttributeValues={":tickers": sorted(tickers | added)},
             )
-            with self._table.batch_writer() as batch:
-                for tag in _tag_items(article):
-                    if tag["tag"] in added:
-                        batch.put_item(Item=tag)
+        return [t for t in _tag_items(article) if (article.dedup_key, t["tag"]) not in tagged]
+
+    def _put_tags(self, tags: list[Item]) -> None:
+        # The batch writer sends 25 items per request and resends any left unprocessed.
+        if not tags:
+            return
+        with self._table.batch_writer() as batch:
+            for tag in tags:
+                batch.put_item(Item=tag)
 
     def get(self, dedup_key: str) -> Article:
         item = self._table.get_item(Key=keys.article(dedup_key)).get("Item")
@@ -348,25 +403,8 @@ def _tag_items(article: Article) -> list[Item]:
 
 
 def _insert_chunks(articles: Sequence[Article]) -> list[list[Article]]:
-    """Groups whose operations (article + one tag per ticker) fit one transaction."""
-    chunks: list[list[Article]] = []
-    size = 0
-    for article in articles:
-        needed = 1 + len(article.tickers)
-        if not chunks or size + needed > MAX_TRANSACTION_ITEMS:
-            chunks.append([])
-            size = 0
-        chunks[-1].append(article)
-        size += needed
-    return chunks
-
-
-def _failed_articles(chunk: list[Article], codes: list[str]) -> list[Article]:
-    """The articles whose not-exists condition failed, from the per-operation reasons."""
-    failed: list[Article] = []
-    position = 0
-    for article in chunk:
-        if position < len(codes) and codes[position] == "ConditionalCheckFailed":
-            failed.append(article)
-        position += 1 + len(article.tickers)
-    return failed
+    """Groups of articles that fit one transaction."""
+    return [
+        list(articles[start : start + MAX_TRANSACTION_ITEMS])
+        for start in range(0, len(articles), MAX_TRANSACTION_ITEMS)
+    ]

@@ -101,7 +101,11 @@ BucketId = tuple[str, str, Resolution, str]
 
 def bucket_ids(item: ScoredArticle) -> list[BucketId]:
     """The buckets one scored article adds to: per ticker, source and resolution."""
-    article = item.article
+    return article_bucket_ids(item.article)
+
+
+def article_bucket_ids(article: Article) -> list[BucketId]:
+    """The buckets an article's score will be added to (known before it is scored)."""
     starts = {r: bucket_label(bucket_start(article.published_at, r), r) for r in RESOLUTIONS}
     return [
         (ticker, source, resolution, starts[resolution])
@@ -340,11 +344,18 @@ def _bucket_id(bucket: Bucket) -> BucketId:
 
 
 def _chunks(scored: Sequence[ScoredArticle]) -> Iterable[list[ScoredArticle]]:
-    """Groups of articles whose transaction (articles + distinct buckets) fits 100 items."""
+    """Groups of articles whose transaction (articles + distinct buckets) fits 100 items.
+
+    Articles that feed the same buckets go together (ordered by their bucket set), so a
+    batch spanning several tickers or hours needs as few bucket writes as it can.
+    """
     chunk: list[ScoredArticle] = []
     buckets: set[BucketId] = set()
-    for item in scored:
-        mine = set(bucket_ids(item))
+    keyed = sorted(
+        ((tuple(sorted(bucket_ids(item))), item) for item in scored), key=lambda pair: pair[0]
+    )
+    for ids, item in keyed:
+        mine = set(ids)
         if chunk and len(chunk) + 1 + len(buckets | mine) > MAX_TRANSACTION_ITEMS:
             yield chunk
             chunk, buckets = [], set()

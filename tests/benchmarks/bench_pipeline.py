@@ -4,6 +4,7 @@ throughput from fetch to analyzed, on DynamoDB Local with the emulators over HTT
 from __future__ import annotations
 
 import logging
+import os
 import time
 import uuid
 from pathlib import Path
@@ -81,11 +82,13 @@ def pipeline_throughput(ctx: Context) -> BenchmarkResult:
             share = total // len(PIPELINE_TICKERS) + (index < total % len(PIPELINE_TICKERS))
             pipeline.world.inject(ticker, share)
 
+        cpu_before = _cpu_seconds(dynamo.pid)
         started = time.perf_counter()
         summary = pipeline.run_ingestion_now()
         ingested = time.perf_counter() - started
         drained = pipeline.topic.drain(timeout_s=600)
         elapsed = time.perf_counter() - started
+        cpu_after = _cpu_seconds(dynamo.pid)
 
         analyzed = articles.count_by_status("analyzed") - analyzed_before
         result.add("articles_per_s", analyzed / elapsed, "articles/s", budget=500,
@@ -101,6 +104,7 @@ def pipeline_throughput(ctx: Context) -> BenchmarkResult:
             fetched=summary["fetched"],
             errors=summary["errors"],
             topic=pipeline.stats(),
+            cpu_s=_cpu_spent(cpu_before, cpu_after, elapsed),
         )
     finally:
         logging.disable(logging.NOTSET)
@@ -108,3 +112,42 @@ def pipeline_throughput(ctx: Context) -> BenchmarkResult:
             pipeline.stop()
         dynamo.stop()
     return result
+
+
+def _cpu_seconds(dynamodb_pid: int | None) -> dict[str, float] | None:
+    """CPU seconds so far of DynamoDB Local, of this process and of the whole machine.
+
+    The machine is shared: a run whose cores were partly taken by other processes is slower
+    for reasons of its own, and these figures say how much (Linux only; None elsewhere).
+    """
+    try:
+        tick = os.sysconf("SC_CLK_TCK")
+        with open("/proc/stat") as stat:
+            fields = [int(x) for x in stat.readline().split()[1:]]
+        busy = (sum(fields) - fields[3] - fields[4]) / tick  # all but idle and iowait
+
+        def process(pid: int) -> float:
+            with open(f"/proc/{pid}/stat") as f:
+                after_name = f.read().rsplit(")", 1)[1].split()
+            return (int(after_name[11]) + int(after_name[12])) / tick  # utime + stime
+
+        java = process(dynamodb_pid) if dynamodb_pid else 0.0
+        return {"machine": busy, "dynamodb_local": java, "pipeline_process": process(os.getpid())}
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _cpu_spent(
+    before: dict[str, float] | None, after: dict[str, float] | None, elapsed: float
+) -> dict[str, float] | None:
+    if before is None or after is None:
+        return None
+    spent = {name: round(after[name] - before[name], 2) for name in before}
+    return {
+        "dynamodb_local": spent["dynamodb_local"],
+        "pipeline_process": spent["pipeline_process"],
+        "other_processes": round(
+            max(0.0, spent["machine"] - spent["dynamodb_local"] - spent["pipeline_process"]), 2
+        ),
+        "available": round(elapsed * (os.cpu_count() or 1), 2),
+    }

@@ -108,3 +108,43 @@ def test_provider_samples_feed_their_own_series(stores) -> None:
         "NVDA", "finnhub", "H", NOW - timedelta(hours=1), NOW + timedelta(hours=1)
     )
     assert [(b.count, round(b.average, 3)) for b in hours] == [(2, 0.4)]
+
+
+def test_a_message_delivered_twice_at_once_is_counted_once(fresh_table) -> None:
+    # Given a batch over several tickers and hours (more than one transaction's worth)
+    articles = DynamoArticleRepository(fresh_table)
+    sentiment = DynamoSentimentStore(fresh_table)
+    tickers = ("AAPL", "MSFT", "NVDA")
+    batch = [story(f"d{i}", (i * 7) % 180, tickers=(tickers[i % 3],)) for i in range(120)]
+    articles.insert_many(batch)
+    scores = [scored(a, ((i % 21) - 10) / 10) for i, a in enumerate(batch)]
+    # When two workers get the same message at the same time (SNS delivers at least once)
+    barrier = threading.Barrier(2)
+    results: list[list[str]] = []
+
+    def work() -> None:
+        barrier.wait()
+        results.append(sentiment.record(scores, NOW))
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # Then each article is analyzed by exactly one of them, and counted exactly once
+    assert sorted(k for r in results for k in r) == sorted(a.dedup_key for a in batch)
+    for index, ticker in enumerate(tickers):
+        mine = [s.score for i, s in enumerate(scores) if i % 3 == index]
+        for resolution in ("H", "D"):
+            buckets = sentiment.history(
+                ticker, "our_model", resolution, NOW - timedelta(days=1), NOW
+            )
+            assert sum(b.count for b in buckets) == len(mine)
+            assert sum(b.total for b in buckets) == pytest.approx(sum(mine))
+            assert min(b.minimum for b in buckets) == pytest.approx(min(mine))
+            assert max(b.maximum for b in buckets) == pytest.approx(max(mine))
+    # And a later redelivery adds nothing
+    assert sentiment.record(scores, NOW) == []
+    days = sentiment.history("AAPL", "our_model", "D", NOW - timedelta(days=1), NOW)
+    assert sum(b.count for b in days) == 40

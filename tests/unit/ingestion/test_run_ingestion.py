@@ -12,9 +12,17 @@ import pytest
 from services.adapters.errors import ProviderUnavailableError
 from services.adapters.models import NewsArticle, ProviderSentiment
 from services.ingestion.dedupe import canonical_url, dedup_key
-from services.ingestion.run import IngestionDependencies, IngestionPolicy, run_ingestion
+from services.ingestion.run import (
+    IngestionDependencies,
+    IngestionPolicy,
+    publish_batches,
+    run_ingestion,
+)
 from services.resilience.guard import AllowAll
+from services.store.items import MAX_TRANSACTION_ITEMS
 from services.store.memory import InMemoryArticleRepository, InMemorySentimentStore
+from services.store.models import Article
+from services.store.sentiment import article_bucket_ids
 
 pytestmark = pytest.mark.unit
 
@@ -203,3 +211,70 @@ def test_stories_without_url_are_recognised_by_headline_and_day() -> None:
     two = news("finnhub", "2", "", title="apple beats estimates")
     other = news("finnhub", "3", "", title="Apple misses estimates")
     assert dedup_key(one) == dedup_key(two) != dedup_key(other)
+
+
+def stored_story(key: str, tickers: tuple[str, ...], minutes_ago: int = 0) -> Article:
+    return Article(
+        dedup_key=key, title=key, description="", url=f"https://n/{key}",
+        published_at=NOW - timedelta(minutes=minutes_ago), tickers=tickers,
+        sources={"tiingo": key}, ingested_at=NOW,
+    )  # fmt: skip
+
+
+def test_messages_hold_one_ticker_each_and_the_tickers_take_turns() -> None:
+    # 5 AAPL stories (one also naming DELL, a peer), 3 MSFT, 1 naming only DELL.
+    stories = [stored_story(f"a{i}", ("AAPL",), minutes_ago=i) for i in range(4)]
+    stories += [stored_story("a-dell", ("AAPL", "DELL"), minutes_ago=9)]
+    stories += [stored_story(f"m{i}", ("MSFT",), minutes_ago=i) for i in range(3)]
+    stories += [stored_story("d", ("DELL",))]
+
+    batches = publish_batches(stories, 2)
+
+    keys = [[a.dedup_key for a in batch] for batch in batches]
+    # Every story exactly once, no message over the size.
+    assert sorted(k for batch in keys for k in batch) == sorted(a.dedup_key for a in stories)
+    assert all(1 <= len(batch) <= 2 for batch in keys)
+    # Each message is about one ticker: one-ticker stories first, oldest first, then the
+    # peer story, which joins its company's messages; consecutive messages (handled at the
+    # same time by the topic's workers) are about different tickers.
+    assert keys == [["a3", "a2"], ["m2", "m1"], ["d"], ["a1", "a0"], ["m0"], ["a-dell"]]
+
+
+def test_a_message_fits_one_analysis_transaction_with_its_buckets() -> None:
+    # 80 stories an hour apart, each with its own hourly buckets (2 sources x 1 hour), and
+    # over three days: one message of 80 would need 80 + 160 + 6 bucket writes.
+    stories = [stored_story(f"h{i:02}", ("AAPL",), minutes_ago=60 * i) for i in range(80)]
+
+    batches = publish_batches(stories, 100)
+
+    assert sorted(a.dedup_key for batch in batches for a in batch) == sorted(
+        a.dedup_key for a in stories
+    )
+    for batch in batches:
+        buckets = {b for a in batch for b in article_bucket_ids(a)}
+        assert len(batch) + len(buckets) <= MAX_TRANSACTION_ITEMS
+
+
+def test_stored_batches_are_published_even_when_another_batch_fails_the_cycle() -> None:
+    # Given a repository that fails on one batch of a cycle
+    class FailingOnce(InMemoryArticleRepository):
+        def insert_many(self, articles: Sequence[Article]) -> list[str]:
+            if any(a.dedup_key == dedup_key(bad) for a in articles):
+                raise ConnectionError("table unreachable")
+            return super().insert_many(articles)
+
+    good = [news("tiingo", f"t{i}", f"https://x.example/a{i}") for i in range(3)]
+    bad = news("tiingo", "tm", "https://x.example/m", ("MSFT",))
+    articles = FailingOnce(clock=lambda: NOW)
+    publisher = Publisher()
+    d = deps(Source("tiingo", [*good, bad]), Source("finnhub"), publisher, articles=articles)
+
+    # When a cycle runs, Then the cycle fails...
+    with pytest.raises(ConnectionError):
+        run_ingestion(["AAPL", "MSFT"], d)
+
+    # ...but the other batches were stored and published, each key once.
+    published = publisher.keys()
+    assert sorted(published) == sorted(dedup_key(a) for a in good)
+    assert all(articles.get(k).status == "pending" for k in published)
+    assert all(len(m["article_keys"]) <= 2 for m in publisher.messages)
