@@ -131,9 +131,37 @@ class Settings(BaseSettings):
     # Alert e-mails per user per day (anonymous sessions have no address: in-app only).
     daily_alert_emails_account: int = 10
 
+    # Alerts and e-mail (`services/alerts/`, `services/notifications/`). A rule that fires
+    # stays quiet until its condition has cleared and this long has passed.
+    alert_cooldown_s: float = 3600.0
+    # Volatility rules: ATR over this many daily candles, as a percentage of the last close.
+    volatility_atr_days: int = 14
+    # Queued e-mails: retries back off from the base to the cap (doubling); an e-mail not
+    # delivered this long after it was queued is given up and marked expired.
+    email_retry_base_s: float = 30.0
+    email_retry_max_s: float = 1800.0
+    email_delivery_deadline_s: int = 24 * 3600
+    # A claimed e-mail that was neither sent nor released in this time is claimed again.
+    email_send_lease_s: float = 120.0
+    # Sent and given-up e-mails stay in the table (the user's notification history) this long.
+    email_history_ttl_s: int = 30 * 24 * 3600
+    # Signs unsubscribe links (HMAC-SHA256). Unset: e-mails carry no unsubscribe link and the
+    # route answers 501. In AWS it comes from Secrets Manager; the local stack keeps one in
+    # `.local/unsubscribe-key`.
+    unsubscribe_signing_key: SecretStr | None = None
+    # Where the API is reached from outside (the unsubscribe link); the local stack sets it.
+    public_api_url: str = "http://127.0.0.1:8080"
+
     # Schedules of the embedded stack (EventBridge rules in AWS).
     ingestion_interval_s: float = 300.0
     metrics_interval_s: float = 60.0
+    # The notification function delivers what is queued this often; the digest runs daily.
+    notification_interval_s: float = 60.0
+    digest_interval_s: float = 24 * 3600.0
+    # How long the metrics function's snapshots are kept, and how long `/ops/metrics` keeps
+    # the latest one in memory (the metrics cache layer).
+    metrics_snapshot_ttl_s: int = 7 * 24 * 3600
+    metrics_cache_ttl_s: float = 60.0
 
     # The embedded local stack (ignored in AWS).
     local_api_port: int = 8080

@@ -33,6 +33,8 @@ class AnalysisSummary:
     analyzed: int
     already_analyzed: int
     missing: int
+    # Tickers of the stories this batch analyzed: the ones whose alert rules need a look.
+    tickers: tuple[str, ...] = ()
 
 
 def article_text(article: Article) -> str:
@@ -57,9 +59,11 @@ def analyze(
     ]
     newly = sentiment.record(scored, clock())
     unique = len(set(dedup_keys))
+    recorded = set(newly)
     return AnalysisSummary(
         received=unique,
         analyzed=len(newly),
         already_analyzed=len(found) - len(newly),
         missing=unique - len(found),
+        tickers=tuple(sorted({t for a in pending if a.dedup_key in recorded for t in a.tickers})),
     )
