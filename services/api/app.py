@@ -26,6 +26,7 @@ from services.api import (
     market,
     ops_caches,
     ops_chaos,
+    ops_observability,
     ops_pipeline,
     ops_resilience,
     tickers,
@@ -89,12 +90,16 @@ def build_app(deps: ApiDependencies, logger: Logger) -> LambdaFunctionUrlResolve
         return error_response(status, code, message, details, tagged)
 
     # Correlation first, so that a 429 carries the request's ID too.
-    app.use(middlewares=[correlation, rate_limit_middleware(deps)])
+    # Tracing outermost (it times the rest, and logs each answer with its correlation ID).
+    tracing, handler = ops_observability.request_tracing(deps, logger)
+    limit = ops_observability.timed("rate limit", rate_limit_middleware(deps))
+    app.use(middlewares=[tracing, correlation, limit, handler])
     app.include_router(health.build_router(deps))
     app.include_router(ops_pipeline.build_router(deps))
     app.include_router(ops_caches.build_router(deps))
     app.include_router(ops_chaos.build_router(deps))
     app.include_router(ops_resilience.build_router(deps))
+    app.include_router(ops_observability.build_router(deps))
     app.include_router(auth.build_router(deps))
     app.include_router(configurations.build_router(deps))
     app.include_router(tickers.build_router(deps))
