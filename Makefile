@@ -64,19 +64,19 @@ format: install
 	$(PY) -m ruff format services workbench tests
 
 unit: install
-	$(PYTEST) -m unit $(ARGS)
+	$(PYTEST) -m unit --junitxml=reports/junit-unit.xml $(ARGS)
 
 integration: install
-	$(PYTEST) -m integration $(ARGS)
+	$(PYTEST) -m integration --junitxml=reports/junit-integration.xml $(ARGS)
 
 e2e: install
-	$(PYTEST) -m e2e $(ARGS)
+	$(PYTEST) -m e2e --junitxml=reports/junit-e2e.xml $(ARGS)
 
 ui: install browser-deps
-	$(PYTEST) -m ui $(ARGS)
+	$(PYTEST) -m ui --junitxml=reports/junit-ui.xml $(ARGS)
 
 test: install browser-deps check
-	$(PYTEST) -m "unit or integration or e2e or ui" $(ARGS)
+	$(PYTEST) -m "unit or integration or e2e or ui" --junitxml=reports/junit-all.xml $(ARGS)
 
 bench: install
 	$(PY) -m tests.benchmarks $(ARGS)
