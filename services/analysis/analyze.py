@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from services.clock import Clock
+from services.scoring.relevance import RelevanceScorer, default_scorer
 from services.store.articles import ArticleRepository
 from services.store.models import Article
 from services.store.sentiment import ScoredArticle, SentimentStore
@@ -49,12 +50,23 @@ def analyze(
     sentiment: SentimentStore,
     scorer: TextScorer,
     clock: Clock,
+    relevance: RelevanceScorer | None = None,
 ) -> AnalysisSummary:
+    """Score the pending articles among `dedup_keys` and record each with its relevance to
+    every ticker it lists (written in the same update as the score, no extra item)."""
+    relevance = relevance or default_scorer()
     found = articles.get_many(dedup_keys)
     pending = [a for a in found if a.status == "pending"]
     scores = scorer.score_batch([article_text(a) for a in pending]) if pending else []
     scored = [
-        ScoredArticle(a, s.score, s.label, s.confidence, s.model_version)
+        ScoredArticle(
+            a,
+            s.score,
+            s.label,
+            s.confidence,
+            s.model_version,
+            relevance.score(a.tickers, a.title, a.description),
+        )
         for a, s in zip(pending, scores, strict=True)
     ]
     newly = sentiment.record(scored, clock())

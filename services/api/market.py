@@ -63,6 +63,9 @@ class SourceSentimentOut(BaseModel):
     window_end: str
     latest_bucket: str | None
     status: Status
+    # The average relevance of the window's articles to this ticker, in [0, 1] (the score is
+    # weighted by it); 1 for Finnhub's own figures; None without data.
+    relevance: float | None = None
 
     @classmethod
     def of(cls, view: SourceView) -> SourceSentimentOut:
@@ -79,6 +82,7 @@ class SourceSentimentOut(BaseModel):
             window_end=iso(w.end),
             latest_bucket=iso(w.latest) if w.latest else None,
             status=view.status,
+            relevance=None if w.relevance is None else _round(w.relevance),
         )
 
 

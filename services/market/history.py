@@ -1,5 +1,5 @@
-"""A ticker's sentiment over a range, one point per bucket: one source's true averages, or
-the ensemble of the sources per bucket (`aggregated`)."""
+"""A ticker's sentiment over a range, one point per bucket: one source's relevance-weighted
+averages, or the ensemble of the sources per bucket (`aggregated`)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ class SentimentHistory:
 
 
 def point_of(bucket: Bucket) -> HistoryPoint:
-    score = max(-1.0, min(1.0, bucket.average))
+    score = max(-1.0, min(1.0, bucket.weighted_average))
     return HistoryPoint(
         at=bucket.start,
         score=score,
@@ -62,7 +62,7 @@ def aggregate_points(series: Mapping[str, Iterable[Bucket]]) -> list[HistoryPoin
         present = by_start[start]
         signals = {
             name: SourceSignal(
-                max(-1.0, min(1.0, b.average)), confidence_for(name, b.count), b.count
+                max(-1.0, min(1.0, b.weighted_average)), confidence_for(name, b.count), b.count
             )
             for name, b in present.items()
         }

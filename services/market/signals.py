@@ -1,8 +1,10 @@
 """From sentiment buckets to per-source signals: window averages, confidence, source status.
 
 Pure functions over `Bucket`s, so the rules are tested without a table. Every average is
-sum/count over the buckets of a window (never an average of averages), so a busy hour weighs
-as much as its articles.
+pooled over the buckets of a window (never an average of averages), so a busy hour weighs as
+much as its articles. The score is relevance-weighted: sum(relevance * score) / sum(relevance)
+(`services.scoring.relevance`), so stories that merely list a ticker barely move it; buckets
+from before relevance count each article fully, which makes that the plain sum/count.
 """
 
 from __future__ import annotations
@@ -48,10 +50,20 @@ class WindowAverage:
     minimum: float | None = None
     maximum: float | None = None
     latest: datetime | None = None  # start of the newest bucket with data
+    weight: float = 0.0  # sum of the articles' relevance (the count without relevance)
+    weighted_total: float = 0.0  # sum of relevance * score
 
     @property
     def score(self) -> float:
-        return max(-1.0, min(1.0, self.total / self.count)) if self.count else 0.0
+        if not self.count:
+            return 0.0
+        average = self.weighted_total / self.weight if self.weight > 0 else self.total / self.count
+        return max(-1.0, min(1.0, average))
+
+    @property
+    def relevance(self) -> float | None:
+        """The average relevance of the window's articles to the ticker; None without data."""
+        return min(1.0, self.weight / self.count) if self.count else None
 
     @property
     def label(self) -> str:
@@ -102,6 +114,8 @@ def window_average(
         minimum=min(b.minimum for b in chosen),
         maximum=max(b.maximum for b in chosen),
         latest=max(b.start for b in chosen),
+        weight=math.fsum(b.relevance_weight for b in chosen),
+        weighted_total=math.fsum(b.relevance_sum for b in chosen),
     )
 
 

@@ -6,7 +6,7 @@ Index use: `by_status` finds pending work (and stale pending items to republish)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -57,6 +57,7 @@ class ArticleRepository(Protocol):
         confidence: float,
         model_version: str,
         now: datetime,
+        relevance: Mapping[str, float] | None = None,
     ) -> bool: ...
     def list_by_status(
         self, status: str, *, before: datetime | None = None, limit: int = 100
@@ -93,6 +94,9 @@ def article_to_item(article: Article) -> Item:
             else None,
             "model_version": article.model_version,
             "analyzed_at": opt_iso(article.analyzed_at),
+            "relevance": {t: to_decimal(r) for t, r in article.relevance.items()}
+            if article.relevance
+            else None,
             "expires_at": epoch_seconds(article.expires_at) if article.expires_at else None,
         }
     )
@@ -115,6 +119,9 @@ def article_from_item(item: dict[str, Any]) -> Article:
         model_version=item.get("model_version"),
         analyzed_at=opt_time(item.get("analyzed_at")),
         expires_at=None,
+        relevance={str(t): float(r) for t, r in item["relevance"].items()}
+        if item.get("relevance")
+        else None,
     )
 
 
@@ -301,27 +308,33 @@ class DynamoArticleRepository:
         confidence: float,
         model_version: str,
         now: datetime,
+        relevance: Mapping[str, float] | None = None,
     ) -> bool:
         """Record the score once. False when it was already analyzed (a redelivered message)."""
+        expression = (
+            "SET #status = :analyzed, sentiment = :label, sentiment_score = :score, "
+            "confidence = :confidence, model_version = :version, analyzed_at = :now, "
+            "#timestamp = :now"
+        )
+        values: dict[str, Any] = {
+            ":analyzed": "analyzed",
+            ":pending": "pending",
+            ":label": label,
+            ":score": to_decimal(score),
+            ":confidence": to_decimal(confidence),
+            ":version": model_version,
+            ":now": iso(now),
+        }
+        if relevance:
+            expression += ", relevance = :relevance"
+            values[":relevance"] = {t: to_decimal(r) for t, r in relevance.items()}
         try:
             self._table.update_item(
                 Key=keys.article(dedup_key),
-                UpdateExpression=(
-                    "SET #status = :analyzed, sentiment = :label, sentiment_score = :score, "
-                    "confidence = :confidence, model_version = :version, analyzed_at = :now, "
-                    "#timestamp = :now"
-                ),
+                UpdateExpression=expression,
                 ConditionExpression="#status = :pending",
                 ExpressionAttributeNames={"#status": "status", "#timestamp": "timestamp"},
-                ExpressionAttributeValues={
-                    ":analyzed": "analyzed",
-                    ":pending": "pending",
-                    ":label": label,
-                    ":score": to_decimal(score),
-                    ":confidence": to_decimal(confidence),
-                    ":version": model_version,
-                    ":now": iso(now),
-                },
+                ExpressionAttributeValues=values,
             )
         except ClientError as error:
             if is_condition_failure(error):

@@ -249,6 +249,7 @@ class InMemoryArticleRepository:
         confidence: float,
         model_version: str,
         now: datetime,
+        relevance: Mapping[str, float] | None = None,
     ) -> bool:
         article = self.get(dedup_key)
         if article.status != "pending":
@@ -261,6 +262,7 @@ class InMemoryArticleRepository:
             confidence=confidence,
             model_version=model_version,
             analyzed_at=now,
+            relevance=dict(relevance) if relevance else article.relevance,
         )
         return True
 
@@ -315,6 +317,7 @@ class InMemorySentimentStore:
                     confidence=item.confidence,
                     model_version=item.model_version,
                     now=now,
+                    relevance=item.relevance,
                 )
             for bucket_id, contribution in contributions(fresh).items():
                 self._add(bucket_id, contribution)
@@ -329,6 +332,7 @@ class InMemorySentimentStore:
         ticker, source, resolution, label = bucket_id
         current = self.buckets.get(bucket_id)
         start = bucket_start(parse_bucket_label(label, resolution), resolution)
+        weight, weighted = contribution.onto(current)
         self.buckets[bucket_id] = Bucket(
             ticker=ticker,
             source=source,
@@ -338,6 +342,8 @@ class InMemorySentimentStore:
             total=(current.total if current else 0.0) + contribution.total,
             minimum=min(contribution.minimum, current.minimum if current else 1.0),
             maximum=max(contribution.maximum, current.maximum if current else -1.0),
+            weight=weight,
+            weighted_total=weighted,
         )
 
     def history(

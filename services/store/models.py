@@ -101,3 +101,5 @@ class Article:
     model_version: str | None = None
     analyzed_at: datetime | None = None
     expires_at: datetime | None = None
+    # Per listed ticker, how much the story is about it (recorded by analysis).
+    relevance: dict[str, float] | None = None

@@ -2,6 +2,12 @@
 
 A bucket (`SENTIMENT#{ticker}#{source} | {H|D}#{start}`) holds count, sum, min and max of
 the scores that fell in it, so every average shown anywhere is sum/count: a true average.
+It also holds the relevance-weighted sums (`weight_sum` = sum of the articles' relevance to
+the ticker, `weighted_sum` = sum of relevance * score; `services.scoring.relevance`), so the
+averages the API shows are relevance-weighted: a story that merely lists a ticker moves its
+figure a tenth as much as one about it. Buckets written before relevance existed lack those
+two attributes and read as if every article had relevance 1; the first write to such a bucket
+sets them from its count and sum.
 
 Exactly once: an article's status change (pending -> analyzed, conditional) and its bucket
 contributions are one transaction. A redelivered message finds the article analyzed and adds
@@ -11,8 +17,8 @@ max stay right when two workers update the same bucket; the loser re-reads and r
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -20,6 +26,7 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from services.clock import iso
+from services.scoring.relevance import relevance_of
 from services.store import keys
 from services.store.items import (
     MAX_TRANSACTION_ITEMS,
@@ -45,6 +52,11 @@ class ScoredArticle:
     label: str
     confidence: float
     model_version: str
+    # Per listed ticker, how much the article is about it; a ticker missing counts fully.
+    relevance: Mapping[str, float] = field(default_factory=dict)
+
+    def weight(self, ticker: str) -> float:
+        return relevance_of(self.relevance, ticker)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +69,29 @@ class Bucket:
     total: float
     minimum: float
     maximum: float
+    # Relevance-weighted sums; None in a bucket written before relevance was recorded.
+    weight: float | None = None
+    weighted_total: float | None = None
 
     @property
     def average(self) -> float:
         return self.total / self.count if self.count else 0.0
+
+    @property
+    def relevance_weight(self) -> float:
+        """Sum of the articles' relevance (the count, for a bucket from before relevance)."""
+        return float(self.count) if self.weight is None else self.weight
+
+    @property
+    def relevance_sum(self) -> float:
+        """Sum of relevance * score (the plain sum, for a bucket from before relevance)."""
+        return self.total if self.weighted_total is None else self.weighted_total
+
+    @property
+    def weighted_average(self) -> float:
+        """The relevance-weighted average score (the plain one when no weight is recorded)."""
+        weight = self.relevance_weight
+        return self.relevance_sum / weight if weight > 0 else self.average
 
 
 def bucket_start(moment: datetime, resolution: Resolution) -> datetime:
@@ -88,12 +119,25 @@ class Contribution:
     total: float = 0.0
     minimum: float = 1.0
     maximum: float = -1.0
+    weight: float = 0.0
+    weighted_total: float = 0.0
 
-    def add(self, score: float) -> None:
+    def add(self, score: float, weight: float = 1.0) -> None:
         self.count += 1
         self.total += score
         self.minimum = min(self.minimum, score)
         self.maximum = max(self.maximum, score)
+        self.weight += weight
+        self.weighted_total += weight * score
+
+    def onto(self, existing: Bucket | None) -> tuple[float, float]:
+        """The bucket's weight and weighted sum once this is added to `existing`."""
+        if existing is None:
+            return self.weight, self.weighted_total
+        return (
+            existing.relevance_weight + self.weight,
+            existing.relevance_sum + self.weighted_total,
+        )
 
 
 BucketId = tuple[str, str, Resolution, str]
@@ -138,7 +182,7 @@ def contributions(scored: Iterable[ScoredArticle]) -> dict[BucketId, Contributio
     found: dict[BucketId, Contribution] = {}
     for item in scored:
         for bucket_id in bucket_ids(item):
-            found.setdefault(bucket_id, Contribution()).add(item.score)
+            found.setdefault(bucket_id, Contribution()).add(item.score, item.weight(bucket_id[0]))
     return found
 
 
@@ -212,25 +256,31 @@ class DynamoSentimentStore:
         raise RuntimeError("could not record analysis results: too many write conflicts")
 
     def _article_update(self, item: ScoredArticle, now: datetime) -> dict[str, Any]:
+        expression = (
+            "SET #status = :analyzed, sentiment = :label, sentiment_score = :score, "
+            "confidence = :confidence, model_version = :version, analyzed_at = :now, "
+            "#timestamp = :now"
+        )
+        values: dict[str, Any] = {
+            ":analyzed": "analyzed",
+            ":pending": "pending",
+            ":label": item.label,
+            ":score": to_decimal(round(item.score, 6)),
+            ":confidence": to_decimal(round(item.confidence, 6)),
+            ":version": item.model_version,
+            ":now": iso(now),
+        }
+        if item.relevance:
+            # Stored with the score, in the same update: no extra write per article.
+            expression += ", relevance = :relevance"
+            values[":relevance"] = {t: to_decimal(round(r, 3)) for t, r in item.relevance.items()}
         return {
             "Update": {
                 "Key": keys.article(item.article.dedup_key),
-                "UpdateExpression": (
-                    "SET #status = :analyzed, sentiment = :label, sentiment_score = :score, "
-                    "confidence = :confidence, model_version = :version, analyzed_at = :now, "
-                    "#timestamp = :now"
-                ),
+                "UpdateExpression": expression,
                 "ConditionExpression": "#status = :pending",
                 "ExpressionAttributeNames": {"#status": "status", "#timestamp": "timestamp"},
-                "ExpressionAttributeValues": {
-                    ":analyzed": "analyzed",
-                    ":pending": "pending",
-                    ":label": item.label,
-                    ":score": to_decimal(round(item.score, 6)),
-                    ":confidence": to_decimal(round(item.confidence, 6)),
-                    ":version": item.model_version,
-                    ":now": iso(now),
-                },
+                "ExpressionAttributeValues": values,
             }
         }
 
@@ -246,11 +296,16 @@ class DynamoSentimentStore:
         existing = current.get(bucket_id)
         minimum = min(contribution.minimum, existing.minimum) if existing else contribution.minimum
         maximum = max(contribution.maximum, existing.maximum) if existing else contribution.maximum
+        weight, weighted = contribution.onto(existing)
         values: dict[str, Any] = {
             ":c": contribution.count,
             ":s": to_decimal(round(contribution.total, 6)),
             ":min": to_decimal(round(minimum, 6)),
             ":max": to_decimal(round(maximum, 6)),
+            # Set from the bucket read under the count condition, so a bucket from before
+            # relevance gains its weights from its count and sum.
+            ":w": to_decimal(round(weight, 6)),
+            ":ws": to_decimal(round(weighted, 6)),
             ":t": ticker,
             ":src": source,
             ":r": resolution,
@@ -268,8 +323,8 @@ class DynamoSentimentStore:
                 "Key": keys.sentiment_bucket(ticker, source, resolution, label),
                 "UpdateExpression": (
                     "ADD #count :c, score_sum :s SET min_score = :min, max_score = :max, "
-                    "ticker = :t, #source = :src, #resolution = :r, bucket_start = :b, "
-                    "entity = :e, expires_at = :exp"
+                    "weight_sum = :w, weighted_sum = :ws, ticker = :t, #source = :src, "
+                    "#resolution = :r, bucket_start = :b, entity = :e, expires_at = :exp"
                 ),
                 "ConditionExpression": condition,
                 "ExpressionAttributeNames": {
@@ -331,6 +386,8 @@ def _bucket_from_item(item: dict[str, Any]) -> Bucket:
         total=float(str(item["score_sum"])),
         minimum=float(str(item["min_score"])),
         maximum=float(str(item["max_score"])),
+        weight=float(str(item["weight_sum"])) if "weight_sum" in item else None,
+        weighted_total=float(str(item["weighted_sum"])) if "weighted_sum" in item else None,
     )
 
 

@@ -77,6 +77,18 @@ def pooled(items: list[dict[str, Any]]) -> tuple[int, float]:
     return sum(int(i["count"]) for i in items), sum(float(i["score_sum"]) for i in items)
 
 
+def weighted(items: list[dict[str, Any]]) -> tuple[float, float]:
+    """Sum of relevance and of relevance * score (a bucket without them counts fully)."""
+    weight = sum(float(i.get("weight_sum", i["count"])) for i in items)
+    total = sum(float(i.get("weighted_sum", i["score_sum"])) for i in items)
+    return weight, total
+
+
+def weighted_average(item: dict[str, Any]) -> float:
+    weight, total = weighted([item])
+    return total / weight if weight else float(item["score_sum"]) / int(item["count"])
+
+
 def create_configuration(client: httpx.Client, headers: dict[str, str], tickers: list[str]) -> str:
     response = client.post(
         "/api/v2/configurations", headers=headers, json={"name": "market", "tickers": tickers}
@@ -125,10 +137,17 @@ def test_configuration_sentiment_is_the_true_average_of_the_buckets(stack, clien
                 entry["window_start"],
                 entry["window_end"],
             )
-            count, total = pooled(items)
+            count, _ = pooled(items)
+            weight, weighted_total = weighted(items)
             assert entry["count"] == count, (ticker["symbol"], source)
-            expected = max(-1.0, min(1.0, total / count)) if count else 0.0
+            # Relevance-weighted: stories that merely list the ticker barely count.
+            expected = max(-1.0, min(1.0, weighted_total / weight)) if count else 0.0
             assert entry["score"] == pytest.approx(expected, abs=1e-6)
+            if count:
+                assert entry["relevance"] == pytest.approx(min(1.0, weight / count), abs=1e-6)
+                assert 0 < entry["relevance"] <= 1
+            else:
+                assert entry["relevance"] is None
             assert entry["confidence"] == pytest.approx(confidence_for(source, count), abs=1e-6)
             if count:
                 assert entry["min_score"] == pytest.approx(
@@ -366,10 +385,10 @@ def test_history_of_one_source_is_its_buckets(
     items = bucket_items(stack, "AAPL", source, resolution, body["start"], body["end"])
     expected = []
     for item in sorted(items, key=lambda i: i["SK"]):
-        count, total = int(item["count"]), float(item["score_sum"])
+        count = int(item["count"])
         label = str(item["bucket_start"])
         date = label if resolution == "D" else label.replace("Z", ":00Z")
-        expected.append((date, count, total / count, source))
+        expected.append((date, count, weighted_average(item), source))
     got = [(p["date"], p["count"], p["score"], p["source"]) for p in body["history"]]
     assert [g[:2] for g in got] == [e[:2] for e in expected]
     for g, e in zip(got, expected, strict=True):
@@ -399,7 +418,7 @@ def test_aggregated_history_combines_the_sources_per_date(stack, client) -> None
         }
         signals = {
             s: SourceSignal(
-                float(i["score_sum"]) / int(i["count"]),
+                weighted_average(i),
                 confidence_for(s, int(i["count"])),
                 int(i["count"]),
             )

@@ -16,6 +16,7 @@ from boto3.dynamodb.conditions import Attr, Key
 from services.ingestion.dedupe import canonical_url
 from services.local.paths import LocalPaths
 from services.local.stack import LocalStack, StackOptions
+from services.scoring.relevance import RelevanceScorer
 from services.settings import Settings
 from services.store.schema import BY_SENTIMENT, BY_STATUS, BY_TAG
 from services.store.table import dynamodb_table
@@ -150,13 +151,30 @@ def assert_table_matches_oracle(stack: LocalStack) -> list[dict[str, Any]]:
         tagged = [i["dedup_key"] for i in query_all(table, BY_TAG.name, Key("tag").eq(ticker))]
         assert sorted(tagged) == sorted(a["dedup_key"] for a in articles if ticker in a["tickers"])
 
-    # Buckets hold true sums: our model's daily counts add up to the articles per ticker.
+    # Each article carries its relevance to every ticker it lists, as the scorer finds it.
+    relevance = RelevanceScorer()
+    for article in articles:
+        stored = {t: float(r) for t, r in article["relevance"].items()}
+        assert stored == pytest.approx(
+            relevance.score(article["tickers"], article["title"], article["description"])
+        )
+        assert all(0 < r <= 1 for r in stored.values())
+
+    # Buckets hold true sums: our model's daily counts add up to the articles per ticker,
+    # and its weights to their relevance.
     for ticker in WATCHLIST:
         buckets = query_all_base(table, f"SENTIMENT#{ticker}#our_model", "D#")
         mentioning = [a for a in articles if ticker in a["tickers"]]
         assert sum(int(b["count"]) for b in buckets) == len(mentioning)
         assert sum(float(b["score_sum"]) for b in buckets) == pytest.approx(
             sum(float(a["sentiment_score"]) for a in mentioning), abs=1e-3
+        )
+        assert sum(float(b["weight_sum"]) for b in buckets) == pytest.approx(
+            sum(float(a["relevance"][ticker]) for a in mentioning), abs=1e-3
+        )
+        assert sum(float(b["weighted_sum"]) for b in buckets) == pytest.approx(
+            sum(float(a["relevance"][ticker]) * float(a["sentiment_score"]) for a in mentioning),
+            abs=1e-3,
         )
     return articles
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -121,3 +122,30 @@ def test_the_ensemble_input_is_the_window_signal() -> None:
     found = ticker_sentiment(store, "AAPL", NOW)
     assert found.sources["our_model"].window.signal() == SourceSignal(0.5, 0.5, 5)
     assert found.aggregated.score == pytest.approx(0.5)
+
+
+def test_window_score_is_relevance_weighted_and_reports_the_average_relevance() -> None:
+    # Given MSFT's hour: one story about it (relevance 0.9, score -0.6) and two that merely
+    # list it (relevance 0.1 each, score +0.9): count 3, sum 1.2, weight 1.1
+    weighted = 0.9 * -0.6 + 0.1 * 0.9 * 2
+    bucket = Bucket("MSFT", "our_model", "H", bucket_start(NOW, "H"), 3, 1.2, -0.6, 0.9)
+    store = Buckets([replace(bucket, weight=1.1, weighted_total=weighted)])
+
+    ours = ticker_sentiment(store, "MSFT", NOW).sources["our_model"].window
+
+    # Then the story about MSFT sets the figure; the plain average would have been positive
+    assert ours.count == 3
+    assert ours.score == pytest.approx(weighted / 1.1)
+    assert ours.score < -0.3 < 0 < 1.2 / 3
+    assert ours.relevance == pytest.approx(1.1 / 3)
+
+
+def test_buckets_from_before_relevance_average_plainly_with_full_relevance() -> None:
+    store = Buckets([hourly("AAPL", "our_model", 1, 4, 2.0)])
+    ours = ticker_sentiment(store, "AAPL", NOW).sources["our_model"].window
+    assert (ours.score, ours.relevance) == (0.5, 1.0)
+
+
+def test_a_source_without_data_has_no_relevance_figure() -> None:
+    found = ticker_sentiment(Buckets([]), "AAPL", NOW)
+    assert found.sources["tiingo"].window.relevance is None

@@ -72,3 +72,40 @@ def test_pending_articles_are_scored_once_and_redelivery_is_a_no_op() -> None:
 def test_model_reads_headline_then_description() -> None:
     article = Article("k", "Headline", "Body", "", NOW, ("A",), {}, NOW)
     assert article_text(article) == "Headline. Body"
+
+
+def test_relevance_is_stored_and_a_listed_only_ticker_barely_moves() -> None:
+    # Given a positive story about Apple that lists Microsoft in passing, and a negative
+    # story about Microsoft
+    articles = InMemoryArticleRepository()
+    sentiment = InMemorySentimentStore(articles)
+    about_apple = Article(
+        dedup_key="a", title="Apple beats estimates", description="Apple Inc. (AAPL) grew.",
+        url="https://n/a", published_at=NOW - timedelta(minutes=1), tickers=("AAPL", "MSFT"),
+        sources={"tiingo": "a"}, ingested_at=NOW,
+    )  # fmt: skip
+    about_microsoft = Article(
+        dedup_key="m", title="Microsoft misses estimates", description="Costs rose.",
+        url="https://n/m", published_at=NOW - timedelta(minutes=1), tickers=("MSFT",),
+        sources={"tiingo": "m"}, ingested_at=NOW,
+    )  # fmt: skip
+    articles.insert_many([about_apple, about_microsoft])
+
+    # When both are analyzed
+    analyze(
+        ["a", "m"], articles=articles, sentiment=sentiment, scorer=KeywordScorer(),
+        clock=lambda: NOW,
+    )  # fmt: skip
+
+    # Then each article keeps its relevance per ticker, next to its score
+    stored_apple = articles.get("a").relevance
+    assert stored_apple is not None
+    assert stored_apple["AAPL"] == pytest.approx(0.95)
+    assert stored_apple["MSFT"] == pytest.approx(0.1)
+    # And Microsoft's figure is its own story's, barely moved by Apple's good news
+    (day,) = sentiment.history("MSFT", "our_model", "D", NOW - timedelta(days=1), NOW)
+    assert day.count == 2
+    assert day.average == pytest.approx(0.1)  # the plain average is kept
+    expected = (0.1 * 0.9 + 0.7 * -0.7) / (0.1 + 0.7)
+    assert day.weighted_average == pytest.approx(expected)
+    assert day.weighted_average < -0.45
