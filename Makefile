@@ -9,13 +9,15 @@ APT_INSTALL := $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SU
 ARGS ?=
 
 .PHONY: help install system-deps browser-deps workbench stack test check lint format typecheck \
-        unit integration e2e ui bench clean
+        unit integration e2e ui bench clean notebooks traffic
 
 help:
 	@echo "make workbench   start the embedded stack and serve the workbench"
 	@echo "make test        install what is missing, then lint, type-check and run every suite"
 	@echo "make unit | integration | e2e | ui   one suite;  make bench   benchmarks -> reports/"
 	@echo "make stack       the embedded stack alone;  make clean   remove local state"
+	@echo "make notebooks   run the scenario notebooks -> reports/notebooks/ (HTML too)"
+	@echo "make traffic     the traffic generator against the local stack (ARGS=--scenario all)"
 
 # --- installation -----------------------------------------------------------------------
 
@@ -76,7 +78,25 @@ ui: install browser-deps
 	$(PYTEST) -m ui --junitxml=reports/junit-ui.xml $(ARGS)
 
 test: install browser-deps check
-	$(PYTEST) -m "unit or integration or e2e or ui" --junitxml=reports/junit-all.xml $(ARGS)
+	$(PYTEST) -m "unit or integration or e2e or ui or notebooks" --junitxml=reports/junit-all.xml $(ARGS)
+
+# The scenario notebooks, executed by papermill (each starts an embedded stack, or attaches to
+# the one `make stack` runs) into reports/notebooks/, then rendered to HTML. Parameters pass
+# through: make notebooks ARGS="-p USERS 5"; one notebook: make notebooks NOTEBOOK=load_test.
+NOTEBOOK ?= *
+NOTEBOOKS_OUT := reports/notebooks
+notebooks: install
+	@mkdir -p $(NOTEBOOKS_OUT)
+	@set -e; for notebook in notebooks/$(NOTEBOOK).ipynb; do \
+	  name=$$(basename $$notebook .ipynb); \
+	  echo "== $$name"; \
+	  $(PY) -m papermill --cwd notebooks --log-level WARNING $$notebook $(NOTEBOOKS_OUT)/$$name.ipynb $(ARGS); \
+	  $(PY) -m nbconvert --to html --log-level WARN $(NOTEBOOKS_OUT)/$$name.ipynb; \
+	done
+	@echo "reports in $(NOTEBOOKS_OUT)/"
+
+traffic: install
+	$(PY) -m services.traffic $(ARGS)
 
 bench: install
 	$(PY) -m tests.benchmarks $(ARGS)

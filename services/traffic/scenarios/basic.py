@@ -1,0 +1,91 @@
+"""Basic flow: the happy path a new visitor walks, one request after another.
+
+Anonymous session -> who am I -> create a configuration -> list configurations -> its
+sentiment -> OHLC and sentiment history of its first ticker -> an alert rule -> list alerts ->
+health. Every step must answer 2xx."""
+
+from __future__ import annotations
+
+from services.traffic.client import TrafficClient
+from services.traffic.scenarios.base import Options, ScenarioResult
+
+NAME = "basic"
+DESCRIPTION = "session -> configuration -> sentiment, OHLC, history -> alert -> health"
+
+
+async def run(client: TrafficClient, options: Options, result: ScenarioResult) -> None:
+    recorder = client.recorder
+    recorder.step("creating an anonymous session")
+    bearer = await client.anonymous_session()
+    if not result.check("anonymous session", bearer is not None):
+        return
+    assert bearer is not None
+    await client.request("GET", "/api/v2/auth/me", bearer=bearer)
+
+    recorder.step("creating a configuration")
+    tickers = list(options.tickers[:5])
+    config_id = await client.create_configuration(bearer, "Tech Watchlist", tickers)
+    if not result.check("configuration created", config_id is not None):
+        return
+    listed = await client.request("GET", "/api/v2/configurations", bearer=bearer)
+    configs = listed.body.get("configurations", []) if isinstance(listed.body, dict) else []
+    result.check(
+        "configuration listed",
+        any(c.get("config_id") == config_id for c in configs),
+        f"{len(configs)} configuration(s)",
+    )
+
+    recorder.step("reading sentiment, prices and history")
+    sentiment = await client.request(
+        "GET",
+        f"/api/v2/configurations/{config_id}/sentiment",
+        bearer=bearer,
+        route="/api/v2/configurations/{config_id}/sentiment",
+    )
+    ticker = tickers[0]
+    range_name = options.ranges[0]
+    ohlc = await client.request(
+        "GET",
+        f"/api/v2/tickers/{ticker}/ohlc",
+        params={"range": range_name, "resolution": "D"},
+        bearer=bearer,
+        route="/api/v2/tickers/{ticker}/ohlc",
+    )
+    history = await client.request(
+        "GET",
+        f"/api/v2/tickers/{ticker}/sentiment/history",
+        params={"range": range_name, "source": options.history_source},
+        bearer=bearer,
+        route="/api/v2/tickers/{ticker}/sentiment/history",
+    )
+    if sentiment.ok and isinstance(sentiment.body, dict):
+        result.details["source_status"] = sentiment.body.get("source_status")
+    if ohlc.ok and isinstance(ohlc.body, dict):
+        result.details["candles"] = ohlc.body.get("count")
+    if history.ok and isinstance(history.body, dict):
+        result.details["history_points"] = history.body.get("count")
+
+    recorder.step("creating an alert rule")
+    alert = await client.request(
+        "POST",
+        "/api/v2/alerts",
+        bearer=bearer,
+        json_body={
+            "config_id": config_id,
+            "ticker": ticker,
+            "alert_type": "sentiment_threshold",
+            "direction": "below",
+            "threshold": -0.5,
+        },
+    )
+    await client.request("GET", "/api/v2/alerts", bearer=bearer)
+    health = await client.request("GET", "/health", expect={503})
+    if isinstance(health.body, dict):
+        result.details["health"] = health.body.get("status")
+    result.details["config_id"] = config_id
+    result.check("alert created", alert.ok, f"HTTP {alert.status}")
+    result.check(
+        "every step answered 2xx",
+        all(r.ok for r in result.records if r.route != "/health"),
+        ", ".join(f"{r.route} {r.status}" for r in result.records if not r.ok),
+    )
