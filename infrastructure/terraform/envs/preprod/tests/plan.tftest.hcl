@@ -1,0 +1,70 @@
+# `terraform test` in plan mode against a mocked AWS provider: no credentials, no API calls.
+# The values under test come from this environment's terraform.tfvars.
+
+mock_provider "aws" {
+  mock_data "aws_region" {
+    defaults = {
+      name = "us-east-1"
+    }
+  }
+
+  mock_data "aws_partition" {
+    defaults = {
+      partition = "aws"
+    }
+  }
+
+  mock_data "aws_caller_identity" {
+    defaults = {
+      account_id = "123456789012"
+    }
+  }
+
+  mock_data "aws_iam_policy_document" {
+    defaults = {
+      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+    }
+  }
+}
+
+variables {
+  google_client_secret = "test-only"
+}
+
+run "parity_row" {
+  command = plan
+
+  assert {
+    condition     = output.parity.point_in_time_recovery == true
+    error_message = "preprod keeps point-in-time recovery."
+  }
+
+  assert {
+    condition     = output.parity.daily_backups == true
+    error_message = "preprod takes daily backups."
+  }
+
+  assert {
+    condition     = output.parity.amplify_hosting == true
+    error_message = "preprod hosts the front end on Amplify."
+  }
+}
+
+run "functions_and_schedules" {
+  command = plan
+
+  assert {
+    condition     = alltrue([for mb in values(output.function_memory_mb) : mb == 128])
+    error_message = "Every function runs in 128 MB."
+  }
+
+  assert {
+    condition     = output.function_handlers["metrics"] == "services.functions.metrics.handler" && length(output.function_handlers) == 5
+    error_message = "Five functions, each with its handler."
+  }
+
+  assert {
+    condition     = output.schedules["ingestion"] == "rate(5 minutes)" && output.schedules["metrics"] == "rate(1 minute)"
+    error_message = "Ingestion every 5 minutes, metrics every minute."
+  }
+}

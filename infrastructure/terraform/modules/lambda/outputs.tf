@@ -1,0 +1,34 @@
+output "function_arns" {
+  description = "ARN of each function, by function key."
+  value       = { for name, function in aws_lambda_function.this : name => function.arn }
+}
+
+output "function_names" {
+  description = "Name of each function, by function key."
+  value       = { for name, function in aws_lambda_function.this : name => function.function_name }
+}
+
+output "handlers" {
+  description = "Handler of each function, by function key."
+  value       = local.handlers
+}
+
+output "dashboard_url" {
+  description = "The dashboard API's Function URL."
+  value       = aws_lambda_function_url.dashboard.function_url
+}
+
+output "log_group_names" {
+  description = "Log group of each function, by function key."
+  value       = { for name, group in aws_cloudwatch_log_group.function : name => group.name }
+}
+
+output "memory_mb" {
+  description = "Memory of each function in MB, by function key."
+  value       = { for name, function in aws_lambda_function.this : name => function.memory_size }
+}
+
+output "tracing_modes" {
+  description = "X-Ray tracing mode of each function, by function key."
+  value       = { for name, function in aws_lambda_function.this : name => function.tracing_config[0].mode }
+}
