@@ -9,7 +9,7 @@ APT_INSTALL := $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SU
 ARGS ?=
 
 .PHONY: help install system-deps browser-deps workbench stack test check lint format typecheck \
-        unit integration e2e ui bench clean notebooks traffic
+        unit integration e2e ui bench clean notebooks traffic infrastructure package checkov-venv
 
 help:
 	@echo "make workbench   start the embedded stack and serve the workbench"
@@ -18,6 +18,7 @@ help:
 	@echo "make stack       the embedded stack alone;  make clean   remove local state"
 	@echo "make notebooks   run the scenario notebooks -> reports/notebooks/ (HTML too)"
 	@echo "make traffic     the traffic generator against the local stack (ARGS=--scenario all)"
+	@echo "make infrastructure   Terraform and checkov checks;  make package   build/lambda.zip"
 
 # --- installation -----------------------------------------------------------------------
 
@@ -53,8 +54,8 @@ stack: install
 # --- checks and test suites ---------------------------------------------------------------
 
 lint: install
-	$(PY) -m ruff check services workbench tests
-	$(PY) -m ruff format --check services workbench tests
+	$(PY) -m ruff check services workbench tests infrastructure
+	$(PY) -m ruff format --check services workbench tests infrastructure
 
 typecheck: install
 	$(PY) -m mypy
@@ -62,8 +63,8 @@ typecheck: install
 check: lint typecheck
 
 format: install
-	$(PY) -m ruff check --fix services workbench tests
-	$(PY) -m ruff format services workbench tests
+	$(PY) -m ruff check --fix services workbench tests infrastructure
+	$(PY) -m ruff format services workbench tests infrastructure
 
 unit: install
 	$(PYTEST) -m unit --junitxml=reports/junit-unit.xml $(ARGS)
@@ -77,8 +78,8 @@ e2e: install
 ui: install browser-deps
 	$(PYTEST) -m ui --junitxml=reports/junit-ui.xml $(ARGS)
 
-test: install browser-deps check
-	$(PYTEST) -m "unit or integration or e2e or ui or notebooks" --junitxml=reports/junit-all.xml $(ARGS)
+test: install browser-deps checkov-venv check
+	$(PYTEST) -m "unit or integration or e2e or ui or notebooks or infrastructure" --junitxml=reports/junit-all.xml $(ARGS)
 
 # The scenario notebooks, executed by papermill (each starts an embedded stack, or attaches to
 # the one `make stack` runs) into reports/notebooks/, then rendered to HTML. Parameters pass
@@ -98,8 +99,29 @@ notebooks: install
 traffic: install
 	$(PY) -m services.traffic $(ARGS)
 
+# checkov pins its own dependencies (an older boto3 among them): it gets a venv of its own.
+CHECKOV_VENV ?= .venv-checkov
+CHECKOV_VERSION ?= 3.3.30
+$(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION):
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install -q --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install -q "checkov==$(CHECKOV_VERSION)"
+	@touch $@
+
+checkov-venv: $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
+
+# Terraform fmt/validate/test (validate and test need the AWS provider: see
+# infrastructure/README.md for pointing Terraform at a local provider mirror), checkov,
+# the schema check and the Lambda artifact builder.
+infrastructure: install checkov-venv
+	$(PYTEST) -m infrastructure $(ARGS)
+
+# The Lambda deployment zip (build/lambda.zip and its manifest build/lambda.json).
+package: install
+	$(PY) -m infrastructure.packaging $(ARGS)
+
 bench: install
 	$(PY) -m tests.benchmarks $(ARGS)
 
 clean:
-	rm -rf .local reports .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .local reports build .pytest_cache .mypy_cache .ruff_cache

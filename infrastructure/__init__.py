@@ -1,1 +1,1 @@
-"""Deployment of the services to AWS: Terraform (`terraform/`) and the Lambda artifact (`packaging/`)."""
+"""Deployment to AWS: Terraform (`terraform/`) and the Lambda artifact (`packaging/`)."""

@@ -1,4 +1,4 @@
-"""A reproducible build of the Lambda deployment zip. See `build.py`; run `python -m infrastructure.packaging`."""
+"""A reproducible build of the Lambda zip (`build.py`): `python -m infrastructure.packaging`."""
 
 from infrastructure.packaging.build import (
     LAMBDA_UNZIPPED_LIMIT,
