@@ -6,23 +6,35 @@ its own publisher (the local topic) and the same settings. Nothing here runs at 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from services.adapters.email import SendGridEmailSender
 from services.adapters.finnhub import FinnhubAdapter
 from services.adapters.tiingo import TiingoAdapter
+from services.alerts.evaluate import EvaluationSummary, evaluate_alerts, volatility_from_candles
 from services.clock import Clock, utc_now
 from services.ingestion.run import IngestionDependencies, IngestionPolicy
+from services.market.prices import PriceService
 from services.messaging.publisher import Publisher
+from services.notifications.alert_mail import AlertMailer
+from services.notifications.deliver import DeliveryPolicy
 from services.resilience.breaker import BreakerPolicy
 from services.resilience.guard import AllowAll, CallGuard
 from services.resilience.quota import QuotaLimit, QuotaPolicy, QuotaTracker
 from services.resilience.resilient_guard import ResilientGuard
 from services.settings import Settings
+from services.store.alerts import DynamoAlertRepository
 from services.store.articles import DynamoArticleRepository
 from services.store.circuits import DynamoCircuitStore
+from services.store.configurations import DynamoConfigurationRepository
+from services.store.ohlc_cache import DynamoOhlcCache
+from services.store.outbox import DynamoOutbox
+from services.store.preferences import DynamoPreferenceRepository
 from services.store.quotas import DynamoQuotaStore
 from services.store.sentiment import DynamoSentimentStore
+from services.store.users import DynamoUserRepository
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -42,6 +54,32 @@ def finnhub_adapter(settings: Settings) -> FinnhubAdapter:
         settings.finnhub_api_key.get_secret_value(),
         timeout_s=settings.http_timeout_s,
     )
+
+
+def email_sender(settings: Settings) -> SendGridEmailSender:
+    return SendGridEmailSender(
+        settings.sendgrid_base_url,
+        settings.sendgrid_api_key.get_secret_value(),
+        from_address=settings.email_from_address,
+        from_name=settings.email_from_name,
+        timeout_s=settings.http_timeout_s,
+    )
+
+
+def outbox(settings: Settings, table: Table) -> DynamoOutbox:
+    return DynamoOutbox(table, keep_history=timedelta(seconds=settings.email_history_ttl_s))
+
+
+def delivery_policy(settings: Settings) -> DeliveryPolicy:
+    return DeliveryPolicy(
+        retry_base=timedelta(seconds=settings.email_retry_base_s),
+        retry_max=timedelta(seconds=settings.email_retry_max_s),
+        lease=timedelta(seconds=settings.email_send_lease_s),
+    )
+
+
+# Checks the alert rules of the tickers an analysis batch touched.
+AlertChecker = Callable[[Sequence[str]], EvaluationSummary]
 
 
 # The external services every function instance guards (circuit and quota each).
@@ -118,3 +156,37 @@ def ingestion_dependencies(
         clock=utc_now,
         policy=ingestion_policy(settings),
     )
+
+
+def alert_checker(
+    settings: Settings, table: Table, guard: CallGuard, clock: Clock = utc_now
+) -> AlertChecker:
+    """Evaluates the alert rules of the tickers an analysis batch touched: ensemble scores
+    from the buckets, volatility from daily candles (through Tiingo's guard, cached)."""
+    prices = PriceService(tiingo_adapter(settings), DynamoOhlcCache(table), clock, guard=guard)
+    mailer = AlertMailer(
+        users=DynamoUserRepository(table),
+        configurations=DynamoConfigurationRepository(table),
+        preferences=DynamoPreferenceRepository(table),
+        outbox=outbox(settings, table),
+        settings=settings,
+        clock=clock,
+    )
+    volatility = volatility_from_candles(
+        lambda ticker: prices.candles(ticker, "3M", "D").prices.candles,
+        settings.volatility_atr_days,
+    )
+    alerts = DynamoAlertRepository(table)
+    sentiment = DynamoSentimentStore(table)
+
+    def check(tickers: Sequence[str]) -> EvaluationSummary:
+        return evaluate_alerts(
+            tickers,
+            alerts=alerts,
+            sentiment=sentiment,
+            volatility=volatility,
+            mailer=mailer,
+            clock=clock,
+        )
+
+    return check

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import python_http_client
 import sendgrid
-from sendgrid.helpers.mail import From, Mail, To
+from sendgrid.helpers.mail import From, Header, Mail, To
 
 from services.adapters.errors import (
     ProviderAuthError,
@@ -42,6 +42,7 @@ PROVIDER = "sendgrid"
 LOG = logging.getLogger(__name__)
 # When SendGrid says neither Retry-After nor X-RateLimit-Reset, wait this long.
 DEFAULT_RETRY_AFTER_S = 60.0
+REFERENCE_HEADER = "X-Entity-Ref-ID"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,9 @@ class EmailMessage:
     subject: str
     text: str
     html: str | None = None
+    # Our id of the e-mail, sent as `X-Entity-Ref-ID`: the same e-mail sent again is
+    # recognisable at the receiving end (and in the local emulator's outbox).
+    reference: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +103,8 @@ class SendGridEmailSender:
             plain_text_content=message.text,
             html_content=message.html,
         )
+        if message.reference:
+            mail.header = Header(REFERENCE_HEADER, message.reference)
         try:
             response = self._client.send(mail)
         except python_http_client.exceptions.HTTPError as error:

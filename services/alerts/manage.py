@@ -121,6 +121,9 @@ class AlertService:
             enabled=current.enabled if enabled is None else enabled,
             updated_at=self.clock(),
         )
+        if (changed.direction, changed.threshold) != (current.direction, current.threshold):
+            # A new rule as far as crossings go: the next time it holds, it fires.
+            changed = replace(changed, in_breach=False)
         self._check_rule(principal, changed.alert_type, changed.threshold)
         return self.alerts.replace(changed)
 

@@ -34,7 +34,8 @@ class AnalysisSummary:
     analyzed: int
     already_analyzed: int
     missing: int
-    # Tickers of the stories this batch analyzed: the ones whose alert rules need a look.
+    # Tickers of the batch's stories: the ones whose alert rules need a look (those of stories
+    # analyzed before too, so a redelivered batch still gets its rules checked).
     tickers: tuple[str, ...] = ()
 
 
@@ -71,11 +72,10 @@ def analyze(
     ]
     newly = sentiment.record(scored, clock())
     unique = len(set(dedup_keys))
-    recorded = set(newly)
     return AnalysisSummary(
         received=unique,
         analyzed=len(newly),
         already_analyzed=len(found) - len(newly),
         missing=unique - len(found),
-        tickers=tuple(sorted({t for a in pending if a.dedup_key in recorded for t in a.tickers})),
+        tickers=tuple(sorted({t for a in found for t in a.tickers})),
     )

@@ -48,6 +48,8 @@ class AlertOut(BaseModel):
     created_at: str
     updated_at: str
     last_triggered_at: str | None
+    # The condition holds and the rule already fired: it fires again once it has cleared.
+    in_breach: bool = False
 
     @classmethod
     def of(cls, alert: Alert) -> AlertOut:
@@ -62,6 +64,7 @@ class AlertOut(BaseModel):
             created_at=iso(alert.created_at),
             updated_at=iso(alert.updated_at),
             last_triggered_at=iso(alert.last_triggered_at) if alert.last_triggered_at else None,
+            in_breach=alert.in_breach,
         )
 
 

@@ -24,8 +24,10 @@ from services.api import (
     configurations,
     health,
     market,
+    notifications,
     ops_caches,
     ops_chaos,
+    ops_metrics,
     ops_observability,
     ops_pipeline,
     ops_resilience,
@@ -99,6 +101,7 @@ def build_app(deps: ApiDependencies, logger: Logger) -> LambdaFunctionUrlResolve
     app.include_router(ops_caches.build_router(deps))
     app.include_router(ops_chaos.build_router(deps))
     app.include_router(ops_resilience.build_router(deps))
+    app.include_router(ops_metrics.build_router(deps))
     app.include_router(ops_observability.build_router(deps))
     app.include_router(auth.build_router(deps))
     app.include_router(configurations.build_router(deps))
@@ -107,6 +110,7 @@ def build_app(deps: ApiDependencies, logger: Logger) -> LambdaFunctionUrlResolve
     app.include_router(auth_oauth.build_router(deps))
     app.include_router(market.build_router(deps))
     app.include_router(alerts.build_router(deps))
+    app.include_router(notifications.build_router(deps))
     document: list[str] = []
 
     @app.get(OPENAPI_PATH, include_in_schema=False)

@@ -7,7 +7,7 @@ import math
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import LambdaFunctionUrlRouter
 
-from services.adapters.email import GuardedEmailSender, SendGridEmailSender
+from services.adapters.email import GuardedEmailSender
 from services.api.dependencies import ApiDependencies
 from services.api.errors import ApiError
 from services.api.principal import optional_principal
@@ -21,19 +21,14 @@ from services.auth.magic_link import (
     MagicLinks,
 )
 from services.auth.sessions import Principal
+from services.composition import email_sender
 from services.store.tokens import DynamoTokenRepository
 
 
 def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
     router = LambdaFunctionUrlRouter()
     settings = deps.settings
-    sender = SendGridEmailSender(
-        settings.sendgrid_base_url,
-        settings.sendgrid_api_key.get_secret_value(),
-        from_address=settings.email_from_address,
-        from_name=settings.email_from_name,
-        timeout_s=settings.http_timeout_s,
-    )
+    sender = email_sender(settings)
     # Through SendGrid's circuit and daily quota; a person is waiting for a sign-in link, so
     # it may use the quota's reserve.
     guarded = GuardedEmailSender(sender, deps.guard, priority=True)

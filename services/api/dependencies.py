@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -12,17 +13,22 @@ from services.caching.reads import watch_reads
 from services.caching.registry import CacheRegistry
 from services.caching.ttl import TtlCache
 from services.clock import Clock, utc_now
-from services.composition import resilient_guard, tiingo_adapter
+from services.composition import outbox, resilient_guard, tiingo_adapter
 from services.configurations.manage import ConfigurationService
 from services.market.prices import PriceService
 from services.market.universe import TickerUniverse
+from services.metrics.collect import cache_counts
+from services.metrics.requests import RequestMetrics
 from services.resilience.chaos import ChaosSwitches, chaos_switches
 from services.resilience.rate_limit import RateLimiter, rate_limiter
 from services.resilience.resilient_guard import ResilientGuard
 from services.settings import Settings
 from services.store.configurations import DynamoConfigurationRepository
+from services.store.metrics import DynamoMetricsStore
 from services.store.models import Configuration, User
 from services.store.ohlc_cache import DynamoOhlcCache
+from services.store.outbox import DynamoOutbox
+from services.store.preferences import DynamoPreferenceRepository
 from services.store.rate_windows import DynamoRateWindows
 from services.store.sentiment import DynamoSentimentStore
 from services.store.sessions import DynamoSessionRepository
@@ -47,6 +53,9 @@ class ApiDependencies:
     ingestion_runner: Callable[[], dict[str, Any]] | None = None
     # Counters only the runtime knows (e.g. the local topic's published/delivered/dead-lettered).
     pipeline_stats: Callable[[], dict[str, int]] | None = None
+    # Runs the metrics function now and returns its snapshot (the local stack; in AWS the
+    # schedule runs it).
+    metrics_runner: Callable[[], dict[str, Any]] | None = None
 
     @cached_property
     def table(self) -> Table:
@@ -64,7 +73,13 @@ class ApiDependencies:
     def cache_layers(self) -> CacheRegistry:
         """The registry with this API's own layers built (on first use otherwise; building
         them does no I/O), so a report lists each one before its first read."""
-        _ = (self.accounts, self.configuration_lists, self.configuration_sentiment, self.prices)
+        _ = (
+            self.accounts,
+            self.configuration_lists,
+            self.configuration_sentiment,
+            self.prices,
+            self.metrics_snapshots,
+        )
         return self.caches
 
     @cached_property
@@ -160,6 +175,34 @@ class ApiDependencies:
         for layer in service.memory.values():
             self.caches.register(layer)
         return service
+
+    @cached_property
+    def request_metrics(self) -> RequestMetrics:
+        """This instance's request minutes (latency histogram, statuses, routes), written to
+        the table with its cache counts at most once a minute for the metrics function."""
+        return RequestMetrics(
+            instance=uuid.uuid4().hex[:12],
+            sink=self.metrics_store,
+            clock=self.clock,
+            caches=lambda: cache_counts(self.caches.report()["layers"]),
+        )
+
+    @cached_property
+    def metrics_store(self) -> DynamoMetricsStore:
+        return DynamoMetricsStore(self.table)
+
+    @cached_property
+    def metrics_snapshots(self) -> TtlCache[dict[str, Any]]:
+        """The metrics function's latest snapshot, read through for 60 s."""
+        return self.caches.register(TtlCache("metrics", self.settings.metrics_cache_ttl_s))
+
+    @cached_property
+    def outbox(self) -> DynamoOutbox:
+        return outbox(self.settings, self.table)
+
+    @cached_property
+    def preferences(self) -> DynamoPreferenceRepository:
+        return DynamoPreferenceRepository(self.table)
 
     def forget_sign_in(self, signed: SignIn) -> None:
         """After a sign-in: both users' lists may have changed, and an upgraded anonymous

@@ -8,6 +8,7 @@ from typing import Any
 
 from services.analysis.analyze import TextScorer, analyze
 from services.clock import Clock, utc_now
+from services.composition import AlertChecker, alert_checker, resilient_guard
 from services.messaging.publisher import messages_from_sns_event
 from services.observability import get_logger
 from services.scoring.text_model import TextSentimentModel
@@ -29,15 +30,19 @@ class AnalysisDependencies:
     sentiment: SentimentStore
     scorer: TextScorer
     clock: Clock = utc_now
+    # Checks the alert rules of the tickers a batch touched (None: no alerting wired).
+    check_alerts: AlertChecker | None = None
 
 
 @cache
 def _default() -> AnalysisDependencies:
-    table = dynamodb_table(get_settings())
+    settings = get_settings()
+    table = dynamodb_table(settings)
     return AnalysisDependencies(
         articles=DynamoArticleRepository(table),
         sentiment=DynamoSentimentStore(table),
         scorer=TextSentimentModel.load(),
+        check_alerts=alert_checker(settings, table, resilient_guard(settings, table)),
     )
 
 
@@ -57,6 +62,11 @@ def handler(
             scorer=deps.scorer,
             clock=deps.clock,
         )
-        LOGGER.info("analysis batch", extra={"message_id": message_id, **asdict(summary)})
-        results.append(asdict(summary))
+        result = asdict(summary)
+        if deps.check_alerts is not None and summary.tickers:
+            # After the scores are stored: a failure here retries the message, and the
+            # retry finds the stories analyzed and only checks the rules again.
+            result["alerts"] = asdict(deps.check_alerts(summary.tickers))
+        LOGGER.info("analysis batch", extra={"message_id": message_id, **result})
+        results.append(result)
     return {"batches": results}

@@ -10,6 +10,7 @@ round trip) overlaps with other requests instead of queueing behind them.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -19,6 +20,7 @@ from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver
 from services.api.app import build_app
 from services.api.dependencies import ApiDependencies
 from services.api.principal import authenticated_beforehand
+from services.metrics.requests import route_of
 from services.observability import get_logger
 from services.settings import get_settings
 
@@ -33,8 +35,17 @@ class Dashboard:
     deps: ApiDependencies
 
     def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        started = time.perf_counter()
         with authenticated_beforehand(event.get("headers") or {}, self.deps), _RESOLVING:
-            return self.app.resolve(event, context)
+            response = self.app.resolve(event, context)
+        # Counted outside the lock; once a minute this writes the instance's minutes out.
+        http = (event.get("requestContext") or {}).get("http") or {}
+        self.deps.request_metrics.record(
+            route_of(str(http.get("method", "")), str(http.get("path", event.get("rawPath", "")))),
+            int(response.get("statusCode", 0)),
+            (time.perf_counter() - started) * 1000.0,
+        )
+        return response
 
 
 def build_dashboard(deps: ApiDependencies) -> Dashboard:

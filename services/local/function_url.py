@@ -212,6 +212,11 @@ class FunctionUrlServer:
     def url(self) -> str:
         return f"http://{self._server.domain}"
 
+    def serve(self, handler: Handler) -> None:
+        """Answer with `handler` from now on: the port is bound first, so what the handler
+        is built from (links in e-mails) can know the API's address."""
+        self._server.handler = handler
+
     def start(self) -> FunctionUrlServer:
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="function-url", daemon=True

@@ -6,14 +6,17 @@ built by `services.composition` from settings that point at the emulators.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
+from services.alerts.evaluate import EvaluationSummary
 from services.clock import utc_now
-from services.composition import ingestion_dependencies, resilient_guard
-from services.functions import analysis, ingestion
+from services.composition import alert_checker, ingestion_dependencies, resilient_guard
+from services.functions import analysis, ingestion, metrics, notification
 from services.local.bus import LocalTopic
 from services.local.emulators.finnhub import FinnhubEmulator
 from services.local.emulators.tiingo import TiingoEmulator
@@ -52,6 +55,9 @@ class LocalPipeline:
     # The ingestion function's circuit breakers and quotas (an instance of its own, sharing
     # their state with the API's through the table, as two Lambda functions would).
     guard: ResilientGuard | None = None
+    # Where the metrics function's EMF lines go (None: nowhere).
+    emf_log: Path | None = None
+    _emf_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> Settings:
         self.world = NewsWorld(seed=self.seed)
@@ -66,10 +72,13 @@ class LocalPipeline:
             }
         )
         dead_letters = DynamoDeadLetterRepository(self.table)
+        self.guard = resilient_guard(self.settings, self.table, utc_now)
+        check_alerts = alert_checker(self.settings, self.table, self.guard)
         analysis_deps = analysis.AnalysisDependencies(
             articles=DynamoArticleRepository(self.table),
             sentiment=DynamoSentimentStore(self.table),
             scorer=TextSentimentModel.load(),
+            check_alerts=lambda tickers: self._deliver_soon(check_alerts(tickers)),
         )
         self.topic = LocalTopic(
             TOPIC,
@@ -78,7 +87,6 @@ class LocalPipeline:
                 TOPIC, message_id, message, reason, utc_now()
             ),
         ).start()
-        self.guard = resilient_guard(self.settings, self.table, utc_now)
         ingestion_deps = ingestion_dependencies(
             self.settings, self.table, self.topic, guard=self.guard
         )
@@ -89,9 +97,54 @@ class LocalPipeline:
             self.settings.ingestion_interval_s,
             lambda event, context: ingestion.ingest(self.settings, ingestion_deps, configs, runs),
         )
+        notification_deps = notification.notification_dependencies(
+            self.settings, self.table, self.guard
+        )
+        self.scheduler.add(
+            "notification",
+            self.settings.notification_interval_s,
+            lambda event, context: notification.handler(event, context, deps=notification_deps),
+        )
+        self.scheduler.add(
+            "digest",
+            self.settings.digest_interval_s,
+            lambda event, context: notification.handler(event, context, deps=notification_deps),
+        )
+        metrics_deps = metrics.metrics_dependencies(self.settings, self.table, emit=self._emit)
+        self.scheduler.add(
+            "metrics",
+            self.settings.metrics_interval_s,
+            lambda event, context: metrics.handler(event, context, deps=metrics_deps),
+        )
         if self.schedules_enabled:
             self.scheduler.start()
         return self.settings
+
+    def _deliver_soon(self, evaluation: EvaluationSummary) -> EvaluationSummary:
+        """An alert e-mail was queued: run the notification function now rather than at its
+        next minute (in AWS the analysis function would invoke it asynchronously)."""
+        if evaluation.fired.get("queued"):
+            threading.Thread(
+                target=self.scheduler.trigger, args=("notification",), daemon=True
+            ).start()
+        return evaluation
+
+    def _emit(self, line: str) -> None:
+        """The metrics function's EMF lines, into a file (CloudWatch reads stdout in AWS)."""
+        if self.emf_log is None:
+            return
+        with self._emf_lock, self.emf_log.open("a") as handle:
+            handle.write(line + "\n")
+
+    def run_metrics_now(self) -> dict[str, Any]:
+        """What `POST /api/v2/ops/metrics/run` does locally: one metrics run, now."""
+        snapshot: dict[str, Any] = self.scheduler.trigger("metrics", raise_errors=True)
+        return snapshot
+
+    def deliver_now(self) -> dict[str, Any]:
+        """One run of the notification function (deliver what is due), now."""
+        result: dict[str, Any] = self.scheduler.trigger("notification", raise_errors=True)
+        return result
 
     def run_ingestion_now(self) -> dict[str, Any]:
         """What `POST /api/v2/ops/ingestion/run` does locally: one cycle, on this thread."""

@@ -51,8 +51,12 @@ class StackOptions:
     schedules: bool = True
 
 
-def ensure_operator_token(path: Path) -> str:
-    """The local operator token, created once (mode 600) and reused across restarts."""
+def _starting(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return {"statusCode": 503, "headers": {"Retry-After": "1"}, "body": "starting"}
+
+
+def ensure_secret_file(path: Path) -> str:
+    """A random secret kept in `path` (mode 600): created once, reused across restarts."""
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -102,7 +106,7 @@ class LocalStack:
         ).start()
         self.timings["dynamodb_start_s"] = time.monotonic() - started
 
-        operator_token = ensure_operator_token(paths.operator_token_file)
+        operator_token = ensure_secret_file(paths.operator_token_file)
         self.settings = options.settings.model_copy(
             update={
                 "dynamodb_endpoint": self.dynamodb.endpoint,
@@ -138,19 +142,35 @@ class LocalStack:
                 "oauth_redirect_uri": redirect_uri,
             }
         )
+        # The API's port is bound before anything is built from the settings, so links in
+        # e-mails (unsubscribe) can name it; it answers once the dashboard is built.
+        self.api = FunctionUrlServer(_starting, port=options.api_port)
+        self.settings = self.settings.model_copy(
+            update={
+                "public_api_url": self.api.url,
+                "unsubscribe_signing_key": SecretStr(
+                    ensure_secret_file(paths.state_dir / "unsubscribe-key")
+                ),
+            }
+        )
         api_deps = ApiDependencies(settings=self.settings, table_override=table)
         if options.pipeline:
-            self.pipeline = LocalPipeline(self.settings, table, schedules_enabled=options.schedules)
+            self.pipeline = LocalPipeline(
+                self.settings,
+                table,
+                schedules_enabled=options.schedules,
+                emf_log=paths.logs_dir / "metrics-emf.jsonl",
+            )
             self.settings = self.pipeline.start()
             api_deps = ApiDependencies(
                 settings=self.settings,
                 table_override=table,
                 ingestion_runner=self.pipeline.run_ingestion_now,
                 pipeline_stats=self.pipeline.stats,
+                metrics_runner=self.pipeline.run_metrics_now,
             )
-        self.api = FunctionUrlServer(
-            dashboard.build_dashboard(api_deps), port=options.api_port
-        ).start()
+        self.api.serve(dashboard.build_dashboard(api_deps))
+        self.api.start()
 
         if options.workbench:
             self._start_workbench()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from services.clock import iso, parse_iso
+from services.clock import epoch_seconds, iso, parse_iso
 from services.store import keys
 from services.store.errors import LimitReachedError, NotFoundError
 from services.store.items import (
@@ -21,6 +21,7 @@ from services.store.items import (
     without_nones,
 )
 from services.store.models import Alert
+from services.store.schema import BY_TAG
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -33,6 +34,8 @@ class AlertRepository(Protocol):
     def replace(self, alert: Alert) -> Alert: ...
     def delete(self, alert: Alert) -> None: ...
     def emails_sent(self, user_id: str, day: date) -> int: ...
+    def list_for_ticker(self, ticker: str) -> list[Alert]: ...
+    def rearm(self, alert: Alert) -> None: ...
 
 
 def alert_to_item(alert: Alert) -> Item:
@@ -51,8 +54,16 @@ def alert_to_item(alert: Alert) -> Item:
             "created_at": iso(alert.created_at),
             "updated_at": iso(alert.updated_at),
             "last_triggered_at": opt_iso(alert.last_triggered_at),
+            "in_breach": alert.in_breach,
+            # The ticker's rules, found by `by_tag` when its sentiment changes.
+            BY_TAG.partition_key: alert_tag(alert.ticker),
+            BY_TAG.sort_key: iso(alert.created_at),
         }
     )
+
+
+def alert_tag(ticker: str) -> str:
+    return f"{keys.ALERT_PREFIX}{ticker}"
 
 
 def alert_from_item(item: dict[str, Any]) -> Alert:
@@ -68,6 +79,7 @@ def alert_from_item(item: dict[str, Any]) -> Alert:
         created_at=parse_iso(str(item["created_at"])),
         updated_at=parse_iso(str(item["updated_at"])),
         last_triggered_at=opt_time(item.get("last_triggered_at")),
+        in_breach=bool(item.get("in_breach", False)),
     )
 
 
@@ -161,3 +173,69 @@ class DynamoAlertRepository:
     def emails_sent(self, user_id: str, day: date) -> int:
         item = self._table.get_item(Key=keys.user_email_count(user_id, day.isoformat())).get("Item")
         return int(str(item["count"])) if item else 0
+
+    def list_for_ticker(self, ticker: str) -> list[Alert]:
+        """Every rule on `ticker`, across users and configurations (by_tag)."""
+        found: list[Alert] = []
+        query: dict[str, Any] = {
+            "IndexName": BY_TAG.name,
+            "KeyConditionExpression": Key(BY_TAG.partition_key).eq(alert_tag(ticker)),
+        }
+        while True:
+            page = self._table.query(**query)
+            found += [alert_from_item(item) for item in page["Items"]]
+            if "LastEvaluatedKey" not in page:
+                return found
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def rearm(self, alert: Alert) -> None:
+        """The rule's condition cleared: the next crossing may fire it again."""
+        try:
+            self._table.update_item(
+                Key=keys.config_alert(alert.config_id, alert.alert_id),
+                UpdateExpression="SET in_breach = :false",
+                ConditionExpression="in_breach = :true",
+                ExpressionAttributeValues={":false": False, ":true": True},
+            )
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+
+
+def fire_operation(alert: Alert, now: datetime, cooldown: timedelta) -> dict[str, Any]:
+    """The transaction entry that marks `alert` fired, only if it is enabled, armed and out
+    of its cool-down: of two analysis workers seeing the same crossing, one fires it."""
+    return {
+        "Update": {
+            "Key": keys.config_alert(alert.config_id, alert.alert_id),
+            "UpdateExpression": "SET in_breach = :true, last_triggered_at = :now",
+            "ConditionExpression": "attribute_exists(PK) AND enabled = :true"
+            " AND (attribute_not_exists(in_breach) OR in_breach = :false)"
+            " AND (attribute_not_exists(last_triggered_at) OR last_triggered_at <= :cooled)",
+            "ExpressionAttributeValues": {
+                ":true": True,
+                ":false": False,
+                ":now": iso(now),
+                ":cooled": iso(now - cooldown),
+            },
+        }
+    }
+
+
+def daily_email_operation(user_id: str, day: date, limit: int, keep: timedelta) -> dict[str, Any]:
+    """The transaction entry that counts one more e-mail to `user_id` on `day`, under the
+    user's daily limit (the counter `GET /alerts/quota` reads)."""
+    return {
+        "Update": {
+            "Key": keys.user_email_count(user_id, day.isoformat()),
+            "UpdateExpression": "ADD #count :one SET entity = :entity, expires_at = :expires",
+            "ConditionExpression": "attribute_not_exists(#count) OR #count < :limit",
+            "ExpressionAttributeNames": {"#count": "count"},
+            "ExpressionAttributeValues": {
+                ":one": 1,
+                ":limit": limit,
+                ":entity": "email_count",
+                ":expires": epoch_seconds(datetime.combine(day, time.min, UTC) + keep),
+            },
+        }
+    }

@@ -379,6 +379,24 @@ class DynamoArticleRepository:
         )
         return [article_from_item(i) for i in self._live(response["Items"])]
 
+    def count_by_sentiment(self, label: str, *, since: datetime) -> int:
+        """How many live articles analyzed since `since` carry `label` (COUNT on by_sentiment)."""
+        kwargs: dict[str, Any] = {
+            "IndexName": BY_SENTIMENT.name,
+            "KeyConditionExpression": Key(BY_SENTIMENT.partition_key).eq(label)
+            & Key(BY_SENTIMENT.sort_key).gte(iso(since)),
+            "FilterExpression": Attr(TTL_ATTRIBUTE).not_exists()
+            | Attr(TTL_ATTRIBUTE).gt(epoch_seconds(self._clock())),
+            "Select": "COUNT",
+        }
+        total = 0
+        while True:
+            response = self._table.query(**kwargs)
+            total += int(response["Count"])
+            if "LastEvaluatedKey" not in response:
+                return total
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
     def count_by_status(self, status: str) -> int:
         """How many articles are in `status` (a COUNT query on by_status, all pages)."""
         kwargs: dict[str, Any] = {

@@ -80,6 +80,9 @@ class Alert:
     created_at: datetime
     updated_at: datetime
     last_triggered_at: datetime | None = None
+    # True from the moment the rule fires until its condition clears (one crossing, one
+    # e-mail).
+    in_breach: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -92,6 +92,21 @@ class DynamoUserRepository:
             return None
         return self.get(str(owner["user_id"]))
 
+    def list_accounts(self) -> list[User]:
+        """Every user with an e-mail address, for the daily digest. A paginated scan: it runs
+        once a day, and a dedicated index would cost a write on every sign-in instead."""
+        accounts: list[User] = []
+        scan: dict[str, Any] = {
+            "FilterExpression": "SK = :profile AND attribute_exists(email)",
+            "ExpressionAttributeValues": {":profile": keys.PROFILE},
+        }
+        while True:
+            page = self._table.scan(**scan)
+            accounts += [user_from_item(item) for item in page["Items"]]
+            if "LastEvaluatedKey" not in page:
+                return accounts
+            scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def upgrade(self, user: User, *, auth_type: AuthType, email: str | None) -> User:
         """Turn an anonymous user into a full account (optimistic: fails if changed meanwhile)."""
         update: dict[str, Any] = {

@@ -38,6 +38,8 @@ class OutboxMessage:
     text: str | None
     html: str | None
     received_at: str
+    # The message's custom headers (e.g. the sender's `X-Entity-Ref-ID`).
+    headers: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -48,6 +50,7 @@ class OutboxMessage:
             "text": self.text,
             "html": self.html,
             "received_at": self.received_at,
+            "headers": dict(self.headers),
         }
 
 
@@ -133,7 +136,13 @@ def validate_mail(body: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         )
 
     text, html = _check_content(body.get("content"), template, problems)
+    headers = body.get("headers")
+    if headers is not None and not (
+        isinstance(headers, dict) and all(isinstance(v, str) for v in headers.values())
+    ):
+        problems.append(_problem("The headers field must be an object of strings.", "headers"))
     kept = {
+        "headers": tuple(sorted(headers.items())) if isinstance(headers, dict) else (),
         "to": tuple(recipients),
         "from_email": from_email or "",
         "subject": subject if has_subject else "",

@@ -1,0 +1,1 @@
+"""The metrics function's figures: request minutes from the API, snapshots, EMF output."""

@@ -1,0 +1,113 @@
+"""The daily digest: each account's watchlist tickers with their current sentiment.
+
+Queued once per user and day (the idempotency key is the user and the date), so a digest
+run repeated after a failure queues nothing twice. Delivery is the outbox's job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Protocol
+
+from services.clock import Clock
+from services.market.sentiment_view import BucketReader, ticker_sentiment
+from services.notifications.templates import DigestLine, digest_email
+from services.notifications.unsubscribe import link_for
+from services.settings import Settings
+from services.store.models import Configuration, User
+from services.store.outbox import DuplicateEmailError, OutboxEmail
+from services.store.preferences import EmailPreferences
+
+
+class Accounts(Protocol):
+    def list_accounts(self) -> list[User]: ...
+
+
+class Configurations(Protocol):
+    def list_for_user(self, user_id: str) -> list[Configuration]: ...
+
+
+class Preferences(Protocol):
+    def get(self, user_id: str) -> EmailPreferences: ...
+
+
+class Outbox(Protocol):
+    def enqueue(self, email: OutboxEmail, *, with_operations: Any = ()) -> None: ...
+
+
+@dataclass
+class DigestSummary:
+    accounts: int = 0
+    queued: int = 0
+    already_queued: int = 0
+    opted_out: int = 0
+    no_tickers: int = 0
+
+
+def queue_digests(
+    *,
+    accounts: Accounts,
+    configurations: Configurations,
+    preferences: Preferences,
+    sentiment: BucketReader,
+    outbox: Outbox,
+    settings: Settings,
+    clock: Clock,
+) -> DigestSummary:
+    now = clock()
+    day = now.date().isoformat()
+    summary = DigestSummary()
+    lines: dict[str, DigestLine] = {}
+    for user in accounts.list_accounts():
+        if not user.email or user.merged_into:
+            continue
+        summary.accounts += 1
+        if not preferences.get(user.user_id).digest_emails:
+            summary.opted_out += 1
+            continue
+        tickers = _tickers(configurations.list_for_user(user.user_id))
+        if not tickers:
+            summary.no_tickers += 1
+            continue
+        for ticker in tickers:
+            if ticker not in lines:
+                aggregated = ticker_sentiment(sentiment, ticker, now).aggregated
+                lines[ticker] = DigestLine(
+                    ticker, aggregated.score, aggregated.label, aggregated.confidence
+                )
+        composed = digest_email(
+            day,
+            [lines[t] for t in tickers],
+            settings.magic_link_url,
+            link_for(settings, user.user_id, "digest"),
+        )
+        email = OutboxEmail(
+            idempotency_key=f"digest:{user.user_id}:{day}",
+            kind="digest",
+            user_id=user.user_id,
+            to=user.email,
+            subject=composed.subject,
+            text=composed.text,
+            html=composed.html,
+            created_at=now,
+            deliver_by=now + timedelta(seconds=settings.email_delivery_deadline_s),
+            next_attempt_at=now,
+            details={"tickers": list(tickers), "day": day},
+        )
+        try:
+            outbox.enqueue(email)
+        except DuplicateEmailError:
+            summary.already_queued += 1
+            continue
+        summary.queued += 1
+    return summary
+
+
+def _tickers(configs: Iterable[Configuration]) -> list[str]:
+    seen: dict[str, None] = {}
+    for config in configs:
+        for ticker in config.tickers:
+            seen.setdefault(ticker, None)
+    return list(seen)
