@@ -3,33 +3,55 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import panel as pn
+import param
 
 from services.settings import Settings, get_settings
 from workbench.client import ApiClient
+from workbench.components.architecture import ArchitecturePanel
 from workbench.components.cache_layer import CacheLayerNote
+from workbench.components.caching import CachingPanel
+from workbench.components.chaos import ChaosPanel
+from workbench.components.circuits import CircuitsPanel
 from workbench.components.configurations import ConfigurationsPanel
 from workbench.components.header import HeaderTiles
 from workbench.components.health import HealthPanel
+from workbench.components.logs import LogTail
 from workbench.components.magic_link import MagicLinkPanel
+from workbench.components.metrics import MetricCharts
 from workbench.components.oauth import OAuthPanel
 from workbench.components.overlay import PriceSentimentPanel
+from workbench.components.overview import OverviewPanel
+from workbench.components.quotas import QuotasPanel
 from workbench.components.sentiment import SentimentPanel
 from workbench.components.session import SessionPanel
+from workbench.components.testing import SuiteResultsPanel
+from workbench.components.traces import TraceBreakdown
 from workbench.local_stack import StackFiles
+from workbench.stores.chaos import ChaosStore
 from workbench.stores.configurations import ConfigurationsStore
+from workbench.stores.costs import CostStore
 from workbench.stores.health import HealthStore
 from workbench.stores.latency import LatencyStore
 from workbench.stores.live import LiveTiles
+from workbench.stores.logs import LogsStore
 from workbench.stores.magic_link import LINK_PARAMETER, MagicLinkStore
+from workbench.stores.metrics import MetricsStore
 from workbench.stores.oauth import OAuthStore
 from workbench.stores.ops import OpsStore
 from workbench.stores.overlay import OverlayStore
+from workbench.stores.pipeline import PipelineStore
+from workbench.stores.quotas import QuotasStore
+from workbench.stores.reports import ReportsStore
 from workbench.stores.schema import SchemaStore
+from workbench.stores.sections import SectionRefresh
 from workbench.stores.sentiment import SentimentStore
 from workbench.stores.session import SessionStore
+from workbench.stores.table import TableStore
 from workbench.stores.timer import TimerStore
+from workbench.stores.traces import TracesStore
 
 REFRESH_MS = 2000
 TICK_MS = 1000
@@ -39,6 +61,12 @@ Three ways in: an **anonymous session** for a quick start (the smallest limits),
 link** by e-mail (passwordless, single use, converts the anonymous session into an account),
 and **OAuth 2.0** (Google through Cognito: a full account, merging the anonymous data too).
 """
+OBSERVABILITY_INTRO = """## Observability
+
+Logs, metrics and traces for production debugging: JSON logs with correlation IDs (levels
+DEBUG, INFO, WARNING, ERROR; e-mails masked and secrets dropped before anything is logged),
+metrics of the pipeline, the API and the caches (CloudWatch EMF in AWS), and a timing
+breakdown of each request (X-Ray in AWS)."""
 
 
 def current_theme() -> str:
@@ -80,18 +108,28 @@ class Stores:
     configurations: ConfigurationsStore
     sentiment: SentimentStore
     overlay: OverlayStore
+    quotas: QuotasStore
+    chaos: ChaosStore
+    pipeline: PipelineStore
+    table: TableStore
+    metrics: MetricsStore
+    logs: LogsStore
+    traces: TracesStore
+    reports: ReportsStore
+    costs: CostStore
 
     @classmethod
-    def build(cls, client: ApiClient, files: StackFiles) -> Stores:
+    def build(cls, client: ApiClient, files: StackFiles, settings: Settings) -> Stores:
         session = SessionStore(client)
         configurations = ConfigurationsStore(client, session=session)
         schema = SchemaStore(client)
+        token = files.operator_token
         return cls(
             client=client,
             live=LiveTiles(
                 health=HealthStore(client),
                 latency=LatencyStore(client),
-                ops=OpsStore(client, files.operator_token),
+                ops=OpsStore(client, token),
             ),
             timer=TimerStore(),
             schema=schema,
@@ -101,7 +139,35 @@ class Stores:
             configurations=configurations,
             sentiment=SentimentStore(client, configurations=configurations),
             overlay=OverlayStore(client, configurations=configurations, schema=schema),
+            # The bands are the API's own settings (the same environment configures both).
+            quotas=QuotasStore(
+                client,
+                token,
+                warning_fraction=settings.quota_warning_fraction,
+                critical_fraction=settings.quota_critical_fraction,
+                reserve_fraction=settings.quota_reserve_fraction,
+            ),
+            chaos=ChaosStore(client, token),
+            pipeline=PipelineStore(client, token),
+            table=TableStore(client, token),
+            metrics=MetricsStore(client, token),
+            logs=LogsStore(client, token),
+            traces=TracesStore(client, token),
+            reports=ReportsStore(files.paths.root / "reports"),
+            costs=CostStore(settings),
         )
+
+    def section_refreshes(self) -> dict[str, list[Any]]:
+        """What each section reads on every period while it is in view (the header's tiles,
+        circuits and caches included, refresh on their own)."""
+        return {
+            "Overview": [self.metrics.refresh, self.reports.refresh, self.costs.refresh],
+            "Architecture": [self.pipeline.refresh, self.table.refresh, self.metrics.refresh],
+            "External APIs": [self.quotas.refresh],
+            "Chaos": [self.chaos.refresh],
+            "Observability": [self.logs.follow, self.traces.refresh, self.metrics.refresh],
+            "Testing": [self.reports.refresh],
+        }
 
     async def start(self, magic_token: str | None, code: str | None, state: str | None) -> None:
         """First load: the API's document, then any sign-in the URL brings back, then tiles."""
@@ -116,9 +182,24 @@ class Stores:
 def build_page(
     api_url: str, settings: Settings, refresh_ms: int = REFRESH_MS
 ) -> pn.template.BootstrapTemplate:
-    stores = Stores.build(ApiClient(api_url), StackFiles.from_settings(settings))
+    stores = Stores.build(ApiClient(api_url), StackFiles.from_settings(settings), settings)
     theme = current_theme()
+    ops = stores.live.ops
     sections = [
+        (
+            "Overview",
+            OverviewPanel(
+                ops=ops,
+                metrics=stores.metrics,
+                latency=stores.live.latency,
+                reports=stores.reports,
+                costs=stores.costs,
+            ),
+        ),
+        (
+            "Architecture",
+            ArchitecturePanel(pipeline=stores.pipeline, table=stores.table, metrics=stores.metrics),
+        ),
         (
             "Authentication",
             pn.Column(
@@ -158,7 +239,29 @@ def build_page(
             ),
         ),
         ("Price & Sentiment", PriceSentimentPanel(store=stores.overlay)),
+        ("External APIs", QuotasPanel(store=stores.quotas)),
+        (
+            "Circuit Breakers",
+            CircuitsPanel(
+                live=stores.live,
+                open_timeout_s=settings.circuit_open_timeout_s,
+                failure_window_s=settings.circuit_failure_window_s,
+            ),
+        ),
+        ("Chaos", ChaosPanel(store=stores.chaos, ops=ops)),
+        ("Caching", CachingPanel(ops=ops)),
+        (
+            "Observability",
+            pn.Column(
+                OBSERVABILITY_INTRO,
+                LogTail(store=stores.logs),
+                MetricCharts(store=stores.metrics),
+                TraceBreakdown(store=stores.traces),
+                sizing_mode="stretch_width",
+            ),
+        ),
         ("Health Check", HealthPanel(store=stores.live.health)),
+        ("Testing", SuiteResultsPanel(store=stores.reports)),
     ]
     tabs = pn.Tabs(*sections, sizing_mode="stretch_width")
     menu = pn.widgets.RadioButtonGroup(
@@ -170,6 +273,15 @@ def build_page(
         sizing_mode="stretch_width",
     )
     menu.link(tabs, value="active", bidirectional=True)
+    names = [name for name, _ in sections]
+    in_view = SectionRefresh(stores.section_refreshes(), active=names[0])
+
+    def show(event: param.parameterized.Event) -> None:
+        # A section read at once when it comes into view, then on every period.
+        in_view.active = names[event.new]
+        pn.state.execute(in_view.refresh)
+
+    tabs.param.watch(show, "active")
     # Bootstrap, not Fast or Material: those pull web fonts from the internet, and the
     # workbench must work on an offline machine. Panel serves Bokeh's and HoloViews' scripts
     # from its own static route, so the chart needs no CDN either.
@@ -189,6 +301,7 @@ def build_page(
     pn.state.onload(start)
     # Panel runs coroutine callbacks on its event loop; its annotation omits them.
     pn.state.add_periodic_callback(stores.live.refresh, period=refresh_ms)  # type: ignore[arg-type]
+    pn.state.add_periodic_callback(in_view.refresh, period=refresh_ms)  # type: ignore[arg-type]
     pn.state.add_periodic_callback(stores.timer.tick, period=TICK_MS)
     return template
 

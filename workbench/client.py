@@ -240,6 +240,43 @@ class ApiClient:
     async def ops_circuits(self, operator_token: str) -> ApiResult:
         return await self.call("GET", "/api/v2/ops/circuits", bearer=operator_token)
 
+    async def ops_quotas(self, operator_token: str) -> ApiResult:
+        return await self.call("GET", "/api/v2/ops/quotas", bearer=operator_token)
+
+    async def ops_chaos(self, operator_token: str) -> ApiResult:
+        return await self.call("GET", "/api/v2/ops/chaos", bearer=operator_token)
+
+    async def ops_switch_chaos(
+        self, operator_token: str, scenario: str, enabled: bool, duration_s: float | None = None
+    ) -> ApiResult:
+        body: dict[str, Any] = {"scenario": scenario, "enabled": enabled}
+        if duration_s:
+            body["duration_s"] = duration_s
+        return await self.call("POST", "/api/v2/ops/chaos", bearer=operator_token, json=body)
+
+    async def ops_run_ingestion(self, operator_token: str) -> ApiResult:
+        return await self.call("POST", "/api/v2/ops/ingestion/run", bearer=operator_token)
+
+    async def ops_pipeline(self, operator_token: str) -> ApiResult:
+        return await self.call("GET", "/api/v2/ops/pipeline", bearer=operator_token)
+
+    async def ops_metrics(self, operator_token: str) -> ApiResult:
+        return await self.call("GET", "/api/v2/ops/metrics", bearer=operator_token)
+
+    async def ops_table(self, operator_token: str) -> ApiResult:
+        return await self.call("GET", "/api/v2/ops/table", bearer=operator_token)
+
+    async def ops_logs(self, operator_token: str, filters: Mapping[str, str]) -> ApiResult:
+        chosen = {k: v for k, v in filters.items() if v}
+        return await self.call("GET", "/api/v2/ops/logs", bearer=operator_token, params=chosen)
+
+    async def ops_traces(self, operator_token: str) -> ApiResult:
+        return await self.call("GET", "/api/v2/ops/traces", bearer=operator_token)
+
+    async def ops_trace(self, operator_token: str, correlation_id: str) -> ApiResult:
+        path = f"/api/v2/ops/traces/{quote(correlation_id, safe='')}"
+        return await self.call("GET", path, bearer=operator_token)
+
     # --- the local emulators (not the API: untimed) ---------------------------------------------
 
     async def outbox(self, sendgrid_url: str) -> ApiResult:

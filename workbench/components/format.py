@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from workbench.client import Problem
@@ -43,3 +44,21 @@ def merge_markdown(merge: dict[str, Any]) -> str:
         f"| `{merge.get('from_user_id') or '-'}` | {merge.get('configurations_moved', 0)} "
         f"| {merge.get('configurations_not_moved', 0)} |"
     )
+
+
+def seconds_until(iso: Any, now: datetime) -> float | None:
+    try:
+        when = datetime.fromisoformat(str(iso).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (when - now).total_seconds()
+
+
+def duration_text(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    seconds = max(0.0, seconds)
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f} {unit}"
+    return f"{seconds:.0f} s"

@@ -28,6 +28,7 @@ class OpsStore(param.Parameterized):
     cache_misses = param.Integer(default=None, allow_None=True)
     caches_note = param.String(default="", doc="what the tile's tooltip explains")
     cache_layers = param.Dict(default={}, doc="layer -> ttl_s, hits, misses, ... as reported")
+    cache_totals = param.Dict(default={}, doc="totals over every layer, as reported")
 
     circuits_status: str = param.Selector(  # type: ignore[assignment]
         default="waiting", objects=list(STATUSES)
@@ -36,6 +37,8 @@ class OpsStore(param.Parameterized):
     circuits_total = param.Integer(default=None, allow_None=True)
     circuit_states = param.Dict(default={}, doc="service -> closed | open | half_open")
     circuits_note = param.String(default="")
+    circuits = param.Dict(default={}, doc="service -> state, failures, threshold, retry_at, ...")
+    transitions = param.List(default=[], doc="state changes, newest first, as reported")
 
     def __init__(
         self, client: ApiClient, operator_token: Callable[[], str | None], **params: Any
@@ -71,7 +74,9 @@ class OpsStore(param.Parameterized):
                 hits, misses, lines = counted
                 reads = hits + misses
                 layers = result.body.get("layers")
+                totals = result.body.get("totals")
                 self.param.update(
+                    cache_totals=dict(totals) if isinstance(totals, dict) else {},
                     caches_status="live",
                     cache_layers=dict(layers) if isinstance(layers, dict) else {},
                     cache_hits=hits,
@@ -102,8 +107,11 @@ class OpsStore(param.Parameterized):
             failures = detail.get("failures", "?")
             threshold = detail.get("threshold", "?")
             lines.append(f"{name}: {states[name]} ({failures}/{threshold} failures)")
+        transitions = result.body.get("transitions")
         self.param.update(
             circuits_status="live",
+            circuits={str(k): dict(v) for k, v in circuits.items() if isinstance(v, dict)},
+            transitions=list(transitions) if isinstance(transitions, list) else [],
             circuit_states=states,
             circuits_healthy=sum(1 for s in states.values() if s == "closed"),
             circuits_total=len(states),

@@ -94,6 +94,21 @@ class FakeApi:
     cache_hits: int = 0
     cache_misses: int = 0
     requests: list[str] = field(default_factory=list)
+    metrics_route: bool = False
+    quota_used: dict[str, int] = field(
+        default_factory=lambda: {"tiingo": 10, "finnhub": 50, "sendgrid": 0}
+    )
+    chaos_enabled: dict[str, bool] = field(
+        default_factory=lambda: dict.fromkeys(
+            ("tiingo_500", "finnhub_500", "slow_upstream", "sendgrid_429"), False
+        )
+    )
+    chaos_durations: dict[str, float | None] = field(default_factory=dict)
+    tiingo_failures: int = 0
+    ingestion_runs: int = 0
+    articles: dict[str, int] = field(default_factory=lambda: {"pending": 2, "analyzed": 5})
+    logs: list[dict[str, Any]] = field(default_factory=list)
+    traces: list[dict[str, Any]] = field(default_factory=list)
 
     def client(self) -> ApiClient:
         return ApiClient(API, transport=httpx.MockTransport(self.handle))
@@ -140,6 +155,16 @@ class FakeApi:
             (r"GET /api/v2/tickers/(?P<ticker>[^/]+)/sentiment/history", self._history),
             (r"GET /api/v2/ops/caches", self._caches),
             (r"GET /api/v2/ops/circuits", self._circuits),
+            (r"GET /api/v2/ops/quotas", self._quotas),
+            (r"GET /api/v2/ops/chaos", self._chaos),
+            (r"POST /api/v2/ops/chaos", self._switch_chaos),
+            (r"POST /api/v2/ops/ingestion/run", self._run_ingestion),
+            (r"GET /api/v2/ops/pipeline", self._pipeline),
+            (r"GET /api/v2/ops/table", self._table),
+            (r"GET /api/v2/ops/metrics", self._metrics),
+            (r"GET /api/v2/ops/logs", self._logs),
+            (r"GET /api/v2/ops/traces", self._traces),
+            (r"GET /api/v2/ops/traces/(?P<cid>[^/]+)", self._trace),
         ]
 
     # --- identity --------------------------------------------------------------------------
@@ -504,7 +529,169 @@ class FakeApi:
             name: {"state": state, "failures": 0 if state == "closed" else 5, "threshold": 5}
             for name, state in self.circuit_states.items()
         }
-        return httpx.Response(200, json={"circuits": circuits, "transitions": []})
+        transitions = [
+            {"service": n, "from": "closed", "to": s, "at": "2026-01-01T00:00:00Z",
+             "reason": "5 failures", "failures": 5}
+            for n, s in self.circuit_states.items() if s != "closed"
+        ]  # fmt: skip
+        for circuit in circuits.values():
+            opened = circuit["state"] == "open"
+            circuit["retry_at"] = "2999-01-01T00:00:00Z" if opened else None
+            circuit["trial_in_progress"] = False
+        return httpx.Response(200, json={"circuits": circuits, "transitions": transitions})
+
+    def _quotas(self, bearer: str | None, **_: Any) -> httpx.Response:
+        refused = self._operator(bearer)
+        if refused is not None:
+            return refused
+        limits = {"tiingo": (500, "2026-01"), "finnhub": (60, "2026-01-01T00:00"),
+                  "sendgrid": (100, "2026-01-01")}  # fmt: skip
+        quotas = {}
+        for name, (limit, period) in limits.items():
+            used = self.quota_used[name]
+            share = used / limit
+            level = "critical" if share >= 0.8 else "warning" if share >= 0.5 else "ok"
+            quotas[name] = {"used": used, "limit": limit, "period": period,
+                            "resets_at": "2999-01-01T00:00:00Z", "level": level}  # fmt: skip
+        return httpx.Response(200, json={"quotas": quotas})
+
+    def _scenario(self, name: str) -> dict[str, Any]:
+        enabled = self.chaos_enabled[name]
+        return {
+            "scenario": name,
+            "description": f"{name} described",
+            "available": True,
+            "enabled": enabled,
+            "remaining_s": float(self.chaos_durations.get(name) or 0) if enabled else 0.0,
+            "targets": {"tiingo": {"mode": "http_500" if enabled else None, "remaining_s": 0,
+                                   "injected": self.tiingo_failures}},
+            "reason": None,
+        }  # fmt: skip
+
+    def _chaos(self, bearer: str | None, **_: Any) -> httpx.Response:
+        refused = self._operator(bearer)
+        if refused is not None:
+            return refused
+        return httpx.Response(
+            200, json={"scenarios": {n: self._scenario(n) for n in self.chaos_enabled}}
+        )
+
+    def _switch_chaos(self, bearer: str | None, body: Any, **_: Any) -> httpx.Response:
+        refused = self._operator(bearer)
+        if refused is not None:
+            return refused
+        name = str(body.get("scenario"))
+        if name not in self.chaos_enabled:
+            return envelope(
+                422, "INVALID_BODY", "unknown scenario", [{"location": "body.scenario"}]
+            )
+        self.chaos_enabled[name] = bool(body.get("enabled"))
+        self.chaos_durations[name] = body.get("duration_s")
+        return httpx.Response(200, json=self._scenario(name))
+
+    def _run_ingestion(self, bearer: str | None, **_: Any) -> httpx.Response:
+        refused = self._operator(bearer)
+        if refused is not None:
+            return refused
+        self.ingestion_runs += 1
+        errors = {}
+        if self.chaos_enabled["tiingo_500"]:
+            self.tiingo_failures += 1
+            errors["tiingo"] = "ProviderUnavailableError: 500"
+            if self.tiingo_failures >= 5:
+                self.circuit_states["tiingo"] = "open"
+        self.articles["pending"] += 3
+        summary = {"fetched": {"tiingo": 0 if errors else 3, "finnhub": 3}, "new": 3,
+                   "duplicates": 0, "published": 1, "errors": errors}  # fmt: skip
+        return httpx.Response(200, json=summary)
+
+    def _pipeline(self, bearer: str | None, **_: Any) -> httpx.Response:
+        refused = self._operator(bearer)
+        if refused is not None:
+            return refused
+        pending, analyzed = self.articles["pending"], self.articles["analyzed"]
+        return httpx.Response(200, json={
+            "status_counts": {"pending": pending, "analyzed": analyzed},
+            "stages": {"ingested": pending + analyzed, "pending": pending, "analyzed": analyzed,
+                       "published": self.ingestion_runs, "delivered": self.ingestion_runs,
+                       "retried": 0, "dead_lettered": 0},
+            "last_runs": [{"started_at": "2026-01-01T00:00:00Z", "new": 3}],
+        })  # fmt: skip
+
+    def _table(self, bearer: str | None, **_: Any) -> httpx.Response:
+        refused = self._operator(bearer)
+        if refused is not None:
+            return refused
+        total = self.articles["pending"] + self.articles["analyzed"]
+        entities = {"article": total, "user": len(self.users)}
+        return httpx.Response(200, json={
+            "table": "test-table", "items": sum(entities.values()), "entities": entities,
+            "indexes": {
+                "by_status": {"partition_key": "status", "sort_key": "timestamp", "items": total,
+                              "distinct_values": 2, "top_values": dict(self.articles)},
+                "by_sentiment": {"partition_key": "sentiment", "sort_key": "timestamp",
+                                 "items": 0, "distinct_values": 0, "top_values": {}},
+            },
+            "scan_ms": 1.0, "age_s": 0.0,
+        })  # fmt: skip
+
+    def _metrics(self, bearer: str | None, **_: Any) -> httpx.Response:
+        refused = self._operator(bearer)
+        if refused is not None:
+            return refused
+        if not self.metrics_route:
+            return envelope(404, "NOT_FOUND", "no route for GET /api/v2/ops/metrics")
+        requests = len(self.requests)
+        return httpx.Response(200, json={
+            "computed_at": "2026-01-01T00:00:00Z",
+            "pipeline": {**self.articles, "total": sum(self.articles.values())},
+            "sentiment_distribution": {"positive": 3, "negative": 1, "neutral": 1, "total": 5,
+                                       "window_s": 86400},
+            "api": {"requests": requests, "status_counts": {"200": requests},
+                    "latency_ms": {"avg": 2.0, "p50": 1.5, "p95": 4.0, "p99": 7.5, "max": 9.0},
+                    "per_minute": [
+                        {"minute": "2026-01-01T00:00:00Z", "requests": 2, "p99": 3.0},
+                        {"minute": "2026-01-01T00:01:00Z", "requests": 4, "p99": 7.5},
+                    ], "window_s": 3600},
+            "caches": {"layers": {"accounts": {"hits": 3, "misses": 1, "hit_rate": 0.75}},
+                       "hits": 3, "misses": 1, "hit_rate": 0.75},
+            "emails": {"queued": 2, "sent": 4, "total": 6},
+        })  # fmt: skip
+
+    def _logs(self, bearer: str | None, params: dict[str, str], **_: Any) -> httpx.Response:
+        refused = self._operator(bearer)
+        if refused is not None:
+            return refused
+        order = ["DEBUG", "INFO", "WARNING", "ERROR"]
+        minimum = order.index(params["level"]) if params.get("level") else 0
+        records = [
+            r for r in reversed(self.logs)
+            if order.index(r["level"]) >= minimum
+            and params.get("service", r["service"]) == r["service"]
+            and params.get("correlation_id", r["correlation_id"]) == r["correlation_id"]
+        ][: int(params.get("limit", 100))]  # fmt: skip
+        services = sorted({r["service"] for r in self.logs})
+        return httpx.Response(
+            200,
+            json={"records": records, "count": len(records), "buffered": len(self.logs),
+                  "services": services, "levels": order},
+        )  # fmt: skip
+
+    def _traces(self, bearer: str | None, **_: Any) -> httpx.Response:
+        refused = self._operator(bearer)
+        if refused is not None:
+            return refused
+        listed = [{k: v for k, v in t.items() if k != "spans"} for t in reversed(self.traces)]
+        return httpx.Response(200, json={"traces": listed, "count": len(listed)})
+
+    def _trace(self, bearer: str | None, cid: str, **_: Any) -> httpx.Response:
+        refused = self._operator(bearer)
+        if refused is not None:
+            return refused
+        found = next((t for t in self.traces if t["correlation_id"] == cid), None)
+        if found is None:
+            return envelope(404, "NOT_FOUND", "no trace of that correlation ID is kept")
+        return httpx.Response(200, json=found)
 
 
 def location_query(response_location: str) -> dict[str, list[str]]:

@@ -19,8 +19,8 @@ pytestmark = pytest.mark.unit
 def stores(fake: FakeApi, state: Path) -> Stores:
     (state / "stack.json").write_text(json.dumps({"sendgrid_url": SENDGRID}))
     (state / "operator-token").write_text(fake.operator_token + "\n")
-    files = StackFiles.from_settings(Settings(local_state_dir=str(state)))
-    return Stores.build(fake.client(), files)
+    settings = Settings(local_state_dir=str(state))
+    return Stores.build(fake.client(), StackFiles.from_settings(settings), settings)
 
 
 def test_first_load_reads_the_document_and_the_tiles(fake: FakeApi, tmp_path: Path) -> None:

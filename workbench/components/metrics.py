@@ -1,0 +1,57 @@
+"""Metric charts from `GET /api/v2/ops/metrics`: every group of figures the route reports,
+drawn as bars; the route not served yet is said, not invented."""
+
+from __future__ import annotations
+
+import panel as pn
+import param
+from panel.viewable import Viewer
+
+from workbench.charts.observability import bars, per_minute
+from workbench.stores.metrics import MetricsStore
+
+
+class MetricCharts(Viewer):
+    store: MetricsStore = param.ClassSelector(class_=MetricsStore)  # type: ignore[assignment]
+
+    @param.depends("store.groups", "store.status", "store.note")
+    def charts(self) -> pn.viewable.Viewable:
+        store = self.store
+        if store.status == "missing":
+            return pn.pane.Markdown(
+                "**Metrics not available yet**: `GET /api/v2/ops/metrics` is not served by this "
+                "API (404). The charts appear at the next refresh once it is."
+            )
+        if store.status != "live":
+            return pn.pane.Markdown(f"**Metrics**: {store.note or 'waiting for the first answer'}")
+        if not store.groups:
+            return pn.pane.Markdown("The metrics route answered with no figures yet.")
+        plots = [
+            pn.pane.HoloViews(bars(values, name.replace("_", " ")), sizing_mode="stretch_width")
+            for name, values in sorted(store.groups.items())
+        ]
+        if len(store.series) >= 2:
+            plots.insert(
+                0, pn.pane.HoloViews(per_minute(store.series), sizing_mode="stretch_width")
+            )
+        return pn.GridBox(*plots, ncols=2, sizing_mode="stretch_width")
+
+    @param.depends("store.figures", "store.status")
+    def single(self) -> str:
+        grouped = {
+            f"{group}.{name}" for group, values in self.store.groups.items() for name in values
+        }
+        loose = {k: v for k, v in self.store.figures.items() if k not in grouped}
+        if self.store.status != "live" or not loose:
+            return ""
+        rows = ["| metric | value |", "|---|---:|"]
+        rows += [f"| {name} | {value:g} |" for name, value in sorted(loose.items())]
+        return "\n".join(rows)
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return pn.Column(
+            "### Metrics `GET /api/v2/ops/metrics`",
+            pn.panel(self.charts, sizing_mode="stretch_width"),
+            pn.pane.Markdown(self.single, sizing_mode="stretch_width"),
+            sizing_mode="stretch_width",
+        )
