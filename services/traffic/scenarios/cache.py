@@ -95,6 +95,7 @@ async def run(client: TrafficClient, options: Options, result: ScenarioResult) -
     ohlc_warm = _latencies(records, ohlc_route, "hit")
     result.details.update(
         {
+            "sentiment_first_cache": cold.cache,
             "sentiment_cold_ms": round(cold.latency_ms, 2),
             "sentiment_warm": _stats(warm_ms),
             "sentiment_speedup": round(cold.latency_ms / warm_median, 2) if warm_median else None,
