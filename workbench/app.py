@@ -154,7 +154,7 @@ class Stores:
             logs=LogsStore(client, token),
             traces=TracesStore(client, token),
             reports=ReportsStore(files.paths.root / "reports"),
-            costs=CostStore(settings),
+            costs=CostStore(),
         )
 
     def section_refreshes(self) -> dict[str, list[Any]]:

@@ -263,6 +263,9 @@ class ApiClient:
     async def ops_metrics(self, operator_token: str) -> ApiResult:
         return await self.call("GET", "/api/v2/ops/metrics", bearer=operator_token)
 
+    async def ops_run_metrics(self, operator_token: str) -> ApiResult:
+        return await self.call("POST", "/api/v2/ops/metrics/run", bearer=operator_token)
+
     async def ops_table(self, operator_token: str) -> ApiResult:
         return await self.call("GET", "/api/v2/ops/table", bearer=operator_token)
 

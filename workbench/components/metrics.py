@@ -8,19 +8,40 @@ import param
 from panel.viewable import Viewer
 
 from workbench.charts.observability import bars, per_minute
+from workbench.components.format import problem_markdown
 from workbench.stores.metrics import MetricsStore
 
 
 class MetricCharts(Viewer):
     store: MetricsStore = param.ClassSelector(class_=MetricsStore)  # type: ignore[assignment]
 
+    def __init__(self, **params: object) -> None:
+        super().__init__(**params)
+        self.run_button = pn.widgets.Button(label="Compute metrics now")
+        self.run_button.on_click(self._run)
+
+    async def _run(self, _: object) -> None:
+        await self.store.run_now()
+
+    @param.depends("store.computed_at", "store.problem", "store.status")
+    def heading(self) -> str:
+        store = self.store
+        lines = [problem_markdown(store.problem)]
+        if store.status == "live" and store.computed_at:
+            lines.append(
+                f"Snapshot computed at {store.computed_at} by the metrics function (every "
+                "minute; the route keeps it 60 s)."
+            )
+        return "\n\n".join(line for line in lines if line)
+
     @param.depends("store.groups", "store.status", "store.note")
     def charts(self) -> pn.viewable.Viewable:
         store = self.store
         if store.status == "missing":
             return pn.pane.Markdown(
-                "**Metrics not available yet**: `GET /api/v2/ops/metrics` is not served by this "
-                "API (404). The charts appear at the next refresh once it is."
+                f"**Metrics not available yet**: {store.note}. The charts appear at the next "
+                "refresh once there are metrics.",
+                sizing_mode="stretch_width",
             )
         if store.status != "live":
             return pn.pane.Markdown(f"**Metrics**: {store.note or 'waiting for the first answer'}")
@@ -51,6 +72,8 @@ class MetricCharts(Viewer):
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Column(
             "### Metrics `GET /api/v2/ops/metrics`",
+            pn.Row(self.run_button),
+            pn.pane.Markdown(self.heading, sizing_mode="stretch_width"),
             pn.panel(self.charts, sizing_mode="stretch_width"),
             pn.pane.Markdown(self.single, sizing_mode="stretch_width"),
             sizing_mode="stretch_width",

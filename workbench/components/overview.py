@@ -53,7 +53,9 @@ class OverviewPanel(Viewer):
         if self.costs.monthly_usd is None:
             return tile_html("Monthly cost (dev)", "n/a", self.costs.note or "not available")
         value = f"${self.costs.monthly_usd:,.2f}"
-        return tile_html("Monthly cost (dev)", value, self.costs.note, sub="estimate per month")
+        services = ", ".join(f"{k} ${v:.2f}" for k, v in sorted(self.costs.by_service.items()))
+        tooltip = f"{self.costs.note}\n{services}"
+        return tile_html("Monthly cost (dev)", value, tooltip, sub="estimate per month")
 
     @param.depends("ops.cache_totals", "ops.caches_status")
     def reduction_tile(self) -> str:

@@ -1,61 +1,41 @@
-"""The monthly cost estimate, from `services.costs` when this checkout has it."""
+"""The monthly cost estimate of the dev environment, from the cost model (`services.costs`).
+
+The model prices stated usage assumptions (users, tickers, schedules, per-call durations and
+table units); the page shows its total for the dev environment's assumptions and says which
+ones. A checkout without the model shows "not available".
+"""
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
 from typing import Any
 
 import param
 
-from services.settings import Settings
-
-# The names a cost model may publish its estimate under, tried in order.
-ESTIMATORS = ("monthly_estimate", "estimate_monthly_cost", "monthly_cost", "estimate")
-
-
-def find_estimator() -> Callable[..., Any] | None:
-    try:
-        module = importlib.import_module("services.costs")
-    except ImportError:
-        return None
-    for name in ESTIMATORS:
-        found = getattr(module, name, None)
-        if callable(found):
-            return found  # type: ignore[no-any-return]
-    return None
-
-
-def total_of(estimate: Any) -> float | None:
-    """A number, a mapping with a total, or an object with one."""
-    if isinstance(estimate, int | float) and not isinstance(estimate, bool):
-        return float(estimate)
-    for key in ("total_usd", "monthly_usd", "total", "usd"):
-        value = estimate.get(key) if isinstance(estimate, dict) else getattr(estimate, key, None)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-    return None
-
 
 class CostStore(param.Parameterized):
     monthly_usd = param.Number(default=None, allow_None=True)
+    by_service = param.Dict(default={}, doc="service -> USD a month")
     note = param.String(default="")
 
-    def __init__(self, settings: Settings, **params: Any) -> None:
-        super().__init__(**params)
-        self._settings = settings
-
     async def refresh(self) -> None:
-        estimator = find_estimator()
-        if estimator is None:
-            self.param.update(monthly_usd=None, note="not available: no cost model yet")
-            return
+        self.load()
+
+    def load(self) -> None:
         try:
-            estimate = estimator(self._settings)
-        except TypeError:
-            estimate = estimator()
-        total = total_of(estimate)
+            costs: Any = importlib.import_module("services.costs")
+        except ImportError:
+            self.param.update(monthly_usd=None, note="not available: no cost model here")
+            return
+        assumptions = costs.SEED_DEV
+        breakdown = costs.monthly_cost(assumptions)
         self.param.update(
-            monthly_usd=total,
-            note=f"services.costs.{estimator.__name__}" if total is not None else "not available",
+            monthly_usd=float(breakdown.total_usd),
+            by_service={k: round(v, 4) for k, v in breakdown.by_service().items()},
+            note=(
+                f"services.costs.monthly_cost for the dev environment: {assumptions.users} "
+                f"users, {assumptions.tickers} tickers, ingestion every "
+                f"{assumptions.ingestion_interval_minutes:g} min, "
+                f"{assumptions.lambda_memory_mb} MB functions, free tier applied"
+            ),
         )

@@ -11,8 +11,8 @@ from typing import Any
 
 import param
 
-from workbench.client import ApiResult
-from workbench.stores.operator import OperatorRoute
+from workbench.client import ApiResult, Problem
+from workbench.stores.operator import ABSENT_CREDENTIAL_NOTE, OperatorRoute
 
 
 def _number(value: Any) -> float | None:
@@ -87,12 +87,29 @@ class MetricsStore(OperatorRoute):
     figures = param.Dict(default={}, doc="dotted path -> number")
     groups = param.Dict(default={}, doc="dotted path -> {name: number}")
     series = param.List(default=[], doc="per-minute rows: minute, requests, p50, p99, ...")
+    computed_at = param.String(default="", doc="when the metrics function computed them")
+    problem = param.ClassSelector(class_=Problem, allow_None=True)
 
     async def fetch(self, token: str) -> ApiResult:
         return await self.client.ops_metrics(token)
 
     def read(self, body: dict[str, Any]) -> None:
-        self.param.update(figures=figures_of(body), groups=groups_of(body), series=series_of(body))
+        self.param.update(
+            figures=figures_of(body),
+            groups=groups_of(body),
+            series=series_of(body),
+            computed_at=str(body.get("computed_at") or ""),
+        )
+
+    async def run_now(self) -> None:
+        """Ask the metrics function to compute a snapshot now (where the runtime can)."""
+        token = self._operator_token()
+        if token is None:
+            self.problem = Problem(0, "NO_OPERATOR_TOKEN", ABSENT_CREDENTIAL_NOTE)
+            return
+        result = await self.client.ops_run_metrics(token)
+        self.problem = result.problem
+        await self.refresh()
 
     def figure(self, *names: str) -> float | None:
         return find_figure(self.figures, *names) if self.status == "live" else None

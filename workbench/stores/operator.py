@@ -56,6 +56,10 @@ class OperatorRoute(param.Parameterized):
         if status is None and not isinstance(result.body, dict):
             status, note = "error", f"{result.request}: the answer is not a JSON object"
         if status is not None:
+            problem = result.problem
+            if status == "missing" and problem is not None and problem.message:
+                # The route may exist and have nothing yet: its own words say which.
+                note = f"{note} (the API says: {problem.message})"
             self.param.update(status=status, note=note)
             return
         with param.parameterized.batch_call_watchers(self):

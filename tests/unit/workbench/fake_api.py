@@ -162,6 +162,7 @@ class FakeApi:
             (r"GET /api/v2/ops/pipeline", self._pipeline),
             (r"GET /api/v2/ops/table", self._table),
             (r"GET /api/v2/ops/metrics", self._metrics),
+            (r"POST /api/v2/ops/metrics/run", self._run_metrics),
             (r"GET /api/v2/ops/logs", self._logs),
             (r"GET /api/v2/ops/traces", self._traces),
             (r"GET /api/v2/ops/traces/(?P<cid>[^/]+)", self._trace),
@@ -640,7 +641,7 @@ class FakeApi:
         if refused is not None:
             return refused
         if not self.metrics_route:
-            return envelope(404, "NOT_FOUND", "no route for GET /api/v2/ops/metrics")
+            return envelope(404, "NOT_FOUND", "no metrics yet: the metrics function has not run")
         requests = len(self.requests)
         return httpx.Response(200, json={
             "computed_at": "2026-01-01T00:00:00Z",
@@ -657,6 +658,13 @@ class FakeApi:
                        "hits": 3, "misses": 1, "hit_rate": 0.75},
             "emails": {"queued": 2, "sent": 4, "total": 6},
         })  # fmt: skip
+
+    def _run_metrics(self, bearer: str | None, **_: Any) -> httpx.Response:
+        refused = self._operator(bearer)
+        if refused is not None:
+            return refused
+        self.metrics_route = True
+        return self._metrics(bearer)
 
     def _logs(self, bearer: str | None, params: dict[str, str], **_: Any) -> httpx.Response:
         refused = self._operator(bearer)

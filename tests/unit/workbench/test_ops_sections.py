@@ -11,6 +11,7 @@ from pathlib import Path
 import panel as pn
 import pytest
 
+from services.costs import SEED_DEV
 from tests.unit.workbench.fake_api import FakeApi
 from tests.unit.workbench.loop import run
 from workbench.client import ApiClient
@@ -25,7 +26,7 @@ from workbench.components.quotas import QuotasPanel, period_unit
 from workbench.components.testing import SuiteResultsPanel
 from workbench.components.traces import TraceBreakdown
 from workbench.stores.chaos import ChaosStore
-from workbench.stores.costs import CostStore, total_of
+from workbench.stores.costs import CostStore
 from workbench.stores.health import HealthStore
 from workbench.stores.latency import LatencyStore
 from workbench.stores.live import LiveTiles
@@ -240,8 +241,9 @@ def test_metric_charts_wait_for_the_route_then_draw_it(fake: FakeApi, client: Ap
     run(store.refresh())
     assert store.status == "missing"
     assert "Metrics not available yet" in charts.charts().object
-    fake.metrics_route = True
-    run(store.refresh())
+    assert "the metrics function has not run" in charts.charts().object
+    # "Compute now" asks the metrics function for a snapshot, and the charts follow.
+    click(charts.run_button)
     drawn = charts.charts()
     assert isinstance(drawn, pn.GridBox) and len(drawn.objects) >= 5
     assert store.figure("p99") == 7.5
@@ -249,6 +251,7 @@ def test_metric_charts_wait_for_the_route_then_draw_it(fake: FakeApi, client: Ap
         store.groups["sentiment_distribution"]
     )
     assert store.groups["caches.hit_rate by layer"] == {"accounts": 0.75}
+    assert "computed at 2026-01-01T00:00:00Z" in charts.heading()
 
 
 def test_metric_readers() -> None:
@@ -307,13 +310,16 @@ def test_overview_numbers_come_from_their_sources(
     metrics = MetricsStore(client, lambda: operator(fake))
     latency = LatencyStore(client)
     reports = ReportsStore(tmp_path)
-    costs = CostStore(settings=None)  # type: ignore[arg-type]
+    costs = CostStore()
     panel = OverviewPanel(ops=ops, metrics=metrics, latency=latency, reports=reports, costs=costs)
     panel.__panel__()
     run(reports.refresh())
-    run(costs.refresh())
     assert ">n/a<" in panel.tests_tile() and ">n/a<" in panel.p99_tile()
     assert ">n/a<" in panel.reduction_tile() and ">n/a<" in panel.cost_tile()
+    run(costs.refresh())
+    assert costs.monthly_usd is not None and f">${costs.monthly_usd:,.2f}<" in panel.cost_tile()
+    assumed = SEED_DEV
+    assert f"{assumed.users} users, {assumed.tickers} tickers" in panel.cost_tile()
     (tmp_path / "junit-unit.xml").write_text(JUNIT)
     run(reports.refresh())
     assert ">2<" in panel.tests_tile()
@@ -327,10 +333,6 @@ def test_overview_numbers_come_from_their_sources(
     assert ">7.5<" in panel.p99_tile() and "server side" in panel.p99_tile()
     ops.cache_totals = {"reads_saved": 3, "load_reads": 1}
     assert ">75%<" in panel.reduction_tile()
-
-
-def test_cost_totals() -> None:
-    assert total_of(2.5) == 2.5 and total_of({"total_usd": 3}) == 3.0 and total_of("x") is None
 
 
 def test_architecture_shows_live_stage_and_table_counts(fake: FakeApi, client: ApiClient) -> None:
