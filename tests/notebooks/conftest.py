@@ -1,0 +1,54 @@
+"""One embedded stack for the notebook suite (default rate limits, a 2 s circuit open
+timeout), described in a state directory of its own that `LOCAL_STATE_DIR` points the
+notebooks' kernels at, so `STACK = "auto"` attaches to it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import papermill
+import pytest
+
+from services.local.stack import LocalStack
+from services.settings import Settings
+from services.traffic.notebook import read_records
+from tests.e2e.api_support import api_stack
+
+OPEN_TIMEOUT_S = 2.0
+
+
+@pytest.fixture(scope="session")
+def notebook_stack(tmp_path_factory: pytest.TempPathFactory, root: Path) -> Iterator[LocalStack]:
+    settings = Settings(
+        default_watchlist="AAPL,MSFT,NVDA",
+        circuit_open_timeout_s=OPEN_TIMEOUT_S,
+        http_timeout_s=0.5,
+    )
+    state = tmp_path_factory.mktemp("notebook-stack")
+    with (
+        api_stack(
+            root, state, settings=settings, pipeline=True, schedules=False, default_rate_limits=True
+        ) as running,
+        pytest.MonkeyPatch.context() as patch,
+    ):
+        assert running.pipeline is not None
+        running.pipeline.run_ingestion_now()
+        patch.setenv("LOCAL_STATE_DIR", str(state))
+        yield running
+
+
+def execute(root: Path, name: str, out_dir: Path, **parameters: Any) -> dict[str, Any]:
+    """Run `notebooks/<name>.ipynb` with papermill and return what it recorded."""
+    output = out_dir / f"{name}.ipynb"
+    papermill.execute_notebook(
+        str(root / "notebooks" / f"{name}.ipynb"),
+        str(output),
+        parameters=parameters,
+        cwd=str(root / "notebooks"),
+        kernel_name="python3",
+        progress_bar=False,
+        log_output=False,
+    )
+    return read_records(output)
