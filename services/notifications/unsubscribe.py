@@ -46,7 +46,9 @@ def sign(key: bytes, user_id: str, email_list: EmailList) -> str:
 
 def verify(key: bytes, token: str) -> Unsubscribe:
     payload, dot, signature = token.partition(".")
-    if not dot or not hmac.compare_digest(signature, _signature(key, payload)):
+    # Bytes, not str: compare_digest refuses non-ASCII text, and a link can carry anything.
+    expected = _signature(key, payload).encode()
+    if not dot or not hmac.compare_digest(signature.encode(), expected):
         raise InvalidUnsubscribeTokenError("the unsubscribe link is not valid")
     try:
         user_id, email_list = _unb64(payload).decode().split("\n")

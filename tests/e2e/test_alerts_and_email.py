@@ -229,6 +229,34 @@ def test_an_email_meeting_sendgrid_429s_is_delivered_once_after_recovery(
     assert notice["status"] == "sent" and notice["attempts"] >= 2
 
 
+def test_the_daily_digest_goes_to_each_account_once_a_day(stack, client, operator) -> None:
+    # Given an account watching two tickers
+    address, headers = account(client, stack)
+    created = client.post(
+        "/api/v2/configurations",
+        json={"name": "digest", "tickers": ["AAPL", "MSFT"]},
+        headers=headers,
+    )
+    assert created.status_code == 201
+    assert stack.pipeline is not None
+
+    # When the digest schedule fires twice on the same day
+    first = stack.pipeline.scheduler.trigger("digest", raise_errors=True)
+    second = stack.pipeline.scheduler.trigger("digest", raise_errors=True)
+
+    # Then one digest per account is queued and delivered, with both tickers
+    assert first["digest"]["queued"] >= 1 and second["digest"]["queued"] == 0
+    assert second["digest"]["already_queued"] == first["digest"]["queued"]
+    digests = wait_for(
+        "the digest",
+        lambda: [m for m in outbox(stack, address) if m["subject"].startswith("Your sentiment")],
+    )
+    time.sleep(1.0)
+    found = [m for m in outbox(stack, address) if m["subject"].startswith("Your sentiment")]
+    assert len(found) == 1, [(m["headers"], m["received_at"]) for m in found]
+    assert "AAPL" in digests[0]["text"] and "MSFT" in digests[0]["text"]
+
+
 def test_the_daily_quota_defers_alert_emails_and_keeps_its_reserve_for_sign_in_links(
     stack, client, operator
 ) -> None:

@@ -49,6 +49,8 @@ OPEN: set[Operation] = {
     ("GET", "/api/v2/tickers/validate"),
     ("GET", "/api/v2/tickers/{ticker}/ohlc"),
     ("GET", "/api/v2/tickers/{ticker}/sentiment/history"),
+    # Opened from an e-mail: the signed token in the query is the authority.
+    ("GET", "/api/v2/notifications/unsubscribe"),
 }
 OPERATOR_PREFIX = "/api/v2/ops/"
 # The protected routes served today: the derived list must hold at least these.
@@ -66,10 +68,15 @@ EXPECTED_PROTECTED: set[Operation] = {
     ("GET", "/api/v2/alerts/quota"),
     ("PATCH", "/api/v2/alerts/{alert_id}"),
     ("DELETE", "/api/v2/alerts/{alert_id}"),
+    ("GET", "/api/v2/notifications"),
+    ("GET", "/api/v2/notifications/preferences"),
+    ("PATCH", "/api/v2/notifications/preferences"),
 }
 EXPECTED_OPERATOR: set[Operation] = {
     ("POST", "/api/v2/ops/ingestion/run"),
     ("GET", "/api/v2/ops/pipeline"),
+    ("GET", "/api/v2/ops/metrics"),
+    ("POST", "/api/v2/ops/metrics/run"),
 }
 # Bodies that would really take or change the owner's data if ownership were not checked
 # (any other route gets the smallest body its schema accepts).
@@ -187,7 +194,12 @@ def request_for(
 ) -> dict[str, Any]:
     """Method, URL and body of a schema-valid request against the owner's resources."""
     method, path = operation
-    owned = {"config_id": world.config_id, "alert_id": world.alert_id, "ticker": "AAPL"}
+    owned = {
+        "config_id": world.config_id,
+        "alert_id": world.alert_id,
+        "ticker": "AAPL",
+        "correlation_id": str(uuid.uuid4()),
+    }
     query: dict[str, Any] = {}
     for parameter in spec.get("parameters", []):
         name = parameter["name"]
