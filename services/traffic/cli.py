@@ -156,8 +156,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     unreachable = all(rec.status == 0 for r in results for rec in r.records)
     if unreachable:
-        print(
-            f"sentiment-traffic: no answer from {target.api_url}: is the API running there?",
-            file=sys.stderr,
+        hint = (
+            "the stack file may be left from a stack that stopped: start it with `make stack`"
+            if target.env == "local" and args.url is None
+            else "is the API running there?"
         )
+        print(f"sentiment-traffic: no answer from {target.api_url}: {hint}", file=sys.stderr)
     return 0 if not problems else 1

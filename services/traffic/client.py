@@ -33,6 +33,9 @@ class Progress:
     `records` is the run's own list, growing as requests complete: read it in the callback,
     copy it if it is kept. `total` is the number of requests planned when a scenario knows it
     (load, rate limit), else None.
+
+    The callback runs on the thread of the event loop running the scenario, between requests:
+    keep it short (a GUI hands the figures to its own thread or loop).
     """
 
     scenario: str

@@ -324,3 +324,14 @@ def test_recorded_values_are_read_back_from_an_executed_notebook(tmp_path: Path)
     path = tmp_path / "run.ipynb"
     path.write_text(json.dumps(document))
     assert read_records(path) == {"a": 2, "b": [1]}
+
+
+def test_cli_with_a_stack_file_left_by_a_stopped_stack_says_to_start_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "stack.json").write_text(json.dumps({"api_url": "http://127.0.0.1:9"}))
+    monkeypatch.setenv("LOCAL_STATE_DIR", str(tmp_path))
+    code = cli.main(["--scenario", "basic", "--quiet"])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "make stack" in captured.err and "Traceback" not in captured.err
