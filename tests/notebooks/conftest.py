@@ -20,23 +20,31 @@ OPEN_TIMEOUT_S = 2.0
 
 
 @pytest.fixture(scope="session")
-def notebook_stack(tmp_path_factory: pytest.TempPathFactory, root: Path) -> Iterator[LocalStack]:
+def shared_notebook_stack(
+    tmp_path_factory: pytest.TempPathFactory, root: Path
+) -> Iterator[LocalStack]:
     settings = Settings(
         default_watchlist="AAPL,MSFT,NVDA",
         circuit_open_timeout_s=OPEN_TIMEOUT_S,
         http_timeout_s=0.5,
     )
     state = tmp_path_factory.mktemp("notebook-stack")
-    with (
-        api_stack(
-            root, state, settings=settings, pipeline=True, schedules=False, default_rate_limits=True
-        ) as running,
-        pytest.MonkeyPatch.context() as patch,
-    ):
+    with api_stack(
+        root, state, settings=settings, pipeline=True, schedules=False, default_rate_limits=True
+    ) as running:
         assert running.pipeline is not None
         running.pipeline.run_ingestion_now()
-        patch.setenv("LOCAL_STATE_DIR", str(state))
         yield running
+
+
+@pytest.fixture
+def notebook_stack(
+    shared_notebook_stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> LocalStack:
+    """The suite's stack, found by the kernels a test starts (only for that test: the
+    variable must not reach the suites that run after this one)."""
+    monkeypatch.setenv("LOCAL_STATE_DIR", str(shared_notebook_stack.options.paths.state_dir))
+    return shared_notebook_stack
 
 
 def execute(root: Path, name: str, out_dir: Path, **parameters: Any) -> dict[str, Any]:
