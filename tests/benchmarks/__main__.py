@@ -10,6 +10,7 @@ from pathlib import Path
 from services.local.paths import project_root
 from tests.benchmarks import (  # noqa: F401 - registers the benchmarks
     bench_api,
+    bench_caches,
     bench_lambda,
     bench_pipeline,
     bench_rate_limit,
