@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     sendgrid_base_url: str = "https://api.sendgrid.com"
     sendgrid_api_key: SecretStr = SecretStr("")
     http_timeout_s: float = 5.0
+    # In AWS the keys live in Secrets Manager: the functions get these ARNs and read the keys
+    # once at cold start (`services/secrets.py`); a key set directly wins.
+    tiingo_api_key_secret_arn: str | None = None
+    finnhub_api_key_secret_arn: str | None = None
+    sendgrid_api_key_secret_arn: str | None = None
 
     # Circuit breakers, one per external service, their state shared through the table
     # (`services/resilience/breaker.py`): this many counted failures within the window open
@@ -217,5 +222,8 @@ def watchlist(settings: Settings) -> list[str]:
 
 @cache
 def get_settings() -> Settings:
-    """Settings for this process, parsed once (Lambda cold start, or stack start-up)."""
-    return Settings()
+    """Settings for this process, parsed once (Lambda cold start, or stack start-up), with
+    the provider keys that are kept in Secrets Manager filled in."""
+    from services.secrets import with_provider_keys
+
+    return with_provider_keys(Settings())
