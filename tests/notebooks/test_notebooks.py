@@ -45,6 +45,9 @@ def test_interview_tour(notebook_stack: LocalStack, root: Path, tmp_path: Path) 
     assert recorded["candles"] > 0 and recorded["ingestion_status"] == 200
     assert set(recorded["circuit_states"]) == {"tiingo", "finnhub", "sendgrid"}
     assert recorded["basic_ok"] is True and recorded["basic_success_pct"] == 100.0
+    assert recorded["alert_status"] == 201 and recorded["notifications_status"] == 200
+    assert recorded["metrics_requests"] > 0
+    assert 2.0 <= recorded["dev_monthly_usd"] <= 3.0  # the seed's "about $2.50"
     assert recorded["tour_calls"] >= 15
 
 
