@@ -35,26 +35,34 @@ class MetricCharts(Viewer):
         return "\n\n".join(line for line in lines if line)
 
     @param.depends("store.groups", "store.status", "store.note")
-    def charts(self) -> pn.viewable.Viewable:
+    def message(self) -> str:
         store = self.store
         if store.status == "missing":
-            return pn.pane.Markdown(
+            return (
                 f"**Metrics not available yet**: {store.note}. The charts appear at the next "
-                "refresh once there are metrics.",
-                sizing_mode="stretch_width",
+                "refresh once there are metrics."
             )
         if store.status != "live":
-            return pn.pane.Markdown(f"**Metrics**: {store.note or 'waiting for the first answer'}")
+            return f"**Metrics**: {store.note or 'waiting for the first answer'}"
         if not store.groups:
-            return pn.pane.Markdown("The metrics route answered with no figures yet.")
-        plots = [
-            pn.pane.HoloViews(bars(values, name.replace("_", " ")), sizing_mode="stretch_width")
-            for name, values in sorted(store.groups.items())
-        ]
-        if len(store.series) >= 2:
-            plots.insert(
-                0, pn.pane.HoloViews(per_minute(store.series), sizing_mode="stretch_width")
-            )
+            return "The metrics route answered with no figures yet."
+        return ""
+
+    @param.depends("store.groups", "store.series", "store.status")
+    def charts(self) -> pn.GridBox:
+        """The same kind of layout whatever the state (empty without figures): a view that
+        changes type between refreshes is replaced, not updated, on the page."""
+        store = self.store
+        plots = []
+        if store.status == "live":
+            plots = [
+                pn.pane.HoloViews(bars(values, name.replace("_", " ")), sizing_mode="stretch_width")
+                for name, values in sorted(store.groups.items())
+            ]
+            if len(store.series) >= 2:
+                plots.insert(
+                    0, pn.pane.HoloViews(per_minute(store.series), sizing_mode="stretch_width")
+                )
         return pn.GridBox(*plots, ncols=2, sizing_mode="stretch_width")
 
     @param.depends("store.figures", "store.status")
@@ -74,6 +82,7 @@ class MetricCharts(Viewer):
             "### Metrics `GET /api/v2/ops/metrics`",
             pn.Row(self.run_button),
             pn.pane.Markdown(self.heading, sizing_mode="stretch_width"),
+            pn.pane.Markdown(self.message, sizing_mode="stretch_width"),
             pn.panel(self.charts, sizing_mode="stretch_width"),
             pn.pane.Markdown(self.single, sizing_mode="stretch_width"),
             sizing_mode="stretch_width",

@@ -58,8 +58,9 @@ class OperatorRoute(param.Parameterized):
         if status is not None:
             problem = result.problem
             if status == "missing" and problem is not None and problem.message:
-                # The route may exist and have nothing yet: its own words say which.
-                note = f"{note} (the API says: {problem.message})"
+                # A served route may have nothing yet: its own words say so.
+                if not problem.message.startswith("no route for"):
+                    note = f"n/a: {result.request} answered 404: {problem.message}"
             self.param.update(status=status, note=note)
             return
         with param.parameterized.batch_call_watchers(self):
