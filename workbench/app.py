@@ -29,6 +29,7 @@ from workbench.components.sentiment import SentimentPanel
 from workbench.components.session import SessionPanel
 from workbench.components.testing import SuiteResultsPanel
 from workbench.components.traces import TraceBreakdown
+from workbench.components.traffic import TrafficPanel
 from workbench.local_stack import StackFiles
 from workbench.stores.chaos import ChaosStore
 from workbench.stores.configurations import ConfigurationsStore
@@ -52,6 +53,7 @@ from workbench.stores.session import SessionStore
 from workbench.stores.table import TableStore
 from workbench.stores.timer import TimerStore
 from workbench.stores.traces import TracesStore
+from workbench.stores.traffic import TrafficStore
 
 REFRESH_MS = 2000
 TICK_MS = 1000
@@ -117,6 +119,7 @@ class Stores:
     traces: TracesStore
     reports: ReportsStore
     costs: CostStore
+    traffic: TrafficStore
 
     @classmethod
     def build(cls, client: ApiClient, files: StackFiles, settings: Settings) -> Stores:
@@ -155,6 +158,7 @@ class Stores:
             traces=TracesStore(client, token),
             reports=ReportsStore(files.paths.root / "reports"),
             costs=CostStore(),
+            traffic=TrafficStore(client.base_url, token),
         )
 
     def section_refreshes(self) -> dict[str, list[Any]]:
@@ -248,6 +252,7 @@ def build_page(
                 failure_window_s=settings.circuit_failure_window_s,
             ),
         ),
+        ("Traffic Generator", TrafficPanel(store=stores.traffic)),
         ("Chaos", ChaosPanel(store=stores.chaos, ops=ops)),
         ("Caching", CachingPanel(ops=ops)),
         (
