@@ -6,16 +6,22 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import panel as pn
 import pytest
 
+from services.settings import Settings
 from services.traffic import Options, ProgressCallback, RequestRecord, ScenarioResult, Target
 from services.traffic.client import Recorder
 from services.traffic.scenarios import run_scenario
+from tests.unit.workbench.fake_api import FakeApi
 from tests.unit.workbench.loop import run
+from workbench.app import Stores
+from workbench.client import ApiClient
 from workbench.components.traffic import TrafficPanel
+from workbench.local_stack import StackFiles
 from workbench.stores.traffic import SECTION_SCENARIOS, TrafficStore
 
 pytestmark = pytest.mark.unit
@@ -243,3 +249,16 @@ def test_a_failing_runner_is_shown_not_raised() -> None:
     panel.store._runner = FakeRunner()
     click(panel.run_button)
     assert panel.store.outcome == "passed" and panel.store.error == ""
+
+
+def test_the_page_aims_the_generator_at_its_own_api_with_the_stacks_token(
+    fake: FakeApi, tmp_path: Path
+) -> None:
+    # Given the page's stores built as `app.py` builds them, against a local API
+    (tmp_path / "operator-token").write_text(fake.operator_token + "\n")
+    settings = Settings(local_state_dir=str(tmp_path))
+    page = Stores.build(ApiClient(LOCAL_API), StackFiles.from_settings(settings), settings)
+    # Then the traffic goes to that API, with the token the stack wrote (read when needed)
+    target = page.traffic.target()
+    assert (target.api_url, target.operator_token) == (LOCAL_API, fake.operator_token)
+    assert fake.operator_token not in repr(page.traffic.param.values())
