@@ -37,7 +37,7 @@ def wait_for_row(page: Page, scenario: str, requests: int) -> list[str]:
     raise AssertionError(f"the {scenario} row stayed at {row}")
 
 
-def test_basic_and_a_small_load_run_from_the_page_show_their_summary(
+def test_scenarios_run_and_cancelled_from_the_page_show_their_summary(
     workbench_stack: LocalStack, browser: Any
 ) -> None:
     # Given the workbench's Traffic Generator section
@@ -73,6 +73,18 @@ def test_basic_and_a_small_load_run_from_the_page_show_their_summary(
     assert row[2] == "100.0%", row
     page.text("Every check passed.", exact=False)
     page.page.get_by_role("button", name="Run", exact=True).first.wait_for(timeout=WAIT_MS)
+
+    # When a rate-limit burst is run and cancelled while it waits out Retry-After
+    page.page.locator("select:has(option[value='load'])").first.select_option("rate-limit")
+    page.click("Run")
+    page.text("waiting Retry-After", exact=False)
+    page.click("Cancel")
+
+    # Then the page says so and keeps the burst's row: 429s among its answers
+    page.text("Cancelled.", exact=False)
+    row = summary_row(page, "rate-limit")
+    assert int(row[1]) == 1 + 50 and int(row[4]) > 0, row  # rate limited
+    page.page.locator('[data-status="429"]').first.wait_for(timeout=WAIT_MS)
     assert "Traceback" not in page.page.content()
     page.close()
     log = workbench_stack.options.paths.logs_dir / "workbench.log"
