@@ -123,6 +123,8 @@ class ArchitecturePanel(Viewer):
             "|---|---:|",
         ]
         rows += [f"| {name} | {_count(n)} |" for name, n in table.entities.items()]
+        if not table.entities:
+            rows.append("| (no items yet) | 0 |")
         rows += ["", "| GSI | keys | items | values (most items first) |", "|---|---|---:|---|"]
         for index in GLOBAL_INDEXES:
             found = table.indexes.get(index.name, {})

@@ -19,6 +19,9 @@ class MetricCharts(Viewer):
         super().__init__(**params)
         self.run_button = pn.widgets.Button(label="Compute metrics now")
         self.run_button.on_click(self._run)
+        self.grid = pn.GridBox(ncols=2, sizing_mode="stretch_width")
+        self.store.param.watch(self._draw, ["groups", "series", "status"])
+        self._draw()
 
     async def _run(self, _: object) -> None:
         await self.store.run_now()
@@ -48,12 +51,11 @@ class MetricCharts(Viewer):
             return "The metrics route answered with no figures yet."
         return ""
 
-    @param.depends("store.groups", "store.series", "store.status")
-    def charts(self) -> pn.GridBox:
-        """The same kind of layout whatever the state (empty without figures): a view that
-        changes type between refreshes is replaced, not updated, on the page."""
+    def _draw(self, *_: object) -> None:
+        # A layout kept for the component's life and given new objects: the page updates it
+        # in place on every refresh.
         store = self.store
-        plots = []
+        plots: list[pn.viewable.Viewable] = []
         if store.status == "live":
             plots = [
                 pn.pane.HoloViews(bars(values, name.replace("_", " ")), sizing_mode="stretch_width")
@@ -63,14 +65,18 @@ class MetricCharts(Viewer):
                 plots.insert(
                     0, pn.pane.HoloViews(per_minute(store.series), sizing_mode="stretch_width")
                 )
-        return pn.GridBox(*plots, ncols=2, sizing_mode="stretch_width")
+        self.grid.objects = plots
 
     @param.depends("store.figures", "store.status")
     def single(self) -> str:
         grouped = {
             f"{group}.{name}" for group, values in self.store.groups.items() for name in values
         }
-        loose = {k: v for k, v in self.store.figures.items() if k not in grouped}
+        loose = {
+            k: v
+            for k, v in self.store.figures.items()
+            if k not in grouped and ".layers." not in k and not k.endswith(("_s", ".total"))
+        }
         if self.store.status != "live" or not loose:
             return ""
         rows = ["| metric | value |", "|---|---:|"]
@@ -83,7 +89,7 @@ class MetricCharts(Viewer):
             pn.Row(self.run_button),
             pn.pane.Markdown(self.heading, sizing_mode="stretch_width"),
             pn.pane.Markdown(self.message, sizing_mode="stretch_width"),
-            pn.panel(self.charts, sizing_mode="stretch_width"),
+            self.grid,
             pn.pane.Markdown(self.single, sizing_mode="stretch_width"),
             sizing_mode="stretch_width",
         )

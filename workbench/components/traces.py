@@ -30,6 +30,9 @@ class TraceBreakdown(Viewer):
         self.show_button.on_click(self._show)
         self.store.param.watch(self._choices, "traces")
         self._choices()
+        self.view = pn.Column(sizing_mode="stretch_width")
+        self.store.param.watch(self._draw, ["trace", "problem"])
+        self._draw()
 
     def _choices(self, *_: Any) -> None:
         chosen = self.request_select.value
@@ -41,7 +44,6 @@ class TraceBreakdown(Viewer):
     async def _show(self, _: Any) -> None:
         await self.store.load(self.request_select.value or None)
 
-    @param.depends("store.trace", "store.problem")
     def chart(self) -> pn.viewable.Viewable:
         trace = self.store.trace
         if self.store.problem is not None:
@@ -51,6 +53,10 @@ class TraceBreakdown(Viewer):
         return pn.pane.HoloViews(
             waterfall(trace["spans"], title=_label(trace)), sizing_mode="stretch_width"
         )
+
+    def _draw(self, *_: object) -> None:
+        # One container for the component's life, given a new chart: updated in place.
+        self.view.objects = [self.chart()]
 
     @param.depends("store.trace")
     def summary(self) -> str:
@@ -88,7 +94,7 @@ class TraceBreakdown(Viewer):
             "(in AWS, the same breakdown is X-Ray's).",
             pn.pane.Markdown(self.status),
             pn.Row(self.request_select, self.show_button),
-            pn.panel(self.chart, sizing_mode="stretch_width"),
+            self.view,
             pn.pane.Markdown(self.summary, sizing_mode="stretch_width"),
             sizing_mode="stretch_width",
         )

@@ -57,10 +57,10 @@ class OperatorRoute(param.Parameterized):
             status, note = "error", f"{result.request}: the answer is not a JSON object"
         if status is not None:
             problem = result.problem
-            if status == "missing" and problem is not None and problem.message:
-                # A served route may have nothing yet: its own words say so.
-                if not problem.message.startswith("no route for"):
-                    note = f"n/a: {result.request} answered 404: {problem.message}"
+            # A served route may have nothing yet: its own words say so.
+            served = problem is not None and not problem.message.startswith("no route for")
+            if status == "missing" and problem is not None and problem.message and served:
+                note = f"n/a: {result.request} answered 404: {problem.message}"
             self.param.update(status=status, note=note)
             return
         with param.parameterized.batch_call_watchers(self):

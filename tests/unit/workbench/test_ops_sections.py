@@ -242,11 +242,11 @@ def test_metric_charts_wait_for_the_route_then_draw_it(fake: FakeApi, client: Ap
     assert store.status == "missing"
     assert "Metrics not available yet" in charts.message()
     assert "the metrics function has not run" in charts.message()
-    assert charts.charts().objects == []
+    assert charts.grid.objects == []
     # "Compute now" asks the metrics function for a snapshot, and the charts follow.
     click(charts.run_button)
-    drawn = charts.charts()
-    assert len(drawn.objects) >= 5 and charts.message() == ""
+    assert len(charts.grid.objects) >= 5 and charts.message() == ""
+    assert "window_s" not in charts.single() and "| api.requests |" in charts.single()
     assert store.figure("p99") == 7.5
     assert "sentiment_distribution" in store.groups and "window_s" not in str(
         store.groups["sentiment_distribution"]
