@@ -35,7 +35,7 @@ from services.market.sentiment_view import (
     TickerSentiment,
     configuration_sentiment,
 )
-from services.market.signals import Status
+from services.market.signals import PROVIDERS, Status
 from services.store.errors import NotFoundError
 
 MAX_CONFIG_ID_LENGTH = 64
@@ -312,12 +312,14 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
         config = next((c for c in configs if c.config_id == config_id), None)
         if config is None:
             raise NotFoundError("configuration not found")
+        # A provider whose circuit opens (or closes) changes `source_status`: its own entry.
+        failing = frozenset(p for p in PROVIDERS if deps.guard.breaker(p).view().state != "closed")
         rendered, hit = deps.configuration_sentiment.get_or_load(
-            (config.config_id, config.version),
+            (config.config_id, config.version, failing),
             lambda: RenderedSentiment.of(
                 configuration_sentiment(
                     deps.sentiment_store, config.config_id, config.version, config.tickers,
-                    deps.clock(),
+                    deps.clock(), failing,
                 )
             ),
         )  # fmt: skip

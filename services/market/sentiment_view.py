@@ -86,10 +86,16 @@ def configuration_sentiment(
     version: int,
     tickers: Sequence[str],
     now: datetime,
+    failing: frozenset[str] = frozenset(),
 ) -> ConfigurationSentiment:
+    """`failing`: providers whose circuit is not closed. Their figures are what was stored
+    before the outage, so such a provider is at best `degraded`, however recent its data."""
     per_ticker = tuple(ticker_sentiment(reader, ticker, now) for ticker in tickers)
     status: dict[str, Status] = {
         provider: overall_status(t.sources[provider].status for t in per_ticker)
         for provider in PROVIDERS
     }
+    for provider in failing & set(status):
+        if status[provider] == "ok":
+            status[provider] = "degraded"
     return ConfigurationSentiment(config_id, version, per_ticker, status, now)

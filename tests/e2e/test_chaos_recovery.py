@@ -43,6 +43,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, root: Path) -> Iterator[Loca
         default_watchlist=",".join(WATCHLIST),
         http_timeout_s=0.5,
         circuit_open_timeout_s=OPEN_TIMEOUT_S,
+        # The API's copy of a circuit another function closed is at most this old.
+        circuit_cache_ttl_s=1,
         # Only the notification schedule comes round during the test; the test runs cycles.
         ingestion_interval_s=3600,
         metrics_interval_s=3600,
@@ -115,6 +117,20 @@ def received(stack: LocalStack, address: str) -> list[dict[str, Any]]:
     return found
 
 
+def sentiment_status(client: httpx.Client) -> dict[str, str]:
+    """`source_status` of a new watchlist's sentiment (a new one: no cached answer)."""
+    bearer = {"Authorization": f"Bearer {client.post('/api/v2/auth/anonymous').json()['token']}"}
+    config = client.post(
+        "/api/v2/configurations", headers=bearer, json={"name": "chaos", "tickers": WATCHLIST}
+    )
+    assert config.status_code == 201, config.text
+    answer = client.get(f"/api/v2/configurations/{config.json()['config_id']}/sentiment",
+                        headers=bearer)  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    status: dict[str, str] = answer.json()["source_status"]
+    return status
+
+
 @pytest.mark.parametrize("scenario", list(FAILING))
 def test_a_scenario_opens_its_circuits_degrades_recovers_and_loses_nothing(
     stack: LocalStack, client: httpx.Client, operator: dict[str, str], scenario: str
@@ -154,13 +170,18 @@ def test_a_scenario_opens_its_circuits_degrades_recovers_and_loses_nothing(
             healthy = {"tiingo", "finnhub"} - set(failing)
             for service in healthy:  # ingestion carries on with the other source
                 assert service not in summary["errors"] and summary["fetched"][service] > 0
-            if all(states(client, operator)[s] == "open" for s in failing):
+            if all(states(client, operator)[s] != "closed" for s in failing):
                 break
         if "tiingo" in failing:
             prices = client.get("/api/v2/tickers/JPM/ohlc?range=6M&resolution=D")
             assert prices.status_code == 503 and error_code(prices) == "PROVIDER_UNAVAILABLE"
+        # ... sentiment still answers, and says which sources are not answering
+        status = sentiment_status(client)
+        assert all(status[s] != "ok" for s in failing), status
+        assert all(status[s] == "ok" for s in {"tiingo", "finnhub"} - set(failing)), status
     opened = states(client, operator)
-    assert all(opened[s] == "open" for s in failing), opened
+    # (A circuit that opened first may already be half-open: its open timeout is short here.)
+    assert all(opened[s] in ("open", "half_open") for s in failing), opened
     assert all(opened[s] == "closed" for s in set(opened) - set(failing)), opened
     health = client.get("/health").json()
     assert health["status"] == "degraded"
@@ -183,6 +204,10 @@ def test_a_scenario_opens_its_circuits_degrades_recovers_and_loses_nothing(
     else:
         recovered = cycle(client, operator)
         assert recovered["errors"] == {}, recovered
+        until(
+            "sources ok again",
+            lambda: sentiment_status(client) == {"tiingo": "ok", "finnhub": "ok"},
+        )
     assert set(states(client, operator).values()) == {"closed"}
     changes = [
         (t["service"], t["from"], t["to"])
@@ -191,7 +216,10 @@ def test_a_scenario_opens_its_circuits_degrades_recovers_and_loses_nothing(
     ]
     for service in failing:
         mine = [(f, t) for s, f, t in reversed(changes) if s == service]
-        assert mine == [("closed", "open"), ("open", "half_open"), ("half_open", "closed")]
+        # Opened once; a trial during the outage may have reopened it; one trial closed it.
+        assert mine[0] == ("closed", "open"), mine
+        assert mine[-2:] == [("open", "half_open"), ("half_open", "closed")], mine
+        assert set(mine[1:-2]) <= {("open", "half_open"), ("half_open", "open")}, mine
     assert client.get("/health").json()["checks"]["circuits"]["status"] == "healthy"
 
     # And nothing was lost
