@@ -10,6 +10,7 @@ import param
 
 from services.settings import Settings, get_settings
 from workbench.client import ApiClient
+from workbench.components.analytics import AnalyticsPanel
 from workbench.components.architecture import ArchitecturePanel
 from workbench.components.cache_layer import CacheLayerNote
 from workbench.components.caching import CachingPanel
@@ -18,6 +19,7 @@ from workbench.components.circuits import CircuitsPanel
 from workbench.components.configurations import ConfigurationsPanel
 from workbench.components.header import HeaderTiles
 from workbench.components.health import HealthPanel
+from workbench.components.infrastructure import InfrastructurePanel
 from workbench.components.logs import LogTail
 from workbench.components.magic_link import MagicLinkPanel
 from workbench.components.metrics import MetricCharts
@@ -31,10 +33,12 @@ from workbench.components.testing import SuiteResultsPanel
 from workbench.components.traces import TraceBreakdown
 from workbench.components.traffic import TrafficPanel
 from workbench.local_stack import StackFiles
+from workbench.stores.analytics import AnalyticsStore
 from workbench.stores.chaos import ChaosStore
 from workbench.stores.configurations import ConfigurationsStore
 from workbench.stores.costs import CostStore
 from workbench.stores.health import HealthStore
+from workbench.stores.infrastructure import InfrastructureStore
 from workbench.stores.latency import LatencyStore
 from workbench.stores.live import LiveTiles
 from workbench.stores.logs import LogsStore
@@ -110,6 +114,7 @@ class Stores:
     configurations: ConfigurationsStore
     sentiment: SentimentStore
     overlay: OverlayStore
+    analytics: AnalyticsStore
     quotas: QuotasStore
     chaos: ChaosStore
     pipeline: PipelineStore
@@ -120,6 +125,7 @@ class Stores:
     reports: ReportsStore
     costs: CostStore
     traffic: TrafficStore
+    infrastructure: InfrastructureStore
 
     @classmethod
     def build(cls, client: ApiClient, files: StackFiles, settings: Settings) -> Stores:
@@ -142,6 +148,7 @@ class Stores:
             configurations=configurations,
             sentiment=SentimentStore(client, configurations=configurations),
             overlay=OverlayStore(client, configurations=configurations, schema=schema),
+            analytics=AnalyticsStore(client),
             # The bands are the API's own settings (the same environment configures both).
             quotas=QuotasStore(
                 client,
@@ -159,6 +166,7 @@ class Stores:
             reports=ReportsStore(files.paths.root / "reports"),
             costs=CostStore(),
             traffic=TrafficStore(client.base_url, token),
+            infrastructure=InfrastructureStore(files.paths.root / "infrastructure" / "terraform"),
         )
 
     def section_refreshes(self) -> dict[str, list[Any]]:
@@ -243,6 +251,7 @@ def build_page(
             ),
         ),
         ("Price & Sentiment", PriceSentimentPanel(store=stores.overlay)),
+        ("Analytics", AnalyticsPanel(store=stores.analytics)),
         ("External APIs", QuotasPanel(store=stores.quotas)),
         (
             "Circuit Breakers",
@@ -267,6 +276,7 @@ def build_page(
         ),
         ("Health Check", HealthPanel(store=stores.live.health)),
         ("Testing", SuiteResultsPanel(store=stores.reports)),
+        ("Infrastructure", InfrastructurePanel(store=stores.infrastructure)),
     ]
     tabs = pn.Tabs(*sections, sizing_mode="stretch_width")
     menu = pn.widgets.RadioButtonGroup(
