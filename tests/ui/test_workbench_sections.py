@@ -24,7 +24,9 @@ SECTIONS = {
     "Configurations": "Configuration Management",
     "Sentiment": "Sentiment Analysis",
     "Price & Sentiment": "Price and sentiment",
+    "Analytics": "Does sentiment lead price?",
     "Health Check": "dynamodb",
+    "Infrastructure": "Environment parity",
 }
 WAIT_MS = 30_000
 # What the Bokeh document holds: each renderer's glyph type and how many rows it draws.
