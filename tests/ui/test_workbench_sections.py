@@ -62,9 +62,13 @@ class Page:
         self.page.get_by_role("button", name=name, exact=True).first.click()
 
     def section(self, name: str) -> None:
-        # The sidebar's entry, as a person would use it; the tab follows.
+        # The sidebar's entry, as a person would use it; the tab follows. Every tab's content
+        # is in the page, so wait for this tab to be the active one and its text to show.
         self.click(name)
-        self.text(SECTIONS[name])
+        active = self.page.locator(".bk-tab.bk-active").filter(has_text=name)
+        active.first.wait_for(timeout=WAIT_MS)
+        shown = self.page.get_by_text(SECTIONS[name]).locator("visible=true")
+        shown.first.wait_for(timeout=WAIT_MS)
 
     def tile(self, label: str) -> tuple[str, str]:
         element = self.page.locator(f'[data-tile="{label}"]').first
