@@ -381,28 +381,21 @@ class DynamoArticleRepository:
 
     def count_by_sentiment(self, label: str, *, since: datetime) -> int:
         """How many live articles analyzed since `since` carry `label` (COUNT on by_sentiment)."""
-        kwargs: dict[str, Any] = {
-            "IndexName": BY_SENTIMENT.name,
-            "KeyConditionExpression": Key(BY_SENTIMENT.partition_key).eq(label)
-            & Key(BY_SENTIMENT.sort_key).gte(iso(since)),
-            "FilterExpression": Attr(TTL_ATTRIBUTE).not_exists()
-            | Attr(TTL_ATTRIBUTE).gt(epoch_seconds(self._clock())),
-            "Select": "COUNT",
-        }
-        total = 0
-        while True:
-            response = self._table.query(**kwargs)
-            total += int(response["Count"])
-            if "LastEvaluatedKey" not in response:
-                return total
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return self._count(
+            BY_SENTIMENT.name,
+            Key(BY_SENTIMENT.partition_key).eq(label) & Key(BY_SENTIMENT.sort_key).gte(iso(since)),
+        )
 
     def count_by_status(self, status: str) -> int:
         """How many articles are in `status` (a COUNT query on by_status, all pages)."""
+        return self._count(BY_STATUS.name, Key(BY_STATUS.partition_key).eq(status))
+
+    def _count(self, index: str, condition: Any) -> int:
+        """A COUNT query over every page of `index`. Expired items still in the table (TTL
+        deletes lazily) do not count."""
         kwargs: dict[str, Any] = {
-            "IndexName": BY_STATUS.name,
-            "KeyConditionExpression": Key(BY_STATUS.partition_key).eq(status),
-            # Expired items still in the table (TTL deletes lazily) do not count.
+            "IndexName": index,
+            "KeyConditionExpression": condition,
             "FilterExpression": Attr(TTL_ATTRIBUTE).not_exists()
             | Attr(TTL_ATTRIBUTE).gt(epoch_seconds(self._clock())),
             "Select": "COUNT",

@@ -3,7 +3,8 @@ sign-in, the operator token, the error envelope, a table snapshot."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,17 @@ def error_code(response: httpx.Response) -> str:
     assert set(body) == {"error"} and body["error"]["message"]
     assert "Traceback" not in response.text
     return str(body["error"]["code"])
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout_s: float = 60.0) -> Any:
+    """`check()`'s first truthy answer, polled every 0.2 s; fails naming `what` on time-out."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 def snapshot(stack: LocalStack) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from services.local.stack import LocalStack
 from services.settings import Settings
 from services.store.outbox import DynamoOutbox, OutboxEmail, email_id_for
 from services.store.table import dynamodb_table
-from tests.e2e.api_support import api_stack, operator_headers
+from tests.e2e.api_support import api_stack, operator_headers, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -55,16 +55,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory, root: Path) -> Iterator[Loca
 @pytest.fixture
 def operator(stack: LocalStack) -> dict[str, str]:
     return operator_headers(stack)
-
-
-def wait_for(what: str, check: Callable[[], Any], timeout_s: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def outbox(stack: LocalStack, address: str) -> list[dict[str, Any]]:

@@ -21,7 +21,7 @@ from services.local.stack import LocalStack
 from services.settings import Settings
 from services.store.outbox import DynamoOutbox, OutboxEmail
 from services.store.table import dynamodb_table
-from tests.e2e.api_support import api_stack, error_code, operator_headers
+from tests.e2e.api_support import api_stack, error_code, operator_headers, wait_for
 from tests.e2e.test_news_pipeline import WATCHLIST, assert_table_matches_oracle, settle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
@@ -80,16 +80,6 @@ def cycle(client: httpx.Client, operator: dict[str, str]) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
-
-
-def until(what: str, check: Any, timeout_s: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def queue_email(stack: LocalStack, address: str) -> OutboxEmail:
@@ -192,7 +182,7 @@ def test_a_scenario_opens_its_circuits_degrades_recovers_and_loses_nothing(
         "/api/v2/ops/chaos", headers=operator, json={"scenario": scenario, "enabled": False}
     )
     assert ended.status_code == 200, ended.text
-    until(
+    wait_for(
         "half-open",
         lambda: all(states(client, operator)[s] == "half_open" for s in failing),
         OPEN_TIMEOUT_S + 5,
@@ -200,11 +190,11 @@ def test_a_scenario_opens_its_circuits_degrades_recovers_and_loses_nothing(
 
     # Then one trial closes each circuit
     if scenario == "sendgrid_429":
-        until("the queued e-mail", lambda: received(stack, address))
+        wait_for("the queued e-mail", lambda: received(stack, address))
     else:
         recovered = cycle(client, operator)
         assert recovered["errors"] == {}, recovered
-        until(
+        wait_for(
             "sources ok again",
             lambda: sentiment_status(client) == {"tiingo": "ok", "finnhub": "ok"},
         )
