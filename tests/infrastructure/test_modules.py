@@ -59,8 +59,12 @@ def test_module_variables_are_typed_and_described_and_outputs_described(
 
 
 def test_environments_share_every_file_but_their_tfvars(root: Path) -> None:
+    # One definition (dev's), linked from the others: they cannot drift apart.
     envs = root / TERRAFORM / "envs"
     for name in ("main.tf", "variables.tf", "outputs.tf", "versions.tf"):
+        for env in ENVS:
+            if env != "dev":
+                assert (envs / env / name).readlink() == Path("..") / "dev" / name, (env, name)
         texts = {env: (envs / env / name).read_text() for env in ENVS}
         assert len(set(texts.values())) == 1, f"{name} differs between {sorted(texts)}"
 
