@@ -294,7 +294,9 @@ def build_page(
     def show(event: param.parameterized.Event) -> None:
         # A section read at once when it comes into view, then on every period.
         in_view.active = names[event.new]
-        pn.state.execute(in_view.refresh)
+        # With the document's lock, as the periodic callbacks run: a refresh that adds views
+        # (new widgets, charts) unlocked could be lost on the page.
+        pn.state.execute(pn.io.with_lock(in_view.refresh))
 
     tabs.param.watch(show, "active")
     # Bootstrap, not Fast or Material: those pull web fonts from the internet, and the

@@ -11,6 +11,7 @@ import panel as pn
 import param
 from panel.viewable import Viewer
 
+from services.resilience.chaos import SCENARIO_NAMES
 from workbench.components.format import call_markdown, problem_markdown
 from workbench.stores.chaos import ChaosStore
 from workbench.stores.ops import OpsStore
@@ -34,8 +35,18 @@ class ChaosPanel(Viewer):
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
+        # One switch per scenario the API's contract names, built once: a refresh only
+        # changes their state, which the page always shows (views added later may not be).
         self.toggles: dict[str, pn.widgets.Toggle] = {}
-        self.switches = pn.Column(sizing_mode="stretch_width")
+        self.states: dict[str, pn.pane.HTML] = {}
+        rows = []
+        for name in sorted(SCENARIO_NAMES):
+            toggle = pn.widgets.Toggle(label=name, width=150, disabled=True)
+            toggle.param.watch(partial(self._toggled, name), "value")
+            self.toggles[name] = toggle
+            self.states[name] = pn.pane.HTML(self._state_html(name), width=700)
+            rows.append(pn.Row(toggle, self.states[name]))
+        self.switches = pn.Column(*rows, sizing_mode="stretch_width")
         self.duration_input = pn.widgets.FloatInput(
             label="Duration (s, optional)", value=None, start=1, end=3600, width=180
         )
@@ -49,22 +60,20 @@ class ChaosPanel(Viewer):
 
     def _sync(self, *_: Any) -> None:
         scenarios = self.store.scenarios
-        if set(scenarios) != set(self.toggles):
-            self.toggles = {}
-            rows = []
-            for name in sorted(scenarios):
-                toggle = pn.widgets.Toggle(label=name, width=150)
-                toggle.param.watch(partial(self._toggled, name), "value")
-                self.toggles[name] = toggle
-                rows.append(pn.Row(toggle, pn.pane.HTML(self._state_html(name), width=700)))
-            self.switches.objects = rows
-        for index, (name, toggle) in enumerate(sorted(self.toggles.items())):
-            enabled = bool(scenarios[name].get("enabled"))
-            toggle.param.update(value=enabled, color="danger" if enabled else "default")
-            self.switches.objects[index][1].object = self._state_html(name)
+        for name, toggle in self.toggles.items():
+            scenario = scenarios.get(name, {})
+            enabled = bool(scenario.get("enabled"))
+            toggle.param.update(
+                value=enabled,
+                color="danger" if enabled else "default",
+                disabled=not scenario.get("available", False),
+            )
+            self.states[name].object = self._state_html(name)
 
     def _state_html(self, name: str) -> str:
-        scenario = self.store.scenarios.get(name, {})
+        scenario = self.store.scenarios.get(name)
+        if scenario is None:
+            return f'<div data-scenario-pending="{escape(name)}">not reported yet</div>'
         enabled = bool(scenario.get("enabled"))
         if not scenario.get("available", True):
             state = f"unavailable: {scenario.get('reason')}"

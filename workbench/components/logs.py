@@ -59,7 +59,7 @@ class LogTail(Viewer):
         await self.store.refresh()
 
     def _refilter(self, *_: Any) -> None:
-        pn.state.execute(self.store.refresh)
+        pn.state.execute(pn.io.with_lock(self.store.refresh))
 
     @param.depends("store.records", "store.status", "store.note")
     def table(self) -> str:
