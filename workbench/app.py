@@ -311,6 +311,9 @@ def build_page(
     )
     magic_token = landing_argument(LINK_PARAMETER)
     code, state = landing_argument("code"), landing_argument("state")
+    if magic_token or (code and state):
+        # Back from a sign-in: open where its outcome is shown.
+        tabs.active = names.index("Authentication")
 
     async def start() -> None:
         await stores.start(magic_token, code, state)

@@ -193,6 +193,7 @@ def test_magic_link_and_oauth_journeys_in_the_browser(
     # Given an anonymous session, When a link is e-mailed and verified, Then the merge report
     # shows the conversion; When Google sign-in is followed, Then the identity is OAuth.
     page = Page(browser, stack_with_news.workbench_url or "")
+    page.section("Authentication")
     page.click("Try it")
     page.page.get_by_role("cell", name="anonymous", exact=True).first.wait_for(timeout=WAIT_MS)
     email = page.page.get_by_placeholder("you@example.com")
