@@ -35,6 +35,8 @@ OFF = {
     "configuration_sentiment_cache_ttl_s": 0.0,
     "ohlc_memory_ttl_daily_s": 0.0,
     "ohlc_memory_ttl_intraday_s": 0.0,
+    # The sentiment route reads the providers' circuits (source_status) through their cache.
+    "circuit_cache_ttl_s": 0.0,
 }
 
 
