@@ -7,7 +7,6 @@ Exit status: 0 when every scenario's checks passed with no unexpected answer, 1 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from collections.abc import Sequence
@@ -21,6 +20,7 @@ from services.traffic.scenarios import (
     SCENARIO_NAMES,
     TargetRefusedError,
     run_scenarios,
+    run_sync,
 )
 from services.traffic.scenarios.base import (
     CHAOS_SCENARIOS,
@@ -131,7 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     on_progress = None if args.quiet else ProgressPrinter(sys.stderr)
     try:
         target = resolve_target(args.env, args.url)
-        results = asyncio.run(
+        # run_sync: also when called from code that has an event loop running (a notebook).
+        results = run_sync(
             run_scenarios([args.scenario], target, options, on_progress=on_progress)
         )
     except (TargetError, TargetRefusedError, OptionsError) as error:
