@@ -86,7 +86,8 @@ def test_every_operator_section_renders_without_errors(
             page.text("Snapshot computed at")
             page.page.wait_for_function(
                 GLYPHS_JS.replace("return found;", "return found.some(g => g[0] === 'VBar');"),
-                timeout=WAIT_MS,
+                # Several charts drawn server-side and sent over: slow on a busy machine.
+                timeout=2 * WAIT_MS,
             )
         page.screenshot(SHOTS[name])
     content = page.page.content()
