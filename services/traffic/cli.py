@@ -132,9 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         target = resolve_target(args.env, args.url)
         # run_sync: also when called from code that has an event loop running (a notebook).
-        results = run_sync(
-            run_scenarios([args.scenario], target, options, on_progress=on_progress)
-        )
+        results = run_sync(run_scenarios([args.scenario], target, options, on_progress=on_progress))
     except (TargetError, TargetRefusedError, OptionsError) as error:
         print(f"sentiment-traffic: {error}", file=sys.stderr)
         return USAGE_ERROR
