@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from services.local.stack import LocalStack
-from tests.e2e.api_support import api_stack
+from tests.e2e.api_support import api_stack, operator_headers
 
 
 @pytest.fixture(scope="module")
@@ -25,3 +25,9 @@ def client(stack: LocalStack) -> Iterator[httpx.Client]:
     assert stack.api is not None
     with httpx.Client(base_url=stack.api.url, timeout=60) as http:
         yield http
+
+
+@pytest.fixture
+def operator(stack: LocalStack) -> dict[str, str]:
+    """The ops routes' bearer, of whichever stack the module uses."""
+    return operator_headers(stack)

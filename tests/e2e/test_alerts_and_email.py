@@ -24,7 +24,7 @@ from services.local.stack import LocalStack
 from services.settings import Settings
 from services.store.outbox import DynamoOutbox, OutboxEmail, email_id_for
 from services.store.table import dynamodb_table
-from tests.e2e.api_support import api_stack, operator_headers, wait_for
+from tests.e2e.api_support import api_stack, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -50,11 +50,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory, root: Path) -> Iterator[Loca
         root, tmp_path_factory.mktemp("state"), settings=settings, pipeline=True, schedules=True
     ) as running:
         yield running
-
-
-@pytest.fixture
-def operator(stack: LocalStack) -> dict[str, str]:
-    return operator_headers(stack)
 
 
 def outbox(stack: LocalStack, address: str) -> list[dict[str, Any]]:

@@ -51,11 +51,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory, root: Path) -> Iterator[Loca
         yield running
 
 
-@pytest.fixture
-def operator(stack: LocalStack) -> dict[str, str]:
-    return operator_headers(stack)
-
-
 def switch(
     client: httpx.Client,
     operator: dict[str, str],

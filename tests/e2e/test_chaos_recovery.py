@@ -21,7 +21,7 @@ from services.local.stack import LocalStack
 from services.settings import Settings
 from services.store.outbox import DynamoOutbox, OutboxEmail
 from services.store.table import dynamodb_table
-from tests.e2e.api_support import api_stack, error_code, operator_headers, wait_for
+from tests.e2e.api_support import api_stack, error_code, wait_for
 from tests.e2e.test_news_pipeline import WATCHLIST, assert_table_matches_oracle, settle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
@@ -57,11 +57,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory, root: Path) -> Iterator[Loca
         root, tmp_path_factory.mktemp("state"), settings=settings, pipeline=True, schedules=True
     ) as running:
         yield running
-
-
-@pytest.fixture
-def operator(stack: LocalStack) -> dict[str, str]:
-    return operator_headers(stack)
 
 
 def circuits(client: httpx.Client, operator: dict[str, str]) -> dict[str, Any]:

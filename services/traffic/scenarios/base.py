@@ -184,3 +184,25 @@ async def wait_for_circuit(
         if time.monotonic() >= deadline:
             return None
         await asyncio.sleep(poll_s)
+
+
+async def price_and_history(
+    client: TrafficClient, ticker: str, range_name: str, source: str, bearer: str | None
+) -> tuple[Answer, Answer]:
+    """A ticker's daily candles and its sentiment history over one range (the overlay's two
+    reads)."""
+    ohlc = await client.request(
+        "GET",
+        f"/api/v2/tickers/{ticker}/ohlc",
+        params={"range": range_name, "resolution": "D"},
+        bearer=bearer,
+        route="/api/v2/tickers/{ticker}/ohlc",
+    )
+    history = await client.request(
+        "GET",
+        f"/api/v2/tickers/{ticker}/sentiment/history",
+        params={"range": range_name, "source": source},
+        bearer=bearer,
+        route="/api/v2/tickers/{ticker}/sentiment/history",
+    )
+    return ohlc, history

@@ -7,7 +7,7 @@ health. Every step must answer 2xx."""
 from __future__ import annotations
 
 from services.traffic.client import TrafficClient
-from services.traffic.scenarios.base import Options, ScenarioResult
+from services.traffic.scenarios.base import Options, ScenarioResult, price_and_history
 
 NAME = "basic"
 DESCRIPTION = "session -> configuration -> sentiment, OHLC, history -> alert -> health"
@@ -44,19 +44,8 @@ async def run(client: TrafficClient, options: Options, result: ScenarioResult) -
     )
     ticker = tickers[0]
     range_name = options.ranges[0]
-    ohlc = await client.request(
-        "GET",
-        f"/api/v2/tickers/{ticker}/ohlc",
-        params={"range": range_name, "resolution": "D"},
-        bearer=bearer,
-        route="/api/v2/tickers/{ticker}/ohlc",
-    )
-    history = await client.request(
-        "GET",
-        f"/api/v2/tickers/{ticker}/sentiment/history",
-        params={"range": range_name, "source": options.history_source},
-        bearer=bearer,
-        route="/api/v2/tickers/{ticker}/sentiment/history",
+    ohlc, history = await price_and_history(
+        client, ticker, range_name, options.history_source, bearer
     )
     if sentiment.ok and isinstance(sentiment.body, dict):
         result.details["source_status"] = sentiment.body.get("source_status")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.traffic.client import TrafficClient
-from services.traffic.scenarios.base import Options, ScenarioResult
+from services.traffic.scenarios.base import Options, ScenarioResult, price_and_history
 
 NAME = "price-sentiment"
 DESCRIPTION = "OHLC + sentiment history per ticker and range, response shapes validated"
@@ -87,19 +87,8 @@ async def run(client: TrafficClient, options: Options, result: ScenarioResult) -
     shapes: dict[str, dict[str, Any]] = {}
     for ticker, range_name in pairs:
         recorder.step(f"{ticker} {range_name}")
-        ohlc = await client.request(
-            "GET",
-            f"/api/v2/tickers/{ticker}/ohlc",
-            params={"range": range_name, "resolution": "D"},
-            bearer=bearer,
-            route="/api/v2/tickers/{ticker}/ohlc",
-        )
-        history = await client.request(
-            "GET",
-            f"/api/v2/tickers/{ticker}/sentiment/history",
-            params={"range": range_name, "source": options.history_source},
-            bearer=bearer,
-            route="/api/v2/tickers/{ticker}/sentiment/history",
+        ohlc, history = await price_and_history(
+            client, ticker, range_name, options.history_source, bearer
         )
         key = f"{ticker} {range_name}"
         ohlc_issues = ohlc_problems(ohlc.body, ticker) if ohlc.ok else [f"HTTP {ohlc.status}"]
