@@ -14,7 +14,8 @@ from workbench.stores.infrastructure import ENVIRONMENTS, PARITY_ROWS, Infrastru
 
 def _cell(value: Any) -> str:
     if isinstance(value, bool):
-        return "✅" if value else "❌"
+        # Marks every font has (no emoji font is needed to read the table).
+        return "✓ yes" if value else "✗ no"
     return "?" if value is None else str(value)
 
 
@@ -48,7 +49,7 @@ class InfrastructurePanel(Viewer):
         rows = [
             "| feature | " + " | ".join(envs) + " |",
             "|---|" + "---|" * len(envs),
-            "| DynamoDB | " + " | ".join("✅" for _ in envs) + " |",
+            "| DynamoDB | " + " | ".join("✓ yes" for _ in envs) + " |",
         ]
         for key, label in PARITY_ROWS.items():
             cells = " | ".join(_cell(self.store.parity[env].get(key)) for env in envs)

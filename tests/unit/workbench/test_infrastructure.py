@@ -37,8 +37,8 @@ def test_panel_shows_modules_parity_and_the_seed_cost(terraform_dir: Path) -> No
     assert isinstance(panel.__panel__(), pn.Column)
     assert "| `iam` |" in panel.modules_markdown()
     parity = panel.parity_markdown()
-    assert "| Point-in-Time Recovery | ❌ | ✅ | ✅ |" in parity
-    assert "| Amplify Hosting | ❌ | ✅ | ✅ |" in parity
+    assert "| Point-in-Time Recovery | ✗ no | ✓ yes | ✓ yes |" in parity
+    assert "| Amplify Hosting | ✗ no | ✓ yes | ✓ yes |" in parity
     expected = f"${monthly_cost(SEED_DEV).total_usd:,.2f} per month"
     assert expected in panel.cost_markdown()
 
