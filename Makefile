@@ -9,16 +9,17 @@ APT_INSTALL := $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SU
 ARGS ?=
 
 .PHONY: help install system-deps browser-deps workbench stack test check lint format typecheck \
-        unit integration e2e ui bench clean notebooks traffic infrastructure package checkov-venv
+        unit integration e2e ui bench model clean notebooks traffic infrastructure package checkov-venv
 
 help:
 	@echo "make workbench   start the embedded stack and serve the workbench"
+	@echo "make model       retrain the text models and rebuild services/scoring/MODEL_CARD.md"
 	@echo "make test        install what is missing, then lint, type-check and run every suite"
 	@echo "make unit | integration | e2e | ui   one suite;  make bench   benchmarks -> reports/"
 	@echo "make stack       the embedded stack alone;  make clean   remove local state"
 	@echo "make notebooks   run the scenario notebooks -> reports/notebooks/ (HTML too)"
 	@echo "make traffic     the traffic generator against the local stack (ARGS=--scenario all)"
-	@echo "make infrastructure   Terraform and checkov checks;  make package   build/lambda.zip"
+	@echo "make infrastructure   Terraform and checkov checks;  make package   build/lambda*.zip"
 
 # --- installation -----------------------------------------------------------------------
 
@@ -116,12 +117,22 @@ checkov-venv: $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 infrastructure: install checkov-venv
 	$(PYTEST) -m infrastructure $(ARGS)
 
-# The Lambda deployment zip (build/lambda.zip and its manifest build/lambda.json).
+# The Lambda deployment zips (build/lambda.zip, build/lambda-analysis.zip) and their manifests.
 package: install
 	$(PY) -m infrastructure.packaging $(ARGS)
 
 bench: install
 	$(PY) -m tests.benchmarks $(ARGS)
+
+# Retrain the text models from the pinned data and base weights (torch CPU, about 20 minutes
+# on two cores), then measure them into the model card. A fresh clone never needs this: the
+# trained files are committed.
+model: install
+	$(PY) -m pip install -q -e ".[dev,train]"
+	$(PY) -m services.scoring.training.train
+	$(PY) -m services.scoring.training.finetune --encoder-out build/encoder
+	$(PY) -m services.scoring.training.alternatives --encoder build/encoder
+	$(PY) -m services.scoring.training.card
 
 clean:
 	rm -rf .local reports build .pytest_cache .mypy_cache .ruff_cache

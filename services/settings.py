@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["local", "dev", "preprod", "prod", "test"]
 QuotaPeriod = Literal["minute", "hour", "day", "month"]
+ScorerTier = Literal["transformer", "cascade", "linear"]
 
 
 class Settings(BaseSettings):
@@ -95,6 +96,13 @@ class Settings(BaseSettings):
     ingestion_lookback_s: int = 24 * 3600
     stale_pending_after_s: int = 600
     publish_batch_size: int = 100
+    # The text scorer analysis uses (`services/scoring/__init__.py`, figures in
+    # `services/scoring/MODEL_CARD.md`): `transformer` (the fine-tuned MiniLM, int8 ONNX),
+    # `cascade` (the linear model first, the transformer for the texts it is unsure of) or
+    # `linear` (the hashed n-gram model alone). onnxruntime threads per process; 0 = all cores.
+    scorer_tier: ScorerTier = "cascade"
+    scorer_threads: int = Field(default=1, ge=0)
+    cascade_threshold: float = Field(default=0.9, ge=0.0, le=1.0)
 
     # Sessions and links.
     anonymous_session_ttl_s: int = 7 * 24 * 3600

@@ -20,9 +20,11 @@ from workbench.components.configurations import ConfigurationsPanel
 from workbench.components.header import HeaderTiles
 from workbench.components.health import HealthPanel
 from workbench.components.infrastructure import InfrastructurePanel
+from workbench.components.live_accuracy import LiveAccuracyPanel
 from workbench.components.logs import LogTail
 from workbench.components.magic_link import MagicLinkPanel
 from workbench.components.metrics import MetricCharts
+from workbench.components.model_card import ModelCardPanel
 from workbench.components.oauth import OAuthPanel
 from workbench.components.overlay import PriceSentimentPanel
 from workbench.components.overview import OverviewPanel
@@ -33,6 +35,7 @@ from workbench.components.testing import SuiteResultsPanel
 from workbench.components.traces import TraceBreakdown
 from workbench.components.traffic import TrafficPanel
 from workbench.local_stack import StackFiles
+from workbench.stores.accuracy import LiveAccuracyStore
 from workbench.stores.analytics import AnalyticsStore
 from workbench.stores.chaos import ChaosStore
 from workbench.stores.configurations import ConfigurationsStore
@@ -44,6 +47,7 @@ from workbench.stores.live import LiveTiles
 from workbench.stores.logs import LogsStore
 from workbench.stores.magic_link import LINK_PARAMETER, MagicLinkStore
 from workbench.stores.metrics import MetricsStore
+from workbench.stores.model_card import ModelCardStore
 from workbench.stores.oauth import OAuthStore
 from workbench.stores.ops import OpsStore
 from workbench.stores.overlay import OverlayStore
@@ -67,6 +71,10 @@ Three ways in: an **anonymous session** for a quick start (the smallest limits),
 link** by e-mail (passwordless, single use, converts the anonymous session into an account),
 and **OAuth 2.0** (Google through Cognito: a full account, merging the anonymous data too).
 """
+MODEL_INTRO = """## Model & Accuracy
+
+How good the sentiment model is, measured twice: live, on the news this stack ingested (real
+headlines with known labels), and offline, on the evaluation data sets of the model card."""
 OBSERVABILITY_INTRO = """## Observability
 
 Logs, metrics and traces for production debugging: JSON logs with correlation IDs (levels
@@ -115,6 +123,8 @@ class Stores:
     sentiment: SentimentStore
     overlay: OverlayStore
     analytics: AnalyticsStore
+    accuracy: LiveAccuracyStore
+    model_card: ModelCardStore
     quotas: QuotasStore
     chaos: ChaosStore
     pipeline: PipelineStore
@@ -149,6 +159,8 @@ class Stores:
             sentiment=SentimentStore(client, configurations=configurations),
             overlay=OverlayStore(client, configurations=configurations, schema=schema),
             analytics=AnalyticsStore(client),
+            accuracy=LiveAccuracyStore(client, token),
+            model_card=ModelCardStore(client, token),
             # The bands are the API's own settings (the same environment configures both).
             quotas=QuotasStore(
                 client,
@@ -175,6 +187,7 @@ class Stores:
         return {
             "Overview": [self.metrics.refresh, self.reports.refresh, self.costs.refresh],
             "Architecture": [self.pipeline.refresh, self.table.refresh, self.metrics.refresh],
+            "Model & Accuracy": [self.accuracy.refresh, self.model_card.refresh],
             "External APIs": [self.quotas.refresh],
             "Chaos": [self.chaos.refresh],
             "Observability": [self.logs.follow, self.traces.refresh, self.metrics.refresh],
@@ -252,6 +265,15 @@ def build_page(
         ),
         ("Price & Sentiment", PriceSentimentPanel(store=stores.overlay)),
         ("Analytics", AnalyticsPanel(store=stores.analytics)),
+        (
+            "Model & Accuracy",
+            pn.Column(
+                MODEL_INTRO,
+                LiveAccuracyPanel(store=stores.accuracy),
+                ModelCardPanel(store=stores.model_card),
+                sizing_mode="stretch_width",
+            ),
+        ),
         ("External APIs", QuotasPanel(store=stores.quotas)),
         (
             "Circuit Breakers",

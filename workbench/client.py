@@ -266,6 +266,13 @@ class ApiClient:
     async def ops_run_metrics(self, operator_token: str) -> ApiResult:
         return await self.call("POST", "/api/v2/ops/metrics/run", bearer=operator_token)
 
+    async def ops_accuracy(self, operator_token: str, limit: int | None = None) -> ApiResult:
+        params = {"limit": str(limit)} if limit is not None else None
+        return await self.call("GET", "/api/v2/ops/accuracy", bearer=operator_token, params=params)
+
+    async def ops_model(self, operator_token: str) -> ApiResult:
+        return await self.call("GET", "/api/v2/ops/model", bearer=operator_token)
+
     async def ops_table(self, operator_token: str) -> ApiResult:
         return await self.call("GET", "/api/v2/ops/table", bearer=operator_token)
 

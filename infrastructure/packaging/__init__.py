@@ -1,8 +1,12 @@
-"""A reproducible build of the Lambda zip (`build.py`): `python -m infrastructure.packaging`."""
+"""Reproducible builds of the Lambda zips (`build.py`): `python -m infrastructure.packaging`."""
 
 from infrastructure.packaging.build import (
+    ANALYSIS,
+    ARTIFACTS,
+    LAMBDA,
     LAMBDA_UNZIPPED_LIMIT,
     LAMBDA_ZIPPED_LIMIT,
+    Artifact,
     BuildOptions,
     BuildReport,
     PackageTooLargeError,
@@ -13,8 +17,12 @@ from infrastructure.packaging.build import (
 )
 
 __all__ = [
+    "ANALYSIS",
+    "ARTIFACTS",
+    "LAMBDA",
     "LAMBDA_UNZIPPED_LIMIT",
     "LAMBDA_ZIPPED_LIMIT",
+    "Artifact",
     "BuildOptions",
     "BuildReport",
     "PackageTooLargeError",

@@ -1,4 +1,5 @@
-"""`python -m infrastructure.packaging` (what `make package` runs): build build/lambda.zip."""
+"""`python -m infrastructure.packaging` (what `make package` runs): build the Lambda artifacts,
+build/lambda.zip and build/lambda-analysis.zip, each with its manifest (build/<name>.json)."""
 
 from __future__ import annotations
 
@@ -6,43 +7,59 @@ import argparse
 import sys
 from pathlib import Path
 
-from infrastructure.packaging.build import BuildOptions, PackageTooLargeError, build_package
+from infrastructure.packaging.build import (
+    ARTIFACTS,
+    BuildOptions,
+    PackageTooLargeError,
+    build_package,
+)
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m infrastructure.packaging", description=__doc__)
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="repository root")
-    parser.add_argument("--output", type=Path, default=Path("build/lambda.zip"))
+    parser.add_argument("--output-dir", type=Path, default=Path("build"))
+    parser.add_argument(
+        "--artifact",
+        choices=("all", *ARTIFACTS),
+        default="all",
+        help="which artifact to build (default: both)",
+    )
     parser.add_argument(
         "--no-dependencies",
         action="store_true",
         help="the project's code only (no pip install), e.g. to check determinism offline",
     )
-    parser.add_argument("--platform", default="manylinux2014_x86_64", help="wheel platform tag")
-    parser.add_argument("--python-version", default="3.11")
     parser.add_argument("--constraints", type=Path, help="pip constraints file pinning versions")
     parser.add_argument(
         "--with-boto3", action="store_true", help="bundle boto3/botocore instead of the runtime's"
     )
-    args = parser.parse_args(argv)
-    options = BuildOptions(
-        root=args.root.resolve(),
-        output=args.output,
-        include_dependencies=not args.no_dependencies,
-        platform=args.platform,
-        python_version=args.python_version,
-        exclude_runtime_provided=not args.with_boto3,
-        constraints=args.constraints,
-    )
-    try:
-        report = build_package(options)
-    except PackageTooLargeError as error:
-        print(f"package too large: {error}", file=sys.stderr)
-        return 1
-    manifest = options.output.with_suffix(".json")
-    manifest.write_text(report.to_json() + "\n")
-    print(report.to_json())
-    return 0
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    selected = list(ARTIFACTS) if args.artifact == "all" else [args.artifact]
+    status = 0
+    for key in selected:
+        artifact = ARTIFACTS[key]
+        options = BuildOptions(
+            root=args.root.resolve(),
+            output=args.output_dir / f"{artifact.name}.zip",
+            include_dependencies=not args.no_dependencies,
+            artifact=artifact,
+            exclude_runtime_provided=not args.with_boto3,
+            constraints=args.constraints,
+        )
+        try:
+            report = build_package(options)
+        except (PackageTooLargeError, FileNotFoundError) as error:
+            print(f"{artifact.name}: {error}", file=sys.stderr)
+            status = 1
+            continue
+        options.output.with_suffix(".json").write_text(report.to_json() + "\n")
+        print(report.to_json())
+    return status
 
 
 if __name__ == "__main__":

@@ -25,9 +25,11 @@ from services.api import (
     health,
     market,
     notifications,
+    ops_accuracy,
     ops_caches,
     ops_chaos,
     ops_metrics,
+    ops_model,
     ops_observability,
     ops_pipeline,
     ops_resilience,
@@ -103,6 +105,8 @@ def build_app(deps: ApiDependencies, logger: Logger) -> LambdaFunctionUrlResolve
     app.include_router(ops_resilience.build_router(deps))
     app.include_router(ops_metrics.build_router(deps))
     app.include_router(ops_observability.build_router(deps))
+    app.include_router(ops_model.build_router(deps))
+    app.include_router(ops_accuracy.build_router(deps))
     app.include_router(auth.build_router(deps))
     app.include_router(configurations.build_router(deps))
     app.include_router(tickers.build_router(deps))

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from services.auth.accounts import AccountSignIn, SignIn
@@ -19,6 +20,7 @@ from services.market.prices import PriceService
 from services.market.universe import TickerUniverse
 from services.metrics.collect import cache_counts
 from services.metrics.requests import RequestMetrics
+from services.ops.model_card import CARD_FILE, ModelCardFile
 from services.resilience.chaos import ChaosSwitches, chaos_switches
 from services.resilience.rate_limit import RateLimiter, rate_limiter
 from services.resilience.resilient_guard import ResilientGuard
@@ -56,6 +58,10 @@ class ApiDependencies:
     # Runs the metrics function now and returns its snapshot (the local stack; in AWS the
     # schedule runs it).
     metrics_runner: Callable[[], dict[str, Any]] | None = None
+    # The figures of the latest N analyzed articles against the emulated headlines' labels
+    # (the local stack: the labelled headlines are not shipped to Lambda).
+    live_accuracy: Callable[[int], dict[str, Any]] | None = None
+    model_card_path: Path = CARD_FILE
 
     @cached_property
     def table(self) -> Table:
@@ -81,6 +87,11 @@ class ApiDependencies:
             self.metrics_snapshots,
         )
         return self.caches
+
+    @cached_property
+    def model_card(self) -> ModelCardFile:
+        """The model card, read on first use and kept for the process."""
+        return ModelCardFile(self.model_card_path)
 
     @cached_property
     def rate_limiter(self) -> RateLimiter | None:

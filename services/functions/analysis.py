@@ -11,7 +11,7 @@ from services.clock import Clock, utc_now
 from services.composition import AlertChecker, alert_checker, resilient_guard
 from services.messaging.publisher import messages_from_sns_event
 from services.observability import get_logger
-from services.scoring.text_model import TextSentimentModel
+from services.scoring import default_scorer
 from services.settings import get_settings
 from services.store.articles import ArticleRepository, DynamoArticleRepository
 from services.store.sentiment import DynamoSentimentStore, SentimentStore
@@ -41,7 +41,7 @@ def _default() -> AnalysisDependencies:
     return AnalysisDependencies(
         articles=DynamoArticleRepository(table),
         sentiment=DynamoSentimentStore(table),
-        scorer=TextSentimentModel.load(),
+        scorer=default_scorer(settings),
         check_alerts=alert_checker(settings, table, resilient_guard(settings, table)),
     )
 

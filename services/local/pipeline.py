@@ -23,7 +23,7 @@ from services.local.emulators.tiingo import TiingoEmulator
 from services.local.emulators.world import NewsWorld
 from services.local.scheduler import LocalScheduler
 from services.resilience.resilient_guard import ResilientGuard
-from services.scoring.text_model import TextSentimentModel
+from services.scoring import default_scorer
 from services.settings import Settings
 from services.store.articles import DynamoArticleRepository
 from services.store.configurations import DynamoConfigurationRepository
@@ -77,7 +77,7 @@ class LocalPipeline:
         analysis_deps = analysis.AnalysisDependencies(
             articles=DynamoArticleRepository(self.table),
             sentiment=DynamoSentimentStore(self.table),
-            scorer=TextSentimentModel.load(),
+            scorer=default_scorer(self.settings),
             check_alerts=lambda tickers: self._deliver_soon(check_alerts(tickers)),
         )
         self.topic = LocalTopic(

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,12 @@ from services.local.dynamodb_local import DynamoServer, dynamodb_server
 from services.local.emulators.oidc import OidcEmulator
 from services.local.emulators.sendgrid import SendGridEmulator
 from services.local.function_url import FunctionUrlServer
+from services.local.live_accuracy import live_accuracy
 from services.local.paths import LocalPaths
 from services.local.pipeline import LocalPipeline
 from services.local.processes import ensure_port_free, spawn, stop_process
 from services.settings import Settings
+from services.store.articles import DynamoArticleRepository
 from services.store.sessions import token_hash
 from services.store.table import dynamodb_client, dynamodb_table, ensure_table
 
@@ -153,7 +156,12 @@ class LocalStack:
                 ),
             }
         )
-        api_deps = ApiDependencies(settings=self.settings, table_override=table)
+        # Stories of the emulated news name their labelled headline, so the stack can say how
+        # well they were scored (also of what an earlier run of the stack stored).
+        accuracy = partial(live_accuracy, DynamoArticleRepository(table))
+        api_deps = ApiDependencies(
+            settings=self.settings, table_override=table, live_accuracy=accuracy
+        )
         if options.pipeline:
             self.pipeline = LocalPipeline(
                 self.settings,
@@ -168,6 +176,7 @@ class LocalStack:
                 ingestion_runner=self.pipeline.run_ingestion_now,
                 pipeline_stats=self.pipeline.stats,
                 metrics_runner=self.pipeline.run_metrics_now,
+                live_accuracy=accuracy,
             )
         self.api.serve(dashboard.build_dashboard(api_deps))
         self.api.start()

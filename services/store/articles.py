@@ -1,7 +1,8 @@
 """News articles: idempotent insert, per-ticker tag entries, analysis results.
 
-Index use: `by_status` finds pending work (and stale pending items to republish),
-`by_tag` lists a ticker's stories in time order, `by_sentiment` lists stories by label.
+Index use: `by_status` finds pending work (and stale pending items to republish) and the
+latest analyzed stories, `by_tag` lists a ticker's stories in time order, `by_sentiment`
+lists stories by label.
 """
 
 from __future__ import annotations
@@ -353,6 +354,23 @@ class DynamoArticleRepository:
             IndexName=BY_STATUS.name, KeyConditionExpression=condition, Limit=limit
         )
         return [article_from_item(i) for i in self._live(response["Items"])]
+
+    def latest_by_status(self, status: str, *, limit: int) -> list[Article]:
+        """Newest first: the last `limit` articles to enter `status`. Bounded: the query stops
+        once `limit` items are read, however many the status holds."""
+        kwargs: dict[str, Any] = {
+            "IndexName": BY_STATUS.name,
+            "KeyConditionExpression": Key(BY_STATUS.partition_key).eq(status),
+            "ScanIndexForward": False,
+        }
+        items: list[dict[str, Any]] = []
+        while len(items) < limit:
+            response = self._table.query(**kwargs, Limit=limit - len(items))
+            items += response["Items"]
+            if "LastEvaluatedKey" not in response:
+                break
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return [article_from_item(i) for i in self._live(items)]
 
     def list_by_tag(self, ticker: str, *, since: datetime, until: datetime) -> list[str]:
         """Dedup keys of the ticker's stories published in [since, until), oldest first."""

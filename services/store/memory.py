@@ -276,6 +276,11 @@ class InMemoryArticleRepository:
         ]
         return sorted(found, key=_status_time)[:limit]
 
+    def latest_by_status(self, status: str, *, limit: int) -> list[Article]:
+        found = [a for a in self.articles.values() if a.status == status]
+        newest = sorted(found, key=_status_time, reverse=True)[:limit]
+        return [a for a in newest if self._live(a)]
+
     def list_by_tag(self, ticker: str, *, since: datetime, until: datetime) -> list[str]:
         found = [
             a

@@ -8,69 +8,128 @@ import os
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 from services.local.dynamodb_local import DynamoDBLocal
 from services.local.pipeline import LocalPipeline
-from services.scoring.evaluation import evaluate, load_labelled
-from services.scoring.text_model import TextSentimentModel
+from services.scoring import scorer_for
+from services.scoring.evaluation import evaluate, load_labelled, measure_speed
 from services.settings import Settings
 from services.store.articles import DynamoArticleRepository
 from services.store.table import dynamodb_client, dynamodb_table, ensure_table
 from tests.benchmarks.harness import BenchmarkResult, Context, benchmark
 
-VALID = Path("services/scoring/training/data/sent_valid.csv")
+DATA = Path("services/scoring/training/data")
+# Budgets of the default scorer (accuracy, macro-F1) per held-out set.
+DATASETS = {"sent_valid.csv": (0.87, 0.82), "news_prose_test.csv": (0.82, 0.75)}
 PIPELINE_TICKERS = ("AAPL", "MSFT", "NVDA", "AMZN", "GOOGL", "META", "TSLA", "JPM", "XOM", "UNH")
 
 
 @benchmark("text_model")
 def text_model(ctx: Context) -> BenchmarkResult:
+    """The default scorer against the linear model, on the same run: both held-out sets,
+    then throughput on one core and on all cores (a process per core)."""
+    settings = Settings()
+    default = settings.scorer_tier
     result = BenchmarkResult(
-        "text_model", "our model on sent_valid.csv; throughput on one core, batches of 1000"
+        "text_model",
+        f"the default scorer ({default}) and the linear model on sent_valid.csv (headlines) "
+        "and news_prose_test.csv (news prose); texts/s with one thread per process",
     )
-    model = TextSentimentModel.load()
-    texts, labels = load_labelled(ctx.root / VALID)
-    report = evaluate(model, texts, labels)
-    result.add("accuracy", report.accuracy, "ratio", budget=0.85, higher_is_better=True)
-    result.add("macro_f1", report.macro_f1, "ratio", budget=0.80, higher_is_better=True)
-    # Throughput over at least 10,000 headlines (the file repeated), after one warm-up batch.
-    model.score_batch(texts[:1000])
-    repeated = texts * ctx.n(5, 1)
-    started = time.perf_counter()
-    for start in range(0, len(repeated), 1000):
-        model.score_batch(repeated[start : start + 1000])
-    rate = len(repeated) / (time.perf_counter() - started)
-    result.add("throughput", rate, "headlines/s", budget=10_000, higher_is_better=True)
-    result.details.update(
-        model_version=model.version,
-        labels=list(report.labels),
-        confusion=report.confusion,
-        per_class=report.per_class,
-        n=report.n,
-    )
+    for dataset, budgets in DATASETS.items():
+        texts, labels = load_labelled(ctx.root / DATA / dataset)
+        name = dataset.removesuffix(".csv")
+        for tier in dict.fromkeys((default, "linear")):
+            report = evaluate(scorer_for(tier, 1, settings.cascade_threshold), texts, labels)
+            prefix = "default" if tier == default else tier
+            accuracy_budget, f1_budget = budgets if tier == default else (None, None)
+            result.add(
+                f"{prefix}_{name}_accuracy",
+                report.accuracy,
+                "ratio",
+                budget=accuracy_budget,
+                higher_is_better=True,
+            )
+            result.add(
+                f"{prefix}_{name}_macro_f1",
+                report.macro_f1,
+                "ratio",
+                budget=f1_budget,
+                higher_is_better=True,
+            )
+            result.details[f"{prefix}_{name}"] = {
+                "confusion": report.confusion,
+                "per_class": report.per_class,
+                "ece": report.ece,
+                "n": report.n,
+            }
+    speed_texts, _ = load_labelled(ctx.root / DATA / "sent_valid.csv")
+    speed_texts = speed_texts[: ctx.n(2000, 300)]
+    for tier in dict.fromkeys((default, "linear")):
+        prefix = "default" if tier == default else tier
+        speed = measure_speed(tier, speed_texts, settings.cascade_threshold)
+        result.add(f"{prefix}_per_core", speed["texts_per_s_one_core"], "texts/s")
+        result.add(f"{prefix}_all_cores", speed["texts_per_s_all_cores"], "texts/s")
+    result.details.update(default_tier=default, cores=os.cpu_count())
     return result
 
 
 @benchmark("pipeline_throughput")
 def pipeline_throughput(ctx: Context) -> BenchmarkResult:
+    """The same burst twice, on one DynamoDB Local: with the linear model, then with the
+    default scorer; the ratio of the two rates is what the default scorer costs."""
     total = ctx.n(10_000, 1_000)
+    default = Settings().scorer_tier
     result = BenchmarkResult(
         "pipeline_throughput",
         f"{total} new articles from the emulators through ingestion, the topic and analysis "
-        "(DynamoDB Local, in memory); rate = articles / time from cycle start to all analyzed",
+        "(DynamoDB Local, in memory); rate = articles / time from cycle start to all "
+        f"analyzed; with the linear model, then with the default scorer ({default})",
     )
     logging.disable(logging.INFO)  # per-batch log lines would measure the terminal
     dynamo = DynamoDBLocal(root=ctx.root, port=0, db_path=None).start()
-    pipeline = None
     try:
-        settings = Settings(
-            dynamodb_endpoint=dynamo.endpoint,
-            table_name=f"bench-{uuid.uuid4().hex[:6]}",
-            default_watchlist=",".join(PIPELINE_TICKERS),
-            log_level="WARNING",
+        rates = {}
+        for tier in ("linear", default):
+            run = _burst(ctx, dynamo, total, tier)
+            prefix = "default" if tier == default else tier
+            rates[prefix] = run.pop("articles_per_s")
+            result.add(
+                f"{prefix}_articles_per_s",
+                rates[prefix],
+                "articles/s",
+                budget=500,
+                higher_is_better=True,
+            )
+            result.add(f"{prefix}_fetch_to_all_analyzed", run.pop("elapsed"), "s")
+            result.details[prefix] = run
+        result.add(
+            "default_vs_linear",
+            rates["default"] / rates["linear"],
+            "ratio",
+            budget=0.8,
+            higher_is_better=True,
         )
-        ensure_table(dynamodb_client(settings), settings.table_name)
-        table = dynamodb_table(settings)
-        pipeline = LocalPipeline(settings, table, schedules_enabled=False)
+    finally:
+        logging.disable(logging.NOTSET)
+        dynamo.stop()
+    return result
+
+
+def _burst(ctx: Context, dynamo: DynamoDBLocal, total: int, tier: str) -> dict[str, Any]:
+    """One measured cycle of `total` injected articles, scored by `tier`, on a new table."""
+    assert dynamo.endpoint is not None
+    settings = Settings(
+        dynamodb_endpoint=dynamo.endpoint,
+        table_name=f"bench-{uuid.uuid4().hex[:6]}",
+        default_watchlist=",".join(PIPELINE_TICKERS),
+        log_level="WARNING",
+        scorer_tier=tier,
+    )
+    ensure_table(dynamodb_client(settings), settings.table_name)
+    table = dynamodb_table(settings)
+    pipeline = LocalPipeline(settings, table, schedules_enabled=False)
+    try:
         pipeline.start()
         assert pipeline.world is not None and pipeline.topic is not None
         # Warm up: the day's regular news, so the measured cycle holds only the burst.
@@ -81,7 +140,6 @@ def pipeline_throughput(ctx: Context) -> BenchmarkResult:
         for index, ticker in enumerate(PIPELINE_TICKERS):
             share = total // len(PIPELINE_TICKERS) + (index < total % len(PIPELINE_TICKERS))
             pipeline.world.inject(ticker, share)
-
         cpu_before = _cpu_seconds(dynamo.pid)
         started = time.perf_counter()
         summary = pipeline.run_ingestion_now()
@@ -89,29 +147,25 @@ def pipeline_throughput(ctx: Context) -> BenchmarkResult:
         drained = pipeline.topic.drain(timeout_s=600)
         elapsed = time.perf_counter() - started
         cpu_after = _cpu_seconds(dynamo.pid)
-
         analyzed = articles.count_by_status("analyzed") - analyzed_before
-        result.add("articles_per_s", analyzed / elapsed, "articles/s", budget=500,
-                   higher_is_better=True)  # fmt: skip
-        result.add("ingestion_phase", ingested, "s")
-        result.add("fetch_to_all_analyzed", elapsed, "s")
-        result.details.update(
-            injected=total,
-            new=summary["new"],
-            analyzed=analyzed,
-            pending_left=articles.count_by_status("pending"),
-            drained=drained,
-            fetched=summary["fetched"],
-            errors=summary["errors"],
-            topic=pipeline.stats(),
-            cpu_s=_cpu_spent(cpu_before, cpu_after, elapsed),
-        )
+        return {
+            "articles_per_s": analyzed / elapsed,
+            "elapsed": elapsed,
+            "ingestion_phase_s": round(ingested, 2),
+            "injected": total,
+            "new": summary["new"],
+            "analyzed": analyzed,
+            "pending_left": articles.count_by_status("pending"),
+            "drained": drained,
+            "fetched": summary["fetched"],
+            "errors": summary["errors"],
+            "topic": pipeline.stats(),
+            "cpu_s": _cpu_spent(cpu_before, cpu_after, elapsed),
+        }
     finally:
-        logging.disable(logging.NOTSET)
-        if pipeline is not None:
-            pipeline.stop()
-        dynamo.stop()
-    return result
+        pipeline.stop()
+        # The next run starts on an empty DynamoDB Local, not behind this run's items.
+        dynamodb_client(settings).delete_table(TableName=settings.table_name)
 
 
 def _cpu_seconds(dynamodb_pid: int | None) -> dict[str, float] | None:

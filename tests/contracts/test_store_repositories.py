@@ -187,6 +187,29 @@ def test_articles_indexes_by_status_tag_and_sentiment(repos) -> None:
     assert [a.dedup_key for a in repos.articles.list_by_status("pending")] == ["old"]
 
 
+def test_articles_latest_by_status_are_the_newest_to_enter_it_and_bounded(repos) -> None:
+    # Given five analyzed articles, one a minute, and one still pending
+    for minute in range(5):
+        key = f"a{minute}"
+        repos.articles.insert(an_article(key))
+        repos.articles.mark_analyzed(
+            key,
+            score=0.1,
+            label="neutral",
+            confidence=0.5,
+            model_version="m1",
+            now=NOW + timedelta(minutes=minute),
+        )
+    repos.articles.insert(an_article("waiting"))
+
+    # When the latest three are asked for, Then they come newest first, and only those
+    latest = repos.articles.latest_by_status("analyzed", limit=3)
+    assert [a.dedup_key for a in latest] == ["a4", "a3", "a2"]
+    assert [a.dedup_key for a in repos.articles.latest_by_status("pending", limit=10)] == [
+        "waiting"
+    ]
+
+
 def test_articles_expired_items_are_filtered_on_read(repos) -> None:
     # Given an article whose TTL passed (DynamoDB has not deleted it yet),
     # When it is read by key or through an index, Then it is not returned.

@@ -54,8 +54,9 @@ def test_environment_validates(
 def test_environment_plan_tests_pass_with_mocked_provider(
     terraform: str, terraform_env: dict[str, str], initialised: Path, env: str
 ) -> None:
-    # The .tftest.hcl files assert the parity row, 128 MB functions, handlers and schedules
-    # on a plan against mock_provider "aws": no credentials, no AWS call.
+    # The .tftest.hcl files assert the parity row, the functions' memory and runtimes, the
+    # handlers and the schedules on a plan against mock_provider "aws": no credentials, no
+    # AWS call.
     directory = initialised / "envs" / env
     result = run_terraform(
         terraform,

@@ -25,6 +25,7 @@ SECTIONS = {
     "Sentiment": "Sentiment Analysis",
     "Price & Sentiment": "Price and sentiment",
     "Analytics": "Does sentiment lead price?",
+    "Model & Accuracy": "Live accuracy",
     "Health Check": "dynamodb",
     "Infrastructure": "Environment parity",
 }

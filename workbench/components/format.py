@@ -30,6 +30,18 @@ def call_markdown(call: dict[str, Any], *, empty: str, body: bool = True) -> str
     return f"{heading}\n\n```json\n{shown}\n```"
 
 
+def per_class_markdown(per_class: dict[str, dict[str, Any]], labels: list[str]) -> str:
+    """Precision, recall, F1 and support per label, in `labels` order."""
+    rows = ["| label | precision | recall | F1 | support |", "|---|---:|---:|---:|---:|"]
+    for label in labels or list(per_class):
+        figures = per_class.get(label, {})
+        rows.append(
+            f"| {label} | {figures.get('precision', 0):.3f} | {figures.get('recall', 0):.3f} "
+            f"| {figures.get('f1', 0):.3f} | {figures.get('support', 0)} |"
+        )
+    return "\n".join(rows)
+
+
 def merge_markdown(merge: dict[str, Any]) -> str:
     if not merge:
         return ""

@@ -311,6 +311,7 @@ def _story_json(story: Story) -> dict[str, Any]:
         "published_at": story.published_at.isoformat(),
         "tickers": list(story.tickers),
         "tone": story.tone,
+        "headline": story.headline,
         "providers": [p for p in PROVIDERS if p in story.providers],
     }
 

@@ -20,8 +20,8 @@ pytestmark = pytest.mark.unit
 
 SCORING = Path(__file__).resolve().parents[3] / "services" / "scoring"
 VALID_CSV = SCORING / "training" / "data" / "sent_valid.csv"
+# The linear model's own floor; the default scorer's budgets are in test_default_scorer.py.
 ACCURACY_BUDGET = 0.85
-MACRO_F1_BUDGET = 0.80
 
 HEADLINES = [
     "Company beats earnings estimates and raises guidance",
@@ -95,14 +95,6 @@ def test_nul_bytes_do_not_leak_features_into_other_documents() -> None:
 
 def test_committed_model_meets_the_accuracy_budget() -> None:
     assert validation_report().accuracy >= ACCURACY_BUDGET
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="the cross-validated model reaches macro-F1 0.7939 on sent_valid.csv, short of 0.80",
-)
-def test_committed_model_meets_the_macro_f1_budget() -> None:
-    assert validation_report().macro_f1 >= MACRO_F1_BUDGET
 
 
 def test_committed_model_reproduces_its_recorded_validation() -> None:

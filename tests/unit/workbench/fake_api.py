@@ -109,6 +109,13 @@ class FakeApi:
     articles: dict[str, int] = field(default_factory=lambda: {"pending": 2, "analyzed": 5})
     logs: list[dict[str, Any]] = field(default_factory=list)
     traces: list[dict[str, Any]] = field(default_factory=list)
+    # Live accuracy: served by a local stack only; (known, stored) label of each labelled
+    # article, newest last. An ingestion run adds three, one of them scored wrong.
+    accuracy_route: bool = True
+    labelled: list[tuple[str, str]] = field(default_factory=list)
+    accuracy_limits: list[int] = field(default_factory=list)
+    # The model card as `make model` wrote it; None until it is built.
+    model_card: dict[str, Any] | None = None
 
     def client(self) -> ApiClient:
         return ApiClient(API, transport=httpx.MockTransport(self.handle))
@@ -161,6 +168,8 @@ class FakeApi:
             (r"POST /api/v2/ops/ingestion/run", self._run_ingestion),
             (r"GET /api/v2/ops/pipeline", self._pipeline),
             (r"GET /api/v2/ops/table", self._table),
+            (r"GET /api/v2/ops/accuracy", self._accuracy),
+            (r"GET /api/v2/ops/model", self._model),
             (r"GET /api/v2/ops/metrics", self._metrics),
             (r"POST /api/v2/ops/metrics/run", self._run_metrics),
             (r"GET /api/v2/ops/logs", self._logs),
@@ -602,6 +611,11 @@ class FakeApi:
             if self.tiingo_failures >= 5:
                 self.circuit_states["tiingo"] = "open"
         self.articles["pending"] += 3
+        self.labelled += [
+            ("negative", "negative"),
+            ("positive", "positive"),
+            ("neutral", "positive"),
+        ]
         summary = {"fetched": {"tiingo": 0 if errors else 3, "finnhub": 3}, "new": 3,
                    "duplicates": 0, "published": 1, "errors": errors}  # fmt: skip
         return httpx.Response(200, json=summary)
@@ -635,6 +649,46 @@ class FakeApi:
             },
             "scan_ms": 1.0, "age_s": 0.0,
         })  # fmt: skip
+
+    def _accuracy(self, bearer: str | None, params: dict[str, str], **_: Any) -> httpx.Response:
+        if not self.accuracy_route:
+            return envelope(404, "NOT_FOUND", "no route for GET /api/v2/ops/accuracy")
+        refused = self._operator(bearer)
+        if refused is not None:
+            return refused
+        limit = int(params.get("limit", "500"))
+        self.accuracy_limits.append(limit)
+        labels = ["negative", "positive", "neutral"]
+        pairs = self.labelled[-limit:]
+        confusion = [
+            [sum(1 for t, s in pairs if (t, s) == (truth, stored)) for stored in labels]
+            for truth in labels
+        ]
+        n, right = len(pairs), sum(1 for t, s in pairs if t == s)
+        per_class = {
+            label: {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": sum(confusion[i])}
+            for i, label in enumerate(labels)
+        }
+        return httpx.Response(200, json={
+            "limit": limit, "articles_read": n, "n": n,
+            "accuracy": round(right / n, 4) if n else None,
+            "macro_f1": round(right / n, 4) if n else None,
+            "labels": labels, "per_class": per_class, "confusion": confusion,
+            "model_versions": {"linear-v1": n} if n else {},
+            "analyzed_from": "2026-01-01T00:00:00.000000Z" if n else None,
+            "analyzed_to": "2026-01-01T00:05:00.000000Z" if n else None,
+            "corpus": {"name": "tfns-valid", "description": "labelled headlines",
+                       "licence": "MIT", "rows": 2388},
+            "note": None if n else "no analyzed articles from the labelled corpus yet",
+        })  # fmt: skip
+
+    def _model(self, bearer: str | None, **_: Any) -> httpx.Response:
+        refused = self._operator(bearer)
+        if refused is not None:
+            return refused
+        if self.model_card is None:
+            return envelope(404, "NOT_FOUND", "the model card has not been built: run `make model`")
+        return httpx.Response(200, json=self.model_card)
 
     def _metrics(self, bearer: str | None, **_: Any) -> httpx.Response:
         refused = self._operator(bearer)

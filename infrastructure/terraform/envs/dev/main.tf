@@ -16,7 +16,16 @@ locals {
     project     = "sentiment-deep-dive"
     environment = var.environment
   }
-  package_path = coalesce(var.package_path, "${path.root}/../../../../build/lambda.zip")
+  package_path          = coalesce(var.package_path, "${path.root}/../../../../build/lambda.zip")
+  analysis_package_path = coalesce(var.analysis_package_path, "${path.root}/../../../../build/lambda-analysis.zip")
+
+  # Memory of the functions that need more than the module's 128 MB (var.memory_mb overrides).
+  # analysis: peak RSS 252 MB (model load, first batch, then two 100-story batches at the
+  # 64-token limit), measured by `make bench ARGS="--only lambda_budget"` on the 2-core dev
+  # machine (infrastructure/README.md, "Lambda budget"); 384 MB leaves about 50 % headroom.
+  function_memory_mb = {
+    analysis = 384
+  }
 }
 
 module "dynamodb" {
@@ -72,8 +81,9 @@ module "lambda" {
 
   name_prefix                    = local.name
   package_path                   = local.package_path
+  analysis_package_path          = local.analysis_package_path
   role_arns                      = module.iam.role_arns
-  memory_mb                      = var.memory_mb
+  memory_mb                      = merge(local.function_memory_mb, var.memory_mb)
   log_retention_days             = var.log_retention_days
   analysis_dead_letter_queue_arn = module.sns.dead_letter_queue_arn
   cors_allow_origins             = [var.workbench_origin]

@@ -48,6 +48,11 @@ output "function_memory_mb" {
   value       = module.lambda.memory_mb
 }
 
+output "function_runtimes" {
+  description = "Runtime of each function."
+  value       = module.lambda.runtimes
+}
+
 output "function_handlers" {
   description = "Handler of each function."
   value       = module.lambda.handlers

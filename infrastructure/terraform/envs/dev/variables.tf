@@ -52,7 +52,7 @@ variable "log_level" {
 }
 
 variable "memory_mb" {
-  description = "Memory of a function by function key; 128 MB where none is given."
+  description = "Memory of a function by function key, over local.function_memory_mb; 128 MB where neither gives one."
   type        = map(number)
   default     = {}
 }
@@ -64,7 +64,13 @@ variable "schedules_enabled" {
 }
 
 variable "package_path" {
-  description = "Deployment zip; build/lambda.zip of the repository (make package) when null."
+  description = "Deployment zip of every function but analysis; build/lambda.zip of the repository (make package) when null."
+  type        = string
+  default     = null
+}
+
+variable "analysis_package_path" {
+  description = "Deployment zip of the analysis function; build/lambda-analysis.zip of the repository (make package) when null."
   type        = string
   default     = null
 }

@@ -23,6 +23,16 @@ output "log_group_names" {
   value       = { for name, group in aws_cloudwatch_log_group.function : name => group.name }
 }
 
+output "runtimes" {
+  description = "Runtime of each function, by function key."
+  value       = { for name, function in aws_lambda_function.this : name => function.runtime }
+}
+
+output "artifact_bucket" {
+  description = "The S3 bucket the analysis function's artifact is deployed from."
+  value       = aws_s3_bucket.artifacts.id
+}
+
 output "memory_mb" {
   description = "Memory of each function in MB, by function key."
   value       = { for name, function in aws_lambda_function.this : name => function.memory_size }

@@ -4,7 +4,12 @@ variable "name_prefix" {
 }
 
 variable "package_path" {
-  description = "Path of the deployment zip built by `make package` (build/lambda.zip)."
+  description = "Path of the deployment zip of every function but analysis, built by `make package` (build/lambda.zip)."
+  type        = string
+}
+
+variable "analysis_package_path" {
+  description = "Path of the analysis function's zip, built by `make package` (build/lambda-analysis.zip): the shared sources plus the transformer model, onnxruntime and tokenizers; deployed through S3."
   type        = string
 }
 

@@ -54,8 +54,18 @@ run "functions_and_schedules" {
   command = plan
 
   assert {
-    condition     = alltrue([for mb in values(output.function_memory_mb) : mb == 128])
-    error_message = "Every function runs in 128 MB."
+    condition     = alltrue([for name, mb in output.function_memory_mb : mb == 128 if name != "analysis"])
+    error_message = "Every function but analysis runs in 128 MB."
+  }
+
+  assert {
+    condition     = output.function_memory_mb["analysis"] > 128
+    error_message = "analysis, which loads the transformer model, gets more than 128 MB."
+  }
+
+  assert {
+    condition     = output.function_runtimes["analysis"] == "python3.12" && output.function_runtimes["dashboard"] == "python3.11"
+    error_message = "analysis runs python3.12 (onnxruntime needs Amazon Linux 2023's glibc); the others python3.11."
   }
 
   assert {
