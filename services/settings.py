@@ -102,7 +102,7 @@ class Settings(BaseSettings):
     # `linear` (the hashed n-gram model alone). onnxruntime threads per process; 0 = all cores.
     scorer_tier: ScorerTier = "cascade"
     scorer_threads: int = Field(default=1, ge=0)
-    cascade_threshold: float = Field(default=0.9, ge=0.0, le=1.0)
+    cascade_threshold: float = Field(default=0.85, ge=0.0, le=1.0)
 
     # Sessions and links.
     anonymous_session_ttl_s: int = 7 * 24 * 3600

@@ -24,7 +24,7 @@ def default_scorer(settings: Settings | None = None) -> Scorer:
 
 
 @cache
-def scorer_for(tier: ScorerTier, threads: int = 1, threshold: float = 0.9) -> Scorer:
+def scorer_for(tier: ScorerTier, threads: int = 1, threshold: float = 0.85) -> Scorer:
     from services.scoring.cascade import CascadeScorer
     from services.scoring.text_model import TextSentimentModel
     from services.scoring.transformer import TransformerSentimentModel

@@ -27,7 +27,7 @@ from services.scoring.evaluation import (
 )
 from services.scoring.training.card_markdown import reliability_svg, render
 from services.scoring.transformer import MODEL_FILE, packaged_folder
-from services.settings import ScorerTier
+from services.settings import ScorerTier, Settings
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -35,8 +35,9 @@ MODEL_DIR = HERE.parent / "model"
 CARD_JSON = MODEL_DIR / "card.json"
 CARD_MARKDOWN = HERE.parent / "MODEL_CARD.md"
 TIERS: tuple[ScorerTier, ...] = ("linear", "transformer", "cascade")
-DEFAULT_TIER: ScorerTier = "cascade"
-CASCADE_THRESHOLD = 0.9
+# What analysis runs with unless configured otherwise: the card describes the defaults.
+DEFAULT_TIER: ScorerTier = Settings.model_fields["scorer_tier"].default
+CASCADE_THRESHOLD: float = Settings.model_fields["cascade_threshold"].default
 SPEED_TEXTS = 2000
 
 
