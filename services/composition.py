@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from services.adapters.email import SendGridEmailSender
 from services.adapters.finnhub import FinnhubAdapter
+from services.adapters.plans import provider_plans
 from services.adapters.tiingo import TiingoAdapter
 from services.alerts.evaluate import EvaluationSummary, evaluate_alerts, volatility_from_candles
 from services.clock import Clock, utc_now
@@ -21,6 +22,7 @@ from services.messaging.publisher import Publisher
 from services.notifications.alert_mail import AlertMailer
 from services.notifications.deliver import DeliveryPolicy
 from services.resilience.breaker import BreakerPolicy
+from services.resilience.entitlements import Entitlements
 from services.resilience.guard import AllowAll, CallGuard
 from services.resilience.quota import QuotaLimit, QuotaPolicy, QuotaTracker
 from services.resilience.resilient_guard import ResilientGuard
@@ -29,6 +31,7 @@ from services.store.alerts import DynamoAlertRepository
 from services.store.articles import DynamoArticleRepository
 from services.store.circuits import DynamoCircuitStore
 from services.store.configurations import DynamoConfigurationRepository
+from services.store.entitlements import DynamoEntitlementStore
 from services.store.ohlc_cache import DynamoOhlcCache
 from services.store.outbox import DynamoOutbox
 from services.store.preferences import DynamoPreferenceRepository
@@ -96,12 +99,23 @@ def breaker_policy(settings: Settings) -> BreakerPolicy:
     )
 
 
-def quota_limits(settings: Settings) -> dict[str, QuotaLimit]:
-    return {
-        "tiingo": QuotaLimit(settings.tiingo_quota_limit, settings.tiingo_quota_period),
-        "finnhub": QuotaLimit(settings.finnhub_quota_limit, settings.finnhub_quota_period),
-        "sendgrid": QuotaLimit(settings.sendgrid_quota_limit, settings.sendgrid_quota_period),
+def quota_limits(settings: Settings) -> dict[str, tuple[QuotaLimit, ...]]:
+    """Each guarded service's quotas: its plan's limits, and the own budget when one is set
+    (`budget_per_<period>`, counted on top of them)."""
+    plans = provider_plans(settings)
+    budgets = {
+        "tiingo": (settings.tiingo_quota_limit, settings.tiingo_quota_period),
+        "finnhub": (settings.finnhub_quota_limit, settings.finnhub_quota_period),
+        "sendgrid": (settings.sendgrid_quota_limit, settings.sendgrid_quota_period),
     }
+    limits: dict[str, tuple[QuotaLimit, ...]] = {}
+    for service in GUARDED_SERVICES:
+        quotas = [QuotaLimit(p.limit, p.period, p.counts) for p in plans[service].limits]
+        budget, period = budgets[service]
+        if budget is not None:
+            quotas.append(QuotaLimit(budget, period, name=f"budget_per_{period}"))
+        limits[service] = tuple(quotas)
+    return limits
 
 
 def quota_policy(settings: Settings) -> QuotaPolicy:
@@ -131,6 +145,11 @@ def resilient_guard(settings: Settings, table: Table, clock: Clock = utc_now) ->
     )
 
 
+def entitlements(settings: Settings, table: Table, clock: Clock = utc_now) -> Entitlements:
+    """The plans' endpoints, less what a provider refused (shared through the table)."""
+    return Entitlements(provider_plans(settings), DynamoEntitlementStore(table), clock)
+
+
 def ingestion_policy(settings: Settings) -> IngestionPolicy:
     return IngestionPolicy(
         lookback=timedelta(seconds=settings.ingestion_lookback_s),
@@ -144,6 +163,7 @@ def ingestion_dependencies(
     table: Table,
     publisher: Publisher,
     guard: CallGuard | None = None,
+    clock: Clock = utc_now,
 ) -> IngestionDependencies:
     finnhub = finnhub_adapter(settings)
     return IngestionDependencies(
@@ -153,8 +173,9 @@ def ingestion_dependencies(
         sentiment=DynamoSentimentStore(table),
         publisher=publisher,
         guard=guard or AllowAll(),
-        clock=utc_now,
+        clock=clock,
         policy=ingestion_policy(settings),
+        entitlements=entitlements(settings, table, clock),
     )
 
 

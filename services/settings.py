@@ -14,8 +14,9 @@ from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["local", "dev", "preprod", "prod", "test"]
-QuotaPeriod = Literal["minute", "hour", "day", "month"]
+QuotaPeriod = Literal["second", "minute", "hour", "day", "month"]
 ScorerTier = Literal["transformer", "cascade", "linear"]
+Plan = Literal["free", "paid"]
 
 
 class Settings(BaseSettings):
@@ -69,13 +70,28 @@ class Settings(BaseSettings):
     # How long the log of state changes is kept.
     circuit_transition_ttl_s: int = 7 * 24 * 3600
 
-    # Quotas per external service, counted in their own UTC period (minute, hour, day,
-    # month) and shared through the table (`services/resilience/quota.py`).
-    tiingo_quota_limit: int = 500
+    # What each provider's key is allowed (`services/adapters/plans.py`, README "Provider
+    # plans"): the plan decides which endpoints are called and which limits apply. The free
+    # plans' limits are the providers' published figures; the paid plans' are below.
+    tiingo_plan: Plan = "paid"
+    finnhub_plan: Plan = "paid"
+    sendgrid_plan: Plan = "paid"
+    tiingo_paid_hourly_limit: int = Field(default=10_000, ge=1)
+    tiingo_paid_daily_limit: int = Field(default=100_000, ge=1)
+    # Distinct symbols a month on the paid plan; 0: no cap.
+    tiingo_paid_monthly_symbols: int = Field(default=0, ge=0)
+    finnhub_paid_per_minute: int = Field(default=300, ge=1)
+    finnhub_paid_per_second: int = Field(default=30, ge=1)
+    sendgrid_paid_daily_limit: int = Field(default=1_500, ge=1)
+
+    # An own budget per external service on top of the plan's limits (e.g. to keep a share
+    # of a key for another system), counted in its UTC period; unset: the plan's alone. All
+    # quotas are shared through the table (`services/resilience/quota.py`).
+    tiingo_quota_limit: int | None = Field(default=None, ge=1)
     tiingo_quota_period: QuotaPeriod = "month"
-    finnhub_quota_limit: int = 60
+    finnhub_quota_limit: int | None = Field(default=None, ge=1)
     finnhub_quota_period: QuotaPeriod = "minute"
-    sendgrid_quota_limit: int = 100
+    sendgrid_quota_limit: int | None = Field(default=None, ge=1)
     sendgrid_quota_period: QuotaPeriod = "day"
     quota_warning_fraction: float = 0.5
     quota_critical_fraction: float = 0.8

@@ -5,6 +5,14 @@ provider errors of `services.adapters.errors`, so callers decide on one small se
 limited (with the seconds to wait), unavailable or timed out (retry later), auth (our key is
 wrong: an operator must act), bad request (our message is wrong).
 
+A 403 is told apart by SendGrid's `{"errors": [{"message", "field", "help"}]}`: on the `from`
+field (the address is not a verified Sender Identity) it is an `EmailSenderNotVerifiedError`;
+about the key ("access forbidden": it lacks the `mail.send` permission) or without a message,
+a `ProviderAuthError`; anything else (a temporary block, an account under review) a
+`ProviderForbiddenError`. A 401 "Maximum credits exceeded" is the plan's allowance, not the
+key: a `ProviderQuotaExceededError`. SendGrid's message is kept in every one of them (it
+never quotes the key or the e-mail).
+
 Neither the API key nor a message body ever reaches a log line or an error message: bodies
 carry sign-in links, and the client library logs request headers and payloads at DEBUG, so its
 debug records are dropped here.
@@ -14,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import urllib.error
 from collections.abc import Mapping
@@ -27,9 +36,12 @@ import sendgrid
 from sendgrid.helpers.mail import From, Header, Mail, To
 
 from services.adapters.errors import (
+    EmailSenderNotVerifiedError,
     ProviderAuthError,
     ProviderBadRequestError,
     ProviderError,
+    ProviderForbiddenError,
+    ProviderQuotaExceededError,
     ProviderRateLimitedError,
     ProviderTimeoutError,
     ProviderUnavailableError,
@@ -43,6 +55,12 @@ LOG = logging.getLogger(__name__)
 # When SendGrid says neither Retry-After nor X-RateLimit-Reset, wait this long.
 DEFAULT_RETRY_AFTER_S = 60.0
 REFERENCE_HEADER = "X-Entity-Ref-ID"
+# A 403 about the key: it lacks the permission ("access forbidden") or was refused.
+_KEY_REFUSED = re.compile(
+    r"access forbidden|permission|api key|credentials|authorization grant", re.IGNORECASE
+)
+_SENDER = re.compile(r"sender identity", re.IGNORECASE)
+_CREDITS = re.compile(r"maximum credits exceeded", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,15 +164,28 @@ def _http_error(error: Any) -> ProviderError:
     the request it came from stay out of tracebacks)."""
     status = int(getattr(error, "status_code", 0) or 0)
     headers = getattr(error, "headers", None) or {}
-    reason = _first_message(getattr(error, "body", b""))
+    problem = _first_problem(getattr(error, "body", b""))
+    reason = _sentence(problem)
     if status == 429:
         return ProviderRateLimitedError(
             PROVIDER,
             f"rate limited{_suffix(reason)}",
             retry_after=retry_after_seconds(headers),
         )
-    if status in (401, 403):
-        return ProviderAuthError(PROVIDER, f"the API key was refused ({status})", status)
+    if status == 401 and problem is not None and _CREDITS.search(problem[0]):
+        return ProviderQuotaExceededError(
+            PROVIDER,
+            f"the plan's credits are used up ({status}){_suffix(reason)}",
+            status,
+            retry_after_seconds(headers),
+            reason=problem[0],
+        )
+    if status == 403:
+        return _forbidden(problem, reason)
+    if status == 401:
+        return ProviderAuthError(
+            PROVIDER, f"the API key was refused ({status}){_suffix(reason)}", status
+        )
     if status >= 500:
         return ProviderUnavailableError(PROVIDER, f"server error {status}{_suffix(reason)}", status)
     if 400 <= status < 500:
@@ -164,12 +195,32 @@ def _http_error(error: Any) -> ProviderError:
     return ProviderError(PROVIDER, f"unexpected status {status}", status)
 
 
+def _forbidden(problem: tuple[str, str | None] | None, reason: str | None) -> ProviderError:
+    """A 403 by what SendGrid says: the sender, the key, or the account."""
+    if problem is None:
+        return ProviderAuthError(PROVIDER, "the API key was refused (403)", 403)
+    message, field = problem
+    if field == "from" or _SENDER.search(message):
+        return EmailSenderNotVerifiedError(
+            PROVIDER,
+            f"the sender address was refused (403){_suffix(reason)}",
+            403,
+            reason=message,
+            field=field,
+        )
+    if _KEY_REFUSED.search(message):
+        return ProviderAuthError(PROVIDER, f"the API key was refused (403){_suffix(reason)}", 403)
+    return ProviderForbiddenError(
+        PROVIDER, f"SendGrid refused the send (403){_suffix(reason)}", 403, reason=message
+    )
+
+
 def _suffix(reason: str | None) -> str:
     return f": {reason}" if reason else ""
 
 
-def _first_message(body: Any) -> str | None:
-    """SendGrid's `{"errors": [{"message", "field"}]}`, as one short sentence."""
+def _first_problem(body: Any) -> tuple[str, str | None] | None:
+    """The `message` and `field` of the first of SendGrid's `{"errors": [...]}`."""
     try:
         text = body.decode() if isinstance(body, bytes) else str(body or "")
         errors = json.loads(text).get("errors") or []
@@ -179,8 +230,15 @@ def _first_message(body: Any) -> str | None:
     if not isinstance(first, dict) or not first.get("message"):
         return None
     field = first.get("field")
-    sentence = f"{first['message']}" + (f" (field {field})" if field else "")
-    return sentence[:200]
+    return str(first["message"])[:300], str(field) if field else None
+
+
+def _sentence(problem: tuple[str, str | None] | None) -> str | None:
+    """SendGrid's problem as one short sentence."""
+    if problem is None:
+        return None
+    message, field = problem
+    return (message + (f" (field {field})" if field else ""))[:300]
 
 
 def retry_after_seconds(headers: Mapping[str, str] | Any, now: float | None = None) -> float:

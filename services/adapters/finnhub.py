@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 from services.adapters.errors import ProviderResponseError
 from services.adapters.http import HttpAdapter, get_json
 from services.adapters.models import Candle, NewsArticle, Provider, ProviderSentiment, Resolution
+from services.adapters.plans import Endpoint
 
 LOG = logging.getLogger(__name__)
 PROVIDER: Provider = "finnhub"
@@ -30,21 +31,23 @@ class _News(BaseModel):
 
 
 class _Buzz(BaseModel):
-    articlesInLastWeek: int = 0  # noqa: N815 - Finnhub's field names
-    buzz: float = 0.0
-    weeklyAverage: float = 0.0  # noqa: N815
+    # Finnhub sends null for a figure it has no data for (a thin week, a small company).
+    articlesInLastWeek: int | None = None  # noqa: N815 - Finnhub's field names
+    buzz: float | None = None
+    weeklyAverage: float | None = None  # noqa: N815
 
 
 class _Split(BaseModel):
-    bearishPercent: float = 0.0  # noqa: N815
-    bullishPercent: float = 0.0  # noqa: N815
+    bearishPercent: float | None = None  # noqa: N815
+    bullishPercent: float | None = None  # noqa: N815
 
 
 class _Sentiment(BaseModel):
-    buzz: _Buzz = _Buzz()
-    companyNewsScore: float = 0.0  # noqa: N815
-    sentiment: _Split = _Split()
-    symbol: str = ""
+    # `buzz`, `sentiment` and `companyNewsScore` may each be null, or missing, as a whole.
+    buzz: _Buzz | None = None
+    companyNewsScore: float | None = None  # noqa: N815
+    sentiment: _Split | None = None
+    symbol: str | None = ""
 
 
 class _Candles(BaseModel):
@@ -59,6 +62,7 @@ class _Candles(BaseModel):
 
 class FinnhubAdapter(HttpAdapter):
     name = PROVIDER
+    news_endpoint: Endpoint = "company_news"
 
     def __init__(
         self,
@@ -70,20 +74,27 @@ class FinnhubAdapter(HttpAdapter):
     ) -> None:
         super().__init__(base_url, {"X-Finnhub-Token": api_key}, timeout_s=timeout_s, client=client)
 
+    def news_requests(self, tickers: Sequence[str]) -> int:
+        return len(tickers)
+
     def fetch_news(
         self, tickers: Sequence[str], since: datetime, until: datetime | None = None
     ) -> list[NewsArticle]:
         """One call per ticker for the days from `since` to `until` (the API takes dates)."""
         end = until or datetime.now(UTC)
         self.last_skipped = 0
+        self.last_requests = 0
         articles: list[NewsArticle] = []
         for ticker in tickers:
+            self.last_requests += 1
             params = {
                 "symbol": ticker.upper(),
                 "from": since.astimezone(UTC).date().isoformat(),
                 "to": end.astimezone(UTC).date().isoformat(),
             }
-            body = get_json(self._client, PROVIDER, "/company-news", params)
+            body = get_json(
+                self._client, PROVIDER, "/company-news", params, endpoint="company_news"
+            )
             if not isinstance(body, list):
                 raise ProviderResponseError(PROVIDER, "GET /company-news did not return a list")
             for raw in body:
@@ -112,20 +123,30 @@ class FinnhubAdapter(HttpAdapter):
         )
 
     def fetch_sentiment(self, ticker: str) -> ProviderSentiment:
-        body = get_json(self._client, PROVIDER, "/news-sentiment", {"symbol": ticker.upper()})
+        """Finnhub's weekly figures; a figure it sends as null (or leaves out) is None, never
+        a made-up zero, so a symbol without data reads as "no signal"."""
+        body = get_json(
+            self._client,
+            PROVIDER,
+            "/news-sentiment",
+            {"symbol": ticker.upper()},
+            endpoint="news_sentiment",
+        )
         try:
             parsed = _Sentiment.model_validate(body)
         except ValidationError as error:
             raise ProviderResponseError(
                 PROVIDER, "GET /news-sentiment: unexpected shape"
             ) from error
+        split = parsed.sentiment or _Split()
+        buzz = parsed.buzz or _Buzz()
         return ProviderSentiment(
             ticker=ticker.upper(),
-            bullish_percent=parsed.sentiment.bullishPercent,
-            bearish_percent=parsed.sentiment.bearishPercent,
-            articles_in_last_week=parsed.buzz.articlesInLastWeek,
-            buzz=parsed.buzz.buzz,
-            weekly_average=parsed.buzz.weeklyAverage,
+            bullish_percent=split.bullishPercent,
+            bearish_percent=split.bearishPercent,
+            articles_in_last_week=buzz.articlesInLastWeek,
+            buzz=buzz.buzz,
+            weekly_average=buzz.weeklyAverage,
             company_news_score=parsed.companyNewsScore,
         )
 
@@ -138,7 +159,7 @@ class FinnhubAdapter(HttpAdapter):
             "from": int(start.timestamp()),
             "to": int(end.timestamp()),
         }
-        body = get_json(self._client, PROVIDER, "/stock/candle", params)
+        body = get_json(self._client, PROVIDER, "/stock/candle", params, endpoint="candles")
         try:
             parsed = _Candles.model_validate(body)
         except ValidationError as error:

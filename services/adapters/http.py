@@ -1,7 +1,17 @@
-"""One GET with the error mapping every adapter shares; tokens never reach a message."""
+"""One GET with the error mapping every adapter shares; tokens never reach a message.
+
+A 403 is read, not only counted: a body that says the endpoint is not in the key's plan
+(Tiingo's `{"detail": "You do not have permission to access the News API"}`, Finnhub's
+`{"error": "You don't have access to this resource."}`) is a `ProviderNotEntitledError` naming
+the endpoint; any other 403, like a 401, is a `ProviderAuthError`. An adapter whose provider
+says more in its bodies than its statuses do (Tiingo's limits, answered with a 200) passes a
+`check` that sees every answer first.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -10,6 +20,7 @@ from services.adapters.errors import (
     ProviderAuthError,
     ProviderBadRequestError,
     ProviderError,
+    ProviderNotEntitledError,
     ProviderNotFoundError,
     ProviderRateLimitedError,
     ProviderResponseError,
@@ -18,6 +29,15 @@ from services.adapters.errors import (
 )
 
 USER_AGENT = "sentiment-deep-dive/0.1"
+# The provider's words for "this endpoint is not in your plan" in a 403 (the key is good).
+_NOT_IN_PLAN = re.compile(
+    r"do not have permission to access"  # Tiingo: "... to access the News API"
+    r"|plans are limited to"  # Tiingo: "Free and Power plans are limited to the DOW 30 ..."
+    r"|don.t have access to this resource",  # Finnhub
+    re.IGNORECASE,
+)
+# Sees one answer before the status mapping: the error it describes, or None to carry on.
+AnswerCheck = Callable[[str, httpx.Response], ProviderError | None]
 
 
 class HttpAdapter:
@@ -34,6 +54,8 @@ class HttpAdapter:
         self._client = client or build_client(base_url, timeout_s, auth_headers)
         # Items of a response that did not match the documented shape (skipped, logged).
         self.last_skipped = 0
+        # HTTP requests the last `fetch_news` made (each is a unit of the provider's quota).
+        self.last_requests = 0
 
     def close(self) -> None:
         self._client.close()
@@ -48,9 +70,17 @@ def build_client(base_url: str, timeout_s: float, headers: dict[str, str]) -> ht
 
 
 def get_json(
-    client: httpx.Client, provider: str, path: str, params: dict[str, Any] | None = None
+    client: httpx.Client,
+    provider: str,
+    path: str,
+    params: dict[str, Any] | None = None,
+    *,
+    endpoint: str,
+    check: AnswerCheck | None = None,
 ) -> Any:
-    """GET `path`; the parsed JSON body, or the provider error that describes the failure."""
+    """GET `path`; the parsed JSON body, or the provider error that describes the failure.
+    `endpoint` is the stable name an error about the key's plan carries; `check` (given the
+    path and the response) may name an error the status alone would not."""
     try:
         response = client.get(path, params=params)
     except httpx.TimeoutException as error:
@@ -59,9 +89,13 @@ def get_json(
         raise ProviderUnavailableError(
             provider, f"GET {path} failed: {type(error).__name__}"
         ) from error
+    if check is not None:
+        checked = check(path, response)
+        if checked is not None:
+            raise checked
     status = response.status_code
     if status >= 400:
-        raise _status_error(provider, path, response)
+        raise _status_error(provider, path, endpoint, response)
     try:
         return response.json()
     except ValueError as error:
@@ -70,12 +104,22 @@ def get_json(
         ) from error
 
 
-def _status_error(provider: str, path: str, response: httpx.Response) -> ProviderError:
+def _status_error(
+    provider: str, path: str, endpoint: str, response: httpx.Response
+) -> ProviderError:
     status = response.status_code
-    detail = _detail(response)
+    detail = response_detail(response)
     message = f"GET {path} -> {status}" + (f": {detail}" if detail else "")
     if status == 429:
-        return ProviderRateLimitedError(provider, message, status, _retry_after(response))
+        return ProviderRateLimitedError(provider, message, status, retry_after_header(response))
+    if status == 403 and _NOT_IN_PLAN.search(detail):
+        return ProviderNotEntitledError(
+            provider,
+            f"{message} (the {endpoint} endpoint is not in this key's plan)",
+            status,
+            endpoint=endpoint,
+            reason=detail,
+        )
     if status in (401, 403):
         return ProviderAuthError(provider, message, status)
     if status == 404:
@@ -87,7 +131,8 @@ def _status_error(provider: str, path: str, response: httpx.Response) -> Provide
     return ProviderResponseError(provider, message, status)
 
 
-def _detail(response: httpx.Response) -> str:
+def response_detail(response: httpx.Response) -> str:
+    """The provider's own message: Tiingo's `detail`, Finnhub's `error`, or the plain text."""
     try:
         body = response.json()
     except ValueError:
@@ -97,7 +142,8 @@ def _detail(response: httpx.Response) -> str:
     return ""
 
 
-def _retry_after(response: httpx.Response) -> float | None:
+def retry_after_header(response: httpx.Response) -> float | None:
+    """`Retry-After` in seconds, when the provider sent one."""
     try:
         return float(response.headers["retry-after"])
     except (KeyError, ValueError):

@@ -25,13 +25,17 @@ class NewsArticle:
 
 @dataclass(frozen=True, slots=True)
 class ProviderSentiment:
+    """A provider's own weekly figures for a ticker. None: the provider sent no figure (Finnhub
+    answers null for a symbol it has too little news about); a consumer reads that as "no
+    signal", never as zero."""
+
     ticker: str
-    bullish_percent: float
-    bearish_percent: float
-    articles_in_last_week: int
-    buzz: float
-    weekly_average: float
-    company_news_score: float
+    bullish_percent: float | None
+    bearish_percent: float | None
+    articles_in_last_week: int | None
+    buzz: float | None
+    weekly_average: float | None
+    company_news_score: float | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,24 +1,49 @@
-"""Tiingo: news (several tickers per call, paginated) and daily / intraday prices."""
+"""Tiingo: news (several tickers per call, paginated) and daily / intraday prices.
+
+Tiingo tells of a spent allowance in the body, often with a 200: plain text ("You have run
+over your 500 symbol look up for this month. Please upgrade at ...") or `{"detail": "Error:
+You have run over your hourly request allocation. ..."}`, and sometimes with a 429. Such an
+answer is a `ProviderQuotaExceededError` with the period it names (hourly and daily requests,
+the month's unique symbols, the month's bandwidth) and the seconds to that period's next UTC
+boundary (Tiingo does not document when its periods turn over); a 2xx that is neither data
+nor such a message stays a `ProviderResponseError`.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from services.adapters.errors import ProviderResponseError
-from services.adapters.http import HttpAdapter, get_json
+from services.adapters.errors import (
+    ProviderError,
+    ProviderQuotaExceededError,
+    ProviderResponseError,
+    QuotaScope,
+)
+from services.adapters.http import HttpAdapter, get_json, response_detail, retry_after_header
 from services.adapters.models import Candle, NewsArticle, Provider, Resolution
+from services.adapters.plans import Endpoint
+from services.clock import Clock, utc_now
 
 LOG = logging.getLogger(__name__)
 PROVIDER: Provider = "tiingo"
 PAGE_SIZE = 1000  # Tiingo's largest `limit`
 MAX_PAGES = 20
 _INTRADAY = {"60": "1hour", "30": "30min", "15": "15min", "5": "5min", "1": "1min"}
+# Tiingo's words for a spent allowance ("You have run over your ... allocation", "... symbol
+# look up for this month", ...).
+_LIMIT = re.compile(
+    r"run over your|request allocation|bandwidth allocation|symbol look ?up|"
+    r"api limit reached|rate limit|limits increased",
+    re.IGNORECASE,
+)
 
 
 class _News(BaseModel):
@@ -43,6 +68,7 @@ class _Price(BaseModel):
 
 class TiingoAdapter(HttpAdapter):
     name = PROVIDER
+    news_endpoint: Endpoint = "news"
 
     def __init__(
         self,
@@ -51,10 +77,17 @@ class TiingoAdapter(HttpAdapter):
         *,
         timeout_s: float = 5.0,
         client: httpx.Client | None = None,
+        clock: Clock = utc_now,
     ) -> None:
         super().__init__(
             base_url, {"Authorization": f"Token {api_key}"}, timeout_s=timeout_s, client=client
         )
+        # When an allowance named in an answer turns over is reckoned from this clock.
+        self._clock = clock
+
+    def news_requests(self, tickers: Sequence[str]) -> int:
+        """One request for every ticker (more pages only for a very busy window)."""
+        return 1
 
     def fetch_news(
         self, tickers: Sequence[str], since: datetime, until: datetime | None = None
@@ -72,8 +105,14 @@ class TiingoAdapter(HttpAdapter):
         articles: list[NewsArticle] = []
         self.last_skipped = 0
         for page in range(MAX_PAGES):
+            self.last_requests = page + 1
             body = get_json(
-                self._client, PROVIDER, "/tiingo/news", {**params, "offset": page * PAGE_SIZE}
+                self._client,
+                PROVIDER,
+                "/tiingo/news",
+                {**params, "offset": page * PAGE_SIZE},
+                endpoint="news",
+                check=self._limit_answer,
             )
             items = _expect_list(body, "/tiingo/news")
             for raw in items:
@@ -112,13 +151,18 @@ class TiingoAdapter(HttpAdapter):
         }
         if resolution == "D":
             path = f"/tiingo/daily/{ticker.lower()}/prices"
+            endpoint = "daily_prices"
             params["resampleFreq"] = "daily"
         else:
             path = f"/iex/{ticker.lower()}/prices"
+            endpoint = "intraday_prices"
             params["resampleFreq"] = _INTRADAY[resolution]
             params["columns"] = "open,high,low,close,volume"
+        body = get_json(
+            self._client, PROVIDER, path, params, endpoint=endpoint, check=self._limit_answer
+        )
         candles = []
-        for raw in _expect_list(get_json(self._client, PROVIDER, path, params), path):
+        for raw in _expect_list(body, path):
             try:
                 price = _Price.model_validate(raw)
             except ValidationError:
@@ -135,6 +179,80 @@ class TiingoAdapter(HttpAdapter):
                 )
             )
         return candles
+
+    def _limit_answer(self, path: str, response: httpx.Response) -> ProviderError | None:
+        """A spent allowance told in a 2xx's body (plain text or `{"detail": ...}`), or in a
+        429 that names its period; None for anything else (data, or other errors)."""
+        status = response.status_code
+        if 200 <= status < 300:
+            reason = _message_of_2xx(response)
+        elif status == 429:
+            reason = response_detail(response)
+        else:
+            return None
+        if reason is None or not _LIMIT.search(reason):
+            return None
+        scope = quota_scope(reason)
+        if status == 429 and scope is None:
+            return None  # the shared mapping: a plain rate limit with its Retry-After
+        retry_after = retry_after_header(response)
+        if retry_after is None and scope is not None:
+            retry_after = seconds_to_period_end(scope, self._clock())
+        return ProviderQuotaExceededError(
+            PROVIDER,
+            f"GET {path} -> {status}: {reason}",
+            status,
+            retry_after,
+            scope=scope,
+            reason=reason,
+        )
+
+
+def _message_of_2xx(response: httpx.Response) -> str | None:
+    """What a 2xx says instead of data: its plain text, or the `detail` of a JSON object;
+    None for a list (data) or any other JSON. Cheap for data: a list is never parsed here."""
+    if response.content.lstrip()[:1] in (b"", b"["):
+        return None
+    text = response.text.strip()
+    if text.startswith("{"):
+        try:
+            body = json.loads(text)
+        except ValueError:
+            return None
+        detail = body.get("detail") if isinstance(body, dict) else None
+        return detail[:300] if isinstance(detail, str) else None
+    try:
+        json.loads(text)
+    except ValueError:
+        return text[:300]
+    return None  # a JSON scalar: not a message
+
+
+def quota_scope(message: str) -> QuotaScope | None:
+    """The allowance Tiingo's message says is spent, when it names one."""
+    lowered = message.lower()
+    if "bandwidth" in lowered:
+        return "month_bandwidth"
+    if "symbol" in lowered and "month" in lowered:
+        return "month_symbols"
+    if "hourly" in lowered or "per hour" in lowered:
+        return "hour"
+    if "daily" in lowered or "per day" in lowered:
+        return "day"
+    return None
+
+
+def seconds_to_period_end(scope: QuotaScope, now: datetime) -> float:
+    """Seconds from `now` to the next UTC start of the hour, day or month `scope` names."""
+    now = now.astimezone(UTC)
+    if scope == "hour":
+        end = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    elif scope == "day":
+        end = now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    else:
+        first = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        end = (first + timedelta(days=32)).replace(day=1)
+    return max(1.0, (end - now).total_seconds())
 
 
 def _expect_list(body: Any, path: str) -> list[Any]:

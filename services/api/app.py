@@ -189,7 +189,11 @@ def build_app(deps: ApiDependencies, logger: Logger) -> LambdaFunctionUrlResolve
             503,
             "QUOTA_EXHAUSTED",
             f"the {error.service} quota of this period is used up; try again after it resets",
-            {"provider": error.service, "retry_after_s": int(error.retry_after_header)},
+            {
+                "provider": error.service,
+                "quota": error.quota,
+                "retry_after_s": int(error.retry_after_header),
+            },
             {"Retry-After": error.retry_after_header},
         )
 

@@ -14,7 +14,7 @@ from services.caching.reads import watch_reads
 from services.caching.registry import CacheRegistry
 from services.caching.ttl import TtlCache
 from services.clock import Clock, utc_now
-from services.composition import outbox, resilient_guard, tiingo_adapter
+from services.composition import entitlements, outbox, resilient_guard, tiingo_adapter
 from services.configurations.manage import ConfigurationService
 from services.market.prices import PriceService
 from services.market.universe import TickerUniverse
@@ -22,6 +22,7 @@ from services.metrics.collect import cache_counts
 from services.metrics.requests import RequestMetrics
 from services.ops.model_card import CARD_FILE, ModelCardFile
 from services.resilience.chaos import ChaosSwitches, chaos_switches
+from services.resilience.entitlements import Entitlements
 from services.resilience.rate_limit import RateLimiter, rate_limiter
 from services.resilience.resilient_guard import ResilientGuard
 from services.settings import Settings
@@ -87,6 +88,11 @@ class ApiDependencies:
             self.metrics_snapshots,
         )
         return self.caches
+
+    @cached_property
+    def entitlements(self) -> Entitlements:
+        """The plans' endpoints, less what a provider refused (read again once a minute)."""
+        return entitlements(self.settings, self.table, self.clock)
 
     @cached_property
     def model_card(self) -> ModelCardFile:

@@ -11,6 +11,7 @@ from services.api.dependencies import ApiDependencies
 from services.ops.health import (
     HealthCheck,
     circuits_check,
+    entitlements_check,
     evaluate,
     not_checked,
     quotas_check,
@@ -38,8 +39,12 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
                 lambda: {s: guard.breaker(s).view().state for s in guard.services}
             )
             checks["quotas"] = quotas_check(
-                lambda: {s: v.level for s, v in guard.quotas.views().items()}
+                lambda: {
+                    service: {v.name: v.level for v in views}
+                    for service, views in guard.quotas.all_views().items()
+                }
             )
+            checks["plans"] = entitlements_check(deps.entitlements.refusals)
         else:
             # They live in the table: unknown now, and asking would only add the client's
             # retries to the probe's answer time.

@@ -16,7 +16,7 @@ from urllib.parse import unquote
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import LambdaFunctionUrlRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.api.dependencies import ApiDependencies
 from services.api.errors import ApiError
@@ -35,7 +35,7 @@ from services.market.sentiment_view import (
     TickerSentiment,
     configuration_sentiment,
 )
-from services.market.signals import PROVIDERS, Status
+from services.market.signals import PROVIDERS, SOURCE_ENDPOINTS, Status
 from services.store.errors import NotFoundError
 
 MAX_CONFIG_ID_LENGTH = 64
@@ -138,6 +138,10 @@ class ConfigurationSentimentOut(BaseModel):
     config_id: str
     tickers: list[TickerSentimentOut]
     source_status: SourceStatusOut
+    source_notes: dict[str, str] = Field(
+        default_factory=dict,
+        description="why a provider is `not_entitled`: the provider's words or the plan's",
+    )
     last_updated: str
     cache_status: CacheStatus
 
@@ -151,6 +155,7 @@ class ConfigurationSentimentOut(BaseModel):
             source_status=SourceStatusOut(
                 tiingo=view.source_status["tiingo"], finnhub=view.source_status["finnhub"]
             ),
+            source_notes=dict(view.source_notes),
             last_updated=iso(view.computed_at),
             cache_status=cache_status,
         )
@@ -314,12 +319,18 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
             raise NotFoundError("configuration not found")
         # A provider whose circuit opens (or closes) changes `source_status`: its own entry.
         failing = frozenset(p for p in PROVIDERS if deps.guard.breaker(p).view().state != "closed")
+        # So does an endpoint the key's plan turns out not to include.
+        not_entitled = {
+            provider: refusal.reason
+            for provider, (service, endpoint) in SOURCE_ENDPOINTS.items()
+            if (refusal := deps.entitlements.refusal(service, endpoint)) is not None
+        }
         rendered, hit = deps.configuration_sentiment.get_or_load(
-            (config.config_id, config.version, failing),
+            (config.config_id, config.version, failing, frozenset(not_entitled)),
             lambda: RenderedSentiment.of(
                 configuration_sentiment(
                     deps.sentiment_store, config.config_id, config.version, config.tickers,
-                    deps.clock(), failing,
+                    deps.clock(), failing, not_entitled,
                 )
             ),
         )  # fmt: skip

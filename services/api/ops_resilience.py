@@ -1,5 +1,5 @@
 """Operator routes of the resilience layer: each provider's circuit (with the log of its state
-changes) and each provider's quota in its current period.
+changes) and each provider's quotas, each in its current period.
 
 Both read the table, not this instance's copies: an operator asks what every instance shares.
 Reading the quotas also adds this instance's own pending counts first, so its calls are in
@@ -77,18 +77,32 @@ class CircuitsOut(BaseModel):
     transitions: list[TransitionOut] = Field(description="state changes, newest first")
 
 
-class QuotaOut(BaseModel):
+Level = Literal["ok", "warning", "critical"]
+
+
+class QuotaLimitOut(BaseModel):
+    provider: str
+    name: str = Field(description="requests_per_hour, symbols_per_month, budget_per_day, ...")
+    counts: Literal["requests", "symbols"] = Field(
+        description="requests (one per HTTP request) or distinct symbols asked for"
+    )
+    per: Literal["second", "minute", "hour", "day", "month"]
     used: int
     limit: int
     period: str = Field(
-        description="the UTC period counted: 2026-11, 2026-11-05 or 2026-11-05T14:03"
+        description="the UTC period counted: 2026-11, 2026-11-05, 2026-11-05T14, "
+        "2026-11-05T14:03 or 2026-11-05T14:03:07"
     )
     resets_at: str
-    level: Literal["ok", "warning", "critical"]
+    level: Level
 
     @classmethod
-    def of(cls, view: QuotaView) -> QuotaOut:
+    def of(cls, view: QuotaView) -> QuotaLimitOut:
         return cls(
+            provider=view.service,
+            name=view.name,
+            counts=view.counts,
+            per=view.per,
             used=view.used,
             limit=view.limit,
             period=view.period,
@@ -97,8 +111,34 @@ class QuotaOut(BaseModel):
         )
 
 
+class ProviderQuotaOut(BaseModel):
+    """A provider's quotas: its tightest one's figures (the one closest to refusing), and
+    every one of them in `limits`, tightest first."""
+
+    name: str = Field(description="the tightest quota's name")
+    used: int
+    limit: int
+    period: str = Field(description="the tightest quota's UTC period")
+    resets_at: str
+    level: Level
+    limits: list[QuotaLimitOut]
+
+    @classmethod
+    def of(cls, views: list[QuotaView]) -> ProviderQuotaOut:
+        tightest = views[0]
+        return cls(
+            name=tightest.name,
+            used=tightest.used,
+            limit=tightest.limit,
+            period=tightest.period,
+            resets_at=iso(tightest.resets_at),
+            level=tightest.level,
+            limits=[QuotaLimitOut.of(v) for v in views],
+        )
+
+
 class QuotasOut(BaseModel):
-    quotas: dict[str, QuotaOut]
+    quotas: dict[str, ProviderQuotaOut] = Field(description="per provider")
 
 
 def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
@@ -119,7 +159,7 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
     @router.get("/api/v2/ops/quotas", tags=["ops"])
     def quotas() -> QuotasOut:
         authorize()
-        views = deps.guard.quotas.views(fresh=True, write=True)
-        return QuotasOut(quotas={s: QuotaOut.of(v) for s, v in views.items()})
+        views = deps.guard.quotas.all_views(fresh=True, write=True)
+        return QuotasOut(quotas={s: ProviderQuotaOut.of(v) for s, v in views.items()})
 
     return router

@@ -9,8 +9,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from itertools import chain, zip_longest
+from typing import Protocol
 
+from services.adapters.errors import ProviderNotEntitledError
 from services.adapters.models import NewsArticle, ProviderSentiment
+from services.adapters.plans import Endpoint
 from services.adapters.protocol import NewsSource, SentimentSource
 from services.clock import Clock, iso
 from services.ingestion.dedupe import merge
@@ -37,6 +40,14 @@ class IngestionPolicy:
     store_concurrency: int = 2
 
 
+class EntitlementGate(Protocol):
+    """Which endpoints may be called (`services/resilience/entitlements.py`)."""
+
+    def check(self, provider: str, endpoint: Endpoint) -> None: ...
+
+    def record(self, error: ProviderNotEntitledError) -> None: ...
+
+
 @dataclass
 class IngestionSummary:
     started_at: str
@@ -44,6 +55,8 @@ class IngestionSummary:
     tickers: list[str] = field(default_factory=list)
     fetched: dict[str, int] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    # Sources not called because the key's plan does not include them, with why: not errors.
+    not_entitled: dict[str, str] = field(default_factory=dict)
     stories: int = 0
     new: int = 0
     duplicates: int = 0
@@ -63,6 +76,7 @@ class IngestionDependencies:
     guard: CallGuard
     clock: Clock
     policy: IngestionPolicy = IngestionPolicy()
+    entitlements: EntitlementGate | None = None
 
 
 def run_ingestion(tickers: Sequence[str], deps: IngestionDependencies) -> IngestionSummary:
@@ -86,7 +100,23 @@ def _fetch_all(
     since = now - deps.policy.lookback
 
     def fetch(source: NewsSource) -> list[NewsArticle]:
-        return deps.guard.call(source.name, lambda: source.fetch_news(summary.tickers, since, now))
+        """One quota unit per HTTP request: those the source declares are counted (or
+        refused) before it runs, further pages after; the tickers count as symbols where a
+        plan caps them."""
+        _check_entitled(deps, source.name, source.news_endpoint)
+        declared = source.news_requests(summary.tickers)
+        ran = False
+
+        def run() -> list[NewsArticle]:
+            nonlocal ran
+            ran = True
+            return source.fetch_news(summary.tickers, since, now)
+
+        try:
+            return deps.guard.call(source.name, run, units=declared, symbols=summary.tickers)
+        finally:
+            if ran and source.last_requests > declared:
+                deps.guard.count(source.name, source.last_requests - declared)
 
     fetched: list[NewsArticle] = []
     with ThreadPoolExecutor(max_workers=max(1, len(deps.news_sources))) as pool:
@@ -94,6 +124,10 @@ def _fetch_all(
         for name, future in futures.items():
             try:
                 articles = future.result()
+            except ProviderNotEntitledError as error:
+                _not_entitled(deps, summary, name, error)
+                summary.fetched[name] = 0
+                continue
             except Exception as error:
                 # One source failing never stops the other: record it and carry on.
                 summary.errors[name] = f"{type(error).__name__}: {error}"
@@ -102,6 +136,24 @@ def _fetch_all(
             summary.fetched[name] = len(articles)
             fetched += articles
     return fetched
+
+
+def _check_entitled(deps: IngestionDependencies, provider: str, endpoint: Endpoint) -> None:
+    if deps.entitlements is not None:
+        deps.entitlements.check(provider, endpoint)
+
+
+def _not_entitled(
+    deps: IngestionDependencies,
+    summary: IngestionSummary,
+    name: str,
+    error: ProviderNotEntitledError,
+) -> None:
+    """A source the plan lacks is noted, not an error. A refusal the provider made (it has a
+    status; the gate's own has none) is recorded, so no instance asks again."""
+    if error.status is not None and deps.entitlements is not None:
+        deps.entitlements.record(error)
+    summary.not_entitled[name] = error.reason
 
 
 def publish_batches(articles: Sequence[Article], size: int) -> list[list[Article]]:
@@ -216,6 +268,11 @@ def _record_provider_sentiment(
     source = deps.sentiment_source
     if source is None:
         return
+    try:
+        _check_entitled(deps, "finnhub", "news_sentiment")
+    except ProviderNotEntitledError as error:
+        _not_entitled(deps, summary, "finnhub_sentiment", error)
+        return
 
     def fetch(ticker: str) -> ProviderSentiment:
         return deps.guard.call("finnhub", partial(source.fetch_sentiment, ticker))
@@ -226,6 +283,9 @@ def _record_provider_sentiment(
         for ticker, future in futures.items():
             try:
                 figures = future.result()
+            except ProviderNotEntitledError as error:
+                _not_entitled(deps, summary, "finnhub_sentiment", error)
+                continue
             except Exception as error:
                 summary.errors["finnhub_sentiment"] = f"{type(error).__name__}: {error}"
                 continue

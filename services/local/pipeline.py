@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import SecretStr
 
 from services.alerts.evaluate import EvaluationSummary
-from services.clock import utc_now
+from services.clock import Clock, utc_now
 from services.composition import alert_checker, ingestion_dependencies, resilient_guard
 from services.functions import analysis, ingestion, metrics, notification
 from services.local.bus import LocalTopic
@@ -57,12 +57,21 @@ class LocalPipeline:
     guard: ResilientGuard | None = None
     # Where the metrics function's EMF lines go (None: nowhere).
     emf_log: Path | None = None
+    # The emulated world's time, and the quotas' and ingestion's: a test can run an hour of
+    # cycles in seconds, each provider's limits counting the same simulated periods.
+    clock: Clock = utc_now
     _emf_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> Settings:
-        self.world = NewsWorld(seed=self.seed)
-        self.tiingo = TiingoEmulator(self.world, api_key=TIINGO_KEY).start()
-        self.finnhub = FinnhubEmulator(self.world, api_key=FINNHUB_KEY).start()
+        self.world = NewsWorld(seed=self.seed, clock=self.clock)
+        # The emulators run the plans the adapters are configured with, so a free-plan stack
+        # meets what a free key meets.
+        self.tiingo = TiingoEmulator(
+            self.world, api_key=TIINGO_KEY, plan=self.settings.tiingo_plan
+        ).start()
+        self.finnhub = FinnhubEmulator(
+            self.world, api_key=FINNHUB_KEY, plan=self.settings.finnhub_plan
+        ).start()
         self.settings = self.settings.model_copy(
             update={
                 "tiingo_base_url": self.tiingo.url,
@@ -72,7 +81,7 @@ class LocalPipeline:
             }
         )
         dead_letters = DynamoDeadLetterRepository(self.table)
-        self.guard = resilient_guard(self.settings, self.table, utc_now)
+        self.guard = resilient_guard(self.settings, self.table, self.clock)
         check_alerts = alert_checker(self.settings, self.table, self.guard)
         analysis_deps = analysis.AnalysisDependencies(
             articles=DynamoArticleRepository(self.table),
@@ -88,7 +97,7 @@ class LocalPipeline:
             ),
         ).start()
         ingestion_deps = ingestion_dependencies(
-            self.settings, self.table, self.topic, guard=self.guard
+            self.settings, self.table, self.topic, guard=self.guard, clock=self.clock
         )
         configs = DynamoConfigurationRepository(self.table)
         runs = DynamoIngestionRunRepository(self.table)

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from services.api.dependencies import ApiDependencies
-from services.clock import iso, utc_now
+from services.clock import Clock, iso, utc_now
 from services.functions import dashboard
 from services.local.dynamodb_local import DynamoServer, dynamodb_server
 from services.local.emulators.oidc import OidcEmulator
@@ -52,6 +52,8 @@ class StackOptions:
     # The news pipeline (emulators, topic, schedules); `schedules=False` runs cycles only on demand.
     pipeline: bool = True
     schedules: bool = True
+    # The pipeline's time (the emulated world, its quotas): simulated in tests.
+    clock: Clock = utc_now
 
 
 def _starting(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -119,7 +121,7 @@ class LocalStack:
         ensure_table(dynamodb_client(self.settings), self.settings.table_name)
         table = dynamodb_table(self.settings)
         # Sign-in e-mails need SendGrid with or without the news pipeline.
-        self.sendgrid = SendGridEmulator(SENDGRID_KEY).start()
+        self.sendgrid = SendGridEmulator(SENDGRID_KEY, plan=self.settings.sendgrid_plan).start()
         self.settings = self.settings.model_copy(
             update={
                 "sendgrid_base_url": self.sendgrid.url,
@@ -168,6 +170,7 @@ class LocalStack:
                 table,
                 schedules_enabled=options.schedules,
                 emf_log=paths.logs_dir / "metrics-emf.jsonl",
+                clock=options.clock,
             )
             self.settings = self.pipeline.start()
             api_deps = ApiDependencies(

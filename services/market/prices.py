@@ -141,6 +141,8 @@ class PriceService:
                 PROVIDER,
                 partial(self._source.fetch_candles, ticker, window.start, window.end, resolution),
                 priority=self._priority,
+                # One request, for one symbol: Tiingo caps distinct symbols a month.
+                symbols=(ticker,),
             )
         except ProviderNotFoundError as error:
             raise NoPricesError(f"{PROVIDER} has no prices for {ticker}") from error

@@ -4,7 +4,7 @@ the ensemble of them, plus whether each provider is delivering."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -55,6 +55,8 @@ class ConfigurationSentiment:
     tickers: tuple[TickerSentiment, ...]
     source_status: Mapping[str, Status]
     computed_at: datetime
+    # Why a provider is `not_entitled`: its own words, or the plan's.
+    source_notes: Mapping[str, str] = field(default_factory=dict)
 
 
 def source_view(reader: BucketReader, ticker: str, source: str, now: datetime) -> SourceView:
@@ -87,9 +89,12 @@ def configuration_sentiment(
     tickers: Sequence[str],
     now: datetime,
     failing: frozenset[str] = frozenset(),
+    not_entitled: Mapping[str, str] | None = None,
 ) -> ConfigurationSentiment:
     """`failing`: providers whose circuit is not closed. Their figures are what was stored
-    before the outage, so such a provider is at best `degraded`, however recent its data."""
+    before the outage, so such a provider is at best `degraded`, however recent its data.
+    `not_entitled`: provider -> reason, for providers whose endpoint the key's plan lacks:
+    they are `not_entitled`, whatever older figures the table still holds."""
     per_ticker = tuple(ticker_sentiment(reader, ticker, now) for ticker in tickers)
     status: dict[str, Status] = {
         provider: overall_status(t.sources[provider].status for t in per_ticker)
@@ -98,4 +103,7 @@ def configuration_sentiment(
     for provider in failing & set(status):
         if status[provider] == "ok":
             status[provider] = "degraded"
-    return ConfigurationSentiment(config_id, version, per_ticker, status, now)
+    notes = {p: reason for p, reason in (not_entitled or {}).items() if p in status}
+    for provider in notes:
+        status[provider] = "not_entitled"
+    return ConfigurationSentiment(config_id, version, per_ticker, status, now, notes)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+from services.adapters.plans import Endpoint
 from services.scoring.ensemble import SourceSignal, label_for
 from services.store.sentiment import Bucket, Resolution, bucket_start
 
@@ -22,7 +23,13 @@ Source = Literal["tiingo", "finnhub", "our_model"]
 SOURCES: tuple[Source, ...] = ("tiingo", "finnhub", "our_model")
 # The two providers whose health the dashboard shows (our model is fed by both).
 PROVIDERS: tuple[Source, ...] = ("tiingo", "finnhub")
-Status = Literal["ok", "degraded", "unavailable"]
+# `not_entitled`: the key's plan does not include the provider endpoint the source needs.
+Status = Literal["ok", "degraded", "unavailable", "not_entitled"]
+# The provider endpoint each provider's source is fed by.
+SOURCE_ENDPOINTS: Mapping[str, tuple[str, Endpoint]] = {
+    "tiingo": ("tiingo", "news"),
+    "finnhub": ("finnhub", "news_sentiment"),
+}
 
 # "Recent" is the last 24 hourly buckets (the current hour included); when those are empty,
 # the last 7 daily buckets (today included) stand in, and the source counts as stale.

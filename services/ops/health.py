@@ -7,14 +7,18 @@ Non-critical checks: `circuits` is degraded while any provider's circuit is not 
 or half-open awaiting its trial), `quotas` while any provider's quota is at its critical
 level. Either way the service still answers, from what it has stored, so neither makes it
 unhealthy; neither can they be read without the table, which the `dynamodb` check covers.
+`plans` lists the provider endpoints not called (`not_entitled`) with the reason, degraded
+only when a provider refused one the configured plan includes.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from services.store.entitlements import Refusal
 
 Status = Literal["healthy", "degraded", "unhealthy"]
 
@@ -67,17 +71,59 @@ def circuits_check(states: Callable[[], Mapping[str, str]]) -> HealthCheck:
     return run
 
 
-def quotas_check(levels: Callable[[], Mapping[str, str]]) -> HealthCheck:
-    """Degraded while a quota is at its critical level; `levels` is service -> level."""
+_LEVEL_RANK = {"ok": 0, "warning": 1, "critical": 2}
+
+
+def quotas_check(levels: Callable[[], Mapping[str, Mapping[str, str]]]) -> HealthCheck:
+    """Degraded while a quota is at its critical level; `levels` is service -> quota name
+    -> level. Details: every quota's level (`limits`), each service's highest (`levels`),
+    the services (`critical`) and the quotas (`critical_limits`) at the critical level."""
 
     def run() -> CheckResult:
         try:
-            found = dict(levels())
+            found = {service: dict(quotas) for service, quotas in levels().items()}
         except Exception as error:
             return CheckResult("unhealthy", False, {"error": f"quotas: {type(error).__name__}"})
-        critical = sorted(name for name, level in found.items() if level == "critical")
+        highest = {
+            service: max(quotas.values(), key=lambda level: _LEVEL_RANK.get(level, 0))
+            for service, quotas in found.items()
+            if quotas
+        }
+        critical = sorted(name for name, level in highest.items() if level == "critical")
+        critical_limits = sorted(
+            f"{service}:{name}"
+            for service, quotas in found.items()
+            for name, level in quotas.items()
+            if level == "critical"
+        )
         status: Status = "degraded" if critical else "healthy"
-        return CheckResult(status, False, {"levels": found, "critical": critical})
+        details = {
+            "levels": highest,
+            "critical": critical,
+            "limits": found,
+            "critical_limits": critical_limits,
+        }
+        return CheckResult(status, False, details)
+
+    return run
+
+
+def entitlements_check(refusals: Callable[[], Sequence[Refusal]]) -> HealthCheck:
+    """The endpoints not called, with why. One the configured plan excludes is by design
+    (healthy); one a provider refused although the plan includes it is degraded: the key's
+    plan is smaller than configured, and a source is missing until someone acts."""
+
+    def run() -> CheckResult:
+        try:
+            found = list(refusals())
+        except Exception as error:
+            return CheckResult("unhealthy", False, {"error": f"plans: {type(error).__name__}"})
+        listed = [
+            {"provider": r.provider, "endpoint": r.endpoint, "reason": r.reason, "by": r.by}
+            for r in found
+        ]
+        status: Status = "degraded" if any(r.by == "provider" for r in found) else "healthy"
+        return CheckResult(status, False, {"not_entitled": listed})
 
     return run
 

@@ -1,10 +1,14 @@
 """The one interface every external call goes through.
 
 `guard.call("tiingo", fetch)` lets the guard decide whether the call may happen (circuit
-state, quota) and learn how it went. `AllowAll` is the pass-through used where no protection
-is wired (unit tests of other use cases); `ResilientGuard`
-(`services/resilience/resilient_guard.py`) puts the circuit breakers and the quota tracker
-behind the same interface.
+state, quota) and learn how it went. A call counts one unit of quota, a provider request:
+one that makes several says so up front (`units=`, e.g. one per ticker), and requests it made
+beyond those (further pages) are counted afterwards with `guard.count(service, units)`.
+`symbols=` names the tickers it asks for, for a provider that caps distinct symbols.
+
+`AllowAll` is the pass-through used where no protection is wired (unit tests of other use
+cases); `ResilientGuard` (`services/resilience/resilient_guard.py`) puts the circuit breakers
+and the quota tracker behind the same interface.
 
 A guard that refuses a call raises a `CallRefusedError`. It is a `ProviderError`, so every
 caller that already copes with a failing provider (serve a stored copy, record the source's
@@ -14,7 +18,7 @@ error, withdraw an unsent link) copes with a refusal the same way, without knowi
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Protocol, TypeVar
 
 from services.adapters.errors import ProviderError
@@ -23,16 +27,40 @@ T = TypeVar("T")
 
 
 class CallGuard(Protocol):
-    def call(self, service: str, operation: Callable[[], T], *, priority: bool = False) -> T:
-        """Run `operation` for `service` if allowed; `priority` may use reserved quota."""
+    def call(
+        self,
+        service: str,
+        operation: Callable[[], T],
+        *,
+        priority: bool = False,
+        units: int = 1,
+        symbols: Collection[str] = (),
+    ) -> T:
+        """Run `operation` for `service` if allowed; `priority` may use reserved quota,
+        `units` is how many requests it makes, `symbols` the tickers it asks for."""
+        ...
+
+    def count(self, service: str, units: int) -> None:
+        """Count `units` requests made beyond those a call declared; never refused."""
         ...
 
 
 class AllowAll:
     """Lets every call through and records nothing."""
 
-    def call(self, service: str, operation: Callable[[], T], *, priority: bool = False) -> T:
+    def call(
+        self,
+        service: str,
+        operation: Callable[[], T],
+        *,
+        priority: bool = False,
+        units: int = 1,
+        symbols: Collection[str] = (),
+    ) -> T:
         return operation()
+
+    def count(self, service: str, units: int) -> None:
+        return None
 
 
 class CallRefusedError(ProviderError):

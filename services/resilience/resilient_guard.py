@@ -1,15 +1,16 @@
 """`ResilientGuard`: the circuit breakers and the quota tracker behind `CallGuard`.
 
 For each call: the breaker's copy is asked first (an open circuit refuses without spending
-quota), then the quota counts the call or refuses it, then the breaker gives its permit
-(claiming the half-open trial if one is due; if another instance won it, the counted call is
-given back), then the call runs and the breaker learns how it went.
+quota), then every quota of the provider counts the call's units (and new symbols) or one
+refuses it, then the breaker gives its permit (claiming the half-open trial if one is due; if
+another instance won it, the counted units are given back), then the call runs and the
+breaker learns how it went. `count` adds requests a call made beyond those it declared.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -54,10 +55,18 @@ class ResilientGuard:
                 )
             return self._breakers[service]
 
-    def call(self, service: str, operation: Callable[[], T], *, priority: bool = False) -> T:
+    def call(
+        self,
+        service: str,
+        operation: Callable[[], T],
+        *,
+        priority: bool = False,
+        units: int = 1,
+        symbols: Collection[str] = (),
+    ) -> T:
         breaker = self.breaker(service)
         breaker.check()
-        ticket = self.quotas.acquire(service, priority=priority)
+        ticket = self.quotas.acquire(service, priority=priority, units=units, symbols=symbols)
         try:
             permit = breaker.before_call()
         except CircuitOpenError:
@@ -70,6 +79,11 @@ class ResilientGuard:
             raise
         breaker.record_success(permit)
         return result
+
+    def count(self, service: str, units: int) -> None:
+        """Count requests a call made beyond those it declared (further pages): they were
+        made, so they are never refused, and the circuit learnt of them with the call."""
+        self.quotas.count(service, units)
 
     def flush(self) -> None:
         """Add the quota counts kept in memory to the table (before a Lambda freezes)."""

@@ -54,12 +54,18 @@ def label_for(score: float) -> str:
     return "neutral"
 
 
-def finnhub_signal(bullish: float, bearish: float, articles_in_last_week: int) -> SourceSignal:
-    """Finnhub's percentages as a signed score; confidence grows with article volume."""
+def finnhub_signal(
+    bullish: float | None, bearish: float | None, articles_in_last_week: int | None
+) -> SourceSignal:
+    """Finnhub's percentages as a signed score; confidence grows with article volume. A
+    percentage Finnhub sent as null (None) is no signal: confidence 0, not a 0/0 split."""
+    articles = articles_in_last_week or 0
+    if bullish is None or bearish is None:
+        return SourceSignal(0.0, 0.0, articles)
     total = bullish + bearish
     score = (bullish - bearish) / total if total > 0 else 0.0
-    confidence = min(1.0, articles_in_last_week / 20.0) if total > 0 else 0.0
-    return SourceSignal(_clamp(score, -1.0, 1.0), confidence, articles_in_last_week)
+    confidence = min(1.0, articles / 20.0) if total > 0 else 0.0
+    return SourceSignal(_clamp(score, -1.0, 1.0), confidence, articles)
 
 
 def combine(

@@ -16,6 +16,8 @@ keys by hand. Layout (PK | SK):
     CIRCUIT#{service}       | STATE                   circuit breaker state
     CIRCUITLOG              | {at}#{service}#{version} a circuit's state change (kept 7 days)
     QUOTA#{service}#{period}| COUNTER                 quota counter of one period
+    QUOTA#{service}#{period}| SYMBOLS                 distinct symbols asked for in a period
+    ENTITLEMENT             | {provider}#{endpoint}   an endpoint the key's plan refused
     RATEWINDOW#{window_start} | {instance}#{part}     one instance's rate-limit counts
     OUTBOX#{email_id}       | EMAIL                   an e-mail waiting for delivery
     TRACKED                 | TICKER#{ticker}         how many live configurations watch a ticker
@@ -102,8 +104,21 @@ def circuit_transition(at: str, service: str, version: int) -> Key:
     return _key(CIRCUIT_LOG, f"{at}#{service}#{version:08d}")
 
 
+# Every refused endpoint under one partition: read in one query, a handful of items at most.
+ENTITLEMENTS = "ENTITLEMENT"
+
+
+def entitlement(provider: str, endpoint: str) -> Key:
+    return _key(ENTITLEMENTS, f"{provider}#{endpoint}")
+
+
 def quota(service: str, period: str) -> Key:
     return _key(f"QUOTA#{service}#{period}", "COUNTER")
+
+
+def quota_symbols(service: str, period: str) -> Key:
+    """The distinct symbols a quota counted in `period` (a string set)."""
+    return _key(f"QUOTA#{service}#{period}", "SYMBOLS")
 
 
 def rate_window_pk(window_start: int) -> str:

@@ -7,12 +7,14 @@ soft delete, single use, expiry), which `tests/unit/store` checks against both.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
 from services.clock import Clock, utc_now
 from services.store.circuits import DEFAULT_KEEP_TRANSITIONS, CircuitRecord, CircuitTransition
+from services.store.entitlements import DEFAULT_KEEP as DEFAULT_KEEP_REFUSALS
+from services.store.entitlements import Refusal
 from services.store.errors import (
     ConflictError,
     LimitReachedError,
@@ -398,6 +400,7 @@ class InMemoryCircuitStore:
 class InMemoryQuotaStore:
     def __init__(self) -> None:
         self.counts: dict[tuple[str, str], int] = {}
+        self.symbol_sets: dict[tuple[str, str], frozenset[str]] = {}
         self._lock = threading.Lock()
 
     def add(
@@ -427,6 +430,40 @@ class InMemoryQuotaStore:
 
     def get(self, service: str, period: str) -> int:
         return self.counts.get((service, period), 0)
+
+    def add_symbols(
+        self,
+        service: str,
+        period: str,
+        symbols: Collection[str],
+        *,
+        cap: int | None,
+        now: datetime,
+        expires_at: datetime,
+    ) -> frozenset[str] | None:
+        with self._lock:
+            before = self.symbol_sets.get((service, period), frozenset())
+            # The table's condition: the size before, whichever symbols are new.
+            if cap is not None and len(before) > cap - len(set(symbols)):
+                return None
+            after = before | set(symbols)
+            self.symbol_sets[(service, period)] = after
+        return after
+
+    def symbols(self, service: str, period: str) -> frozenset[str]:
+        return self.symbol_sets.get((service, period), frozenset())
+
+
+class InMemoryEntitlementStore:
+    def __init__(self, *, keep: timedelta = DEFAULT_KEEP_REFUSALS) -> None:
+        self.items: dict[tuple[str, str], Refusal] = {}
+        self._keep = keep
+
+    def record(self, refusal: Refusal) -> None:
+        self.items[(refusal.provider, refusal.endpoint)] = refusal
+
+    def refusals(self, now: datetime) -> list[Refusal]:
+        return [r for r in self.items.values() if r.at + self._keep > now]
 
 
 class InMemoryRateWindows:

@@ -1,15 +1,28 @@
-"""Quota counters: how many calls to a provider all instances made in one period.
+"""Quota counters: how many requests to a provider all instances made in one period, and
+which symbols they asked for.
 
-One item per service and period (`QUOTA#{service}#{period} | COUNTER`). Counts only ever
+`service` names the counter: the tracker passes a quota's id, `{service}:{name}`
+(`tiingo:requests_per_hour`), so a provider's quotas never share an item (and none is an
+item of the single-quota layout, `QUOTA#tiingo#2026-11`, which is only left to expire).
+
+One item per counter and period (`QUOTA#{service}#{period} | COUNTER`). Counts only ever
 grow through DynamoDB's atomic `ADD`, so instances adding at the same time never lose one
 another's calls, and the total comes back in the same request. `add_within` is the
 conditional form used near the limit: the add happens only if the total stays within a cap,
-so of two instances racing for the last unit exactly one gets it. An item expires some time
-after its period ends (it is never read again by then, except by a person).
+so of two instances racing for the last unit exactly one gets it.
+
+Distinct symbols are a string set on their own item (`QUOTA#{service}#{period} | SYMBOLS`),
+grown by the same atomic `ADD` (a symbol already in the set is not added twice), which
+returns the whole set. With a cap, the add happens only if the set had at most
+`cap - len(symbols)` members before, so it cannot pass the cap whichever of them are new.
+
+An item expires some time after its period ends (it is never read again by then, except by
+a person).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -48,6 +61,25 @@ class QuotaStore(Protocol):
         """The period's total so far (0 when nothing was counted)."""
         ...
 
+    def add_symbols(
+        self,
+        service: str,
+        period: str,
+        symbols: Collection[str],
+        *,
+        cap: int | None,
+        now: datetime,
+        expires_at: datetime,
+    ) -> frozenset[str] | None:
+        """Add `symbols` (not empty) to the period's set atomically: the set after. With a
+        `cap`, only if the set had at most `cap - len(symbols)` members: else None, and
+        nothing added."""
+        ...
+
+    def symbols(self, service: str, period: str) -> frozenset[str]:
+        """The period's set so far (empty when nothing was added)."""
+        ...
+
 
 # Every attribute by placeholder: several of these names are DynamoDB reserved words.
 _NAMES = {
@@ -60,6 +92,13 @@ _NAMES = {
 }
 _UPDATE = (
     "ADD #used :amount SET #entity = :entity, #service = :service, #period = :period, "
+    "#updated = :now, #expires = if_not_exists(#expires, :expires)"
+)
+
+
+_SYMBOL_NAMES = {**{k: v for k, v in _NAMES.items() if k != "#used"}, "#symbols": "symbols"}
+_ADD_SYMBOLS = (
+    "ADD #symbols :symbols SET #entity = :entity, #service = :service, #period = :period, "
     "#updated = :now, #expires = if_not_exists(#expires, :expires)"
 )
 
@@ -97,6 +136,57 @@ class DynamoQuotaStore:
         response = self._table.get_item(Key=keys.quota(service, period), ConsistentRead=True)
         item = response.get("Item")
         return int(str(item["used"])) if item else 0
+
+    def add_symbols(
+        self,
+        service: str,
+        period: str,
+        symbols: Collection[str],
+        *,
+        cap: int | None,
+        now: datetime,
+        expires_at: datetime,
+    ) -> frozenset[str] | None:
+        values: dict[str, Any] = {
+            ":symbols": set(symbols),
+            ":entity": "quota_symbols",
+            ":service": service,
+            ":period": period,
+            ":now": iso(now),
+            ":expires": epoch_seconds(expires_at),
+        }
+        condition: dict[str, Any] = {}
+        if cap is not None:
+            highest_before = cap - len(values[":symbols"])
+            if highest_before < 0:
+                return None
+            condition["ConditionExpression"] = (
+                "attribute_not_exists(#symbols) OR size(#symbols) <= :highest"
+            )
+            values[":highest"] = highest_before
+        try:
+            response = self._table.update_item(
+                Key=keys.quota_symbols(service, period),
+                UpdateExpression=_ADD_SYMBOLS,
+                ExpressionAttributeNames=_SYMBOL_NAMES,
+                ExpressionAttributeValues=values,
+                ReturnValues="UPDATED_NEW",
+                **condition,
+            )
+        except ClientError as error:
+            if cap is not None and is_condition_failure(error):
+                return None
+            raise
+        stored: Any = response["Attributes"]["symbols"]  # a string set: a Python set
+        return frozenset(str(s) for s in stored)
+
+    def symbols(self, service: str, period: str) -> frozenset[str]:
+        response = self._table.get_item(
+            Key=keys.quota_symbols(service, period), ConsistentRead=True
+        )
+        item = response.get("Item")
+        stored: Any = item.get("symbols", ()) if item else ()
+        return frozenset(str(s) for s in stored)
 
     def _update(
         self,

@@ -178,6 +178,46 @@ def test_a_conditional_add_stays_within_its_cap(stores: Stores) -> None:
     )
 
 
+def test_symbols_are_a_set_each_added_once(stores: Stores) -> None:
+    expires = NOW + timedelta(days=40)
+    quota = "tiingo:symbols_per_month"
+    assert stores.quotas.symbols(quota, "2026-11") == frozenset()
+
+    added = stores.quotas.add_symbols(
+        quota, "2026-11", ["AAPL", "MSFT"], cap=None, now=NOW, expires_at=expires
+    )
+    again = stores.quotas.add_symbols(
+        quota, "2026-11", {"MSFT", "NVDA"}, cap=None, now=NOW, expires_at=expires
+    )
+
+    assert added == {"AAPL", "MSFT"} and again == {"AAPL", "MSFT", "NVDA"}
+    assert stores.quotas.symbols(quota, "2026-11") == {"AAPL", "MSFT", "NVDA"}
+    assert stores.quotas.symbols(quota, "2026-12") == frozenset()
+    # A counter and a set of one quota and period live side by side.
+    assert stores.quotas.add(quota, "2026-11", 2, now=NOW, expires_at=expires) == 2
+    assert stores.quotas.symbols(quota, "2026-11") == {"AAPL", "MSFT", "NVDA"}
+
+
+def test_a_conditional_symbol_add_leaves_room_for_all_it_adds(stores: Stores) -> None:
+    expires = NOW + timedelta(days=40)
+    quota = "tiingo:symbols_per_month"
+    stores.quotas.add_symbols(quota, "2026-11", ["A", "B", "C"], cap=5, now=NOW, expires_at=expires)
+
+    def add(symbols: list[str], cap: int) -> frozenset[str] | None:
+        result: frozenset[str] | None = stores.quotas.add_symbols(
+            quota, "2026-11", symbols, cap=cap, now=NOW, expires_at=expires
+        )
+        return result
+
+    assert add(["D", "E", "F"], 5) is None  # 3 + 3 could pass 5
+    assert add(["C", "D", "E"], 5) is None  # the condition is on the size: C counts too
+    assert add(["D", "E"], 5) == {"A", "B", "C", "D", "E"}
+    assert add(["F"], 5) is None
+    assert add(["F"], 6) == {"A", "B", "C", "D", "E", "F"}
+    assert add(["G", "H", "I"], 2) is None  # more than the cap itself
+    assert len(stores.quotas.symbols(quota, "2026-11")) == 6
+
+
 @pytest.mark.integration
 def test_a_quota_item_expires_after_its_period_and_keeps_its_first_ttl(fresh_table: Any) -> None:
     stores = Stores(None, DynamoQuotaStore(fresh_table), fresh_table)
@@ -193,4 +233,27 @@ def test_a_quota_item_expires_after_its_period_and_keeps_its_first_ttl(fresh_tab
         "tiingo",
         "2026-11",
         2,
+    )
+
+
+@pytest.mark.integration
+def test_a_symbol_set_is_its_own_item_with_its_ttl(fresh_table: Any) -> None:
+    stores = Stores(None, DynamoQuotaStore(fresh_table), fresh_table)
+    first = NOW + timedelta(days=40)
+    quota = "tiingo:symbols_per_month"
+    stores.quotas.add_symbols(quota, "2026-11", ["AAPL"], cap=None, now=NOW, expires_at=first)
+    stores.quotas.add_symbols(quota, "2026-11", ["MSFT"], cap=500, now=NOW, expires_at=NOW)
+
+    item = stores.table.get_item(Key=keys.quota_symbols(quota, "2026-11"))["Item"]
+
+    assert keys.quota_symbols(quota, "2026-11") == {
+        "PK": "QUOTA#tiingo:symbols_per_month#2026-11",
+        "SK": "SYMBOLS",
+    }
+    assert int(item["expires_at"]) == epoch_seconds(first)
+    assert (item["entity"], item["service"], item["period"], item["symbols"]) == (
+        "quota_symbols",
+        quota,
+        "2026-11",
+        {"AAPL", "MSFT"},
     )

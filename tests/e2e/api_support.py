@@ -3,7 +3,9 @@ sign-in, the operator token, the error envelope, a table snapshot."""
 
 from __future__ import annotations
 
+import re
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -105,3 +107,26 @@ def snapshot(stack: LocalStack) -> list[dict[str, Any]]:
         if "LastEvaluatedKey" not in page:
             return sorted(items, key=lambda i: (i["PK"], i["SK"]))
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+MAGIC_LINK = re.compile(r"\?magic_token=([A-Za-z0-9_-]+)")
+
+
+def outbox(stack: LocalStack, address: str) -> list[dict[str, Any]]:
+    """The e-mails the SendGrid emulator accepted for `address`."""
+    sendgrid = stack.describe()["sendgrid_url"]
+    response = httpx.get(f"{sendgrid}/_emulator/outbox", params={"to": address}, timeout=10)
+    assert response.status_code == 200
+    messages: list[dict[str, Any]] = response.json()
+    return messages
+
+
+def account(client: httpx.Client, stack: LocalStack) -> tuple[str, dict[str, str]]:
+    """A full account signed in through its magic link: its address and bearer."""
+    address = f"account-{uuid.uuid4().hex[:8]}@example.com"
+    assert client.post("/api/v2/auth/magic-link", json={"email": address}).status_code == 202
+    message = wait_for("the sign-in e-mail", lambda: outbox(stack, address))[0]
+    token = MAGIC_LINK.search(message["text"]).group(1)  # type: ignore[union-attr]
+    response = client.post("/api/v2/auth/magic-link/verify", json={"token": token})
+    assert response.status_code == 200, response.text
+    return address, {"Authorization": f"Bearer {response.json()['token']}"}

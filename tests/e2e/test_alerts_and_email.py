@@ -24,11 +24,10 @@ from services.local.stack import LocalStack
 from services.settings import Settings
 from services.store.outbox import DynamoOutbox, OutboxEmail, email_id_for
 from services.store.table import dynamodb_table
-from tests.e2e.api_support import api_stack, wait_for
+from tests.e2e.api_support import account, api_stack, outbox, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
-LINK = re.compile(r"\?magic_token=([A-Za-z0-9_-]+)")
 SENDGRID_DAILY_LIMIT = 30
 
 
@@ -50,25 +49,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory, root: Path) -> Iterator[Loca
         root, tmp_path_factory.mktemp("state"), settings=settings, pipeline=True, schedules=True
     ) as running:
         yield running
-
-
-def outbox(stack: LocalStack, address: str) -> list[dict[str, Any]]:
-    sendgrid = stack.describe()["sendgrid_url"]
-    response = httpx.get(f"{sendgrid}/_emulator/outbox", params={"to": address}, timeout=10)
-    assert response.status_code == 200
-    messages: list[dict[str, Any]] = response.json()
-    return messages
-
-
-def account(client: httpx.Client, stack: LocalStack) -> tuple[str, dict[str, str]]:
-    """A full account signed in through its magic link: its address and bearer."""
-    address = f"alerts-{uuid.uuid4().hex[:8]}@example.com"
-    assert client.post("/api/v2/auth/magic-link", json={"email": address}).status_code == 202
-    message = wait_for("the sign-in e-mail", lambda: outbox(stack, address))[0]
-    token = LINK.search(message["text"]).group(1)  # type: ignore[union-attr]
-    response = client.post("/api/v2/auth/magic-link/verify", json={"token": token})
-    assert response.status_code == 200, response.text
-    return address, {"Authorization": f"Bearer {response.json()['token']}"}
 
 
 def ingest_news(client: httpx.Client, stack: LocalStack, operator: dict[str, str], **news: Any):

@@ -153,12 +153,17 @@ def test_tiingo_failing_opens_its_circuit_and_one_trial_closes_it(stack, client)
     assert stamps == sorted(stamps, reverse=True)
     assert client.get("/health").json()["checks"]["circuits"]["status"] == "healthy"
 
-    # Every Tiingo call made was counted: five failures and the trial; the refused cycle and
-    # the refused price fetch made none.
-    quotas = ops(client, stack, "quotas")["quotas"]
-    assert quotas["tiingo"]["used"] == 6
-    assert (quotas["tiingo"]["limit"], quotas["tiingo"]["level"]) == (500, "ok")
-    assert quotas["tiingo"]["period"] == datetime.now(UTC).strftime("%Y-%m")
+    # Every Tiingo call made was counted, in each of its plan's quotas: five failures and the
+    # trial; the refused cycle and the refused price fetch made none. The hourly quota is the
+    # tightest, so its figures head the provider's entry.
+    tiingo_quotas = ops(client, stack, "quotas")["quotas"]["tiingo"]
+    limits = {q["name"]: q for q in tiingo_quotas["limits"]}
+    assert set(limits) == {"requests_per_hour", "requests_per_day"}  # the paid plan's
+    assert limits["requests_per_day"]["used"] == 6
+    assert limits["requests_per_day"]["limit"] == stack.settings.tiingo_paid_daily_limit  # type: ignore[union-attr]
+    assert limits["requests_per_day"]["period"] == datetime.now(UTC).strftime("%Y-%m-%d")
+    assert (tiingo_quotas["name"], tiingo_quotas["level"]) == ("requests_per_hour", "ok")
+    assert tiingo_quotas["limit"] == stack.settings.tiingo_paid_hourly_limit  # type: ignore[union-attr]
 
 
 def test_sign_in_emails_stop_when_the_days_sendgrid_quota_is_used(stack, client) -> None:
@@ -174,6 +179,8 @@ def test_sign_in_emails_stop_when_the_days_sendgrid_quota_is_used(stack, client)
     midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
     assert abs(int(refused.headers["Retry-After"]) - (midnight - now).total_seconds()) <= 5
     sendgrid = ops(client, stack, "quotas")["quotas"]["sendgrid"]
+    # The own budget (SENDGRID_QUOTA_LIMIT) on top of the plan's daily limit is the tightest.
+    assert sendgrid["name"] == "budget_per_day"
     assert sendgrid["used"] == EMAILS_PER_DAY and sendgrid["limit"] == EMAILS_PER_DAY
     assert sendgrid["level"] == "critical"
     assert parse_iso(sendgrid["resets_at"]) == midnight
@@ -181,4 +188,5 @@ def test_sign_in_emails_stop_when_the_days_sendgrid_quota_is_used(stack, client)
     health = client.get("/health").json()
     assert health["status"] == "degraded"
     assert health["checks"]["quotas"]["critical"] == ["sendgrid"]
+    assert health["checks"]["quotas"]["critical_limits"] == ["sendgrid:budget_per_day"]
     assert ops(client, stack, "circuits")["circuits"]["sendgrid"]["state"] == "closed"

@@ -45,6 +45,23 @@ def hammer_quota(table: Any, job: dict[str, Any]) -> dict[str, Any]:
     return {"allowed": allowed, "refused": refused}
 
 
+def hammer_symbols(table: Any, job: dict[str, Any]) -> dict[str, Any]:
+    """One call per symbol of `symbols`, each asking for a symbol of the month's quota."""
+    limits = {job["service"]: QuotaLimit(job["limit"], "month", "symbols")}
+    tracker = QuotaTracker(limits, DynamoQuotaStore(table), utc_now)
+    allowed: list[str] = []
+    refused = 0
+    wait_until(job["start_at"])
+    for symbol in job["symbols"]:
+        try:
+            tracker.acquire(job["service"], priority=True, symbols=[symbol])
+        except QuotaExhaustedError:
+            refused += 1
+        else:
+            allowed.append(symbol)
+    return {"allowed": allowed, "refused": refused}
+
+
 def hammer_breaker(table: Any, job: dict[str, Any]) -> dict[str, Any]:
     """Bursts of failures at the same moments in every process, each followed, once the open
     timeout has passed, by one call per process racing for the single trial."""
@@ -95,7 +112,7 @@ def main() -> None:
     job = json.loads(sys.argv[1])
     settings = Settings(dynamodb_endpoint=job["endpoint"], table_name=job["table"])
     table = dynamodb_table(settings)
-    work = hammer_quota if job["kind"] == "quota" else hammer_breaker
+    work = {"quota": hammer_quota, "symbols": hammer_symbols}.get(job["kind"], hammer_breaker)
     print(json.dumps(work(table, job)))
 
 

@@ -1,7 +1,8 @@
 """Two OS processes, each a function instance with its own breaker and tracker, hammering the
-same circuit record and the same quota counter on DynamoDB Local: no update is lost, a
-burst of failures opens the circuit exactly once, exactly one process wins each trial, and
-the log of state changes tells one consistent story."""
+same circuit record, the same quota counter and the same symbol set on DynamoDB Local: no
+update is lost, a symbol cap is never passed, a burst of failures opens the circuit exactly
+once, exactly one process wins each trial, and the log of state changes tells one consistent
+story."""
 
 from __future__ import annotations
 
@@ -73,7 +74,7 @@ def test_two_processes_adding_to_one_quota_lose_no_count(root, dynamodb_local, f
 
     today = utc_now().strftime("%Y-%m-%d")
     assert all(r["refused"] == 0 for r in results)
-    assert DynamoQuotaStore(fresh_table).get("finnhub", today) == PROCESSES * 150
+    assert DynamoQuotaStore(fresh_table).get("finnhub:requests_per_day", today) == PROCESSES * 150
 
 
 def test_two_processes_racing_for_the_last_units_account_for_every_call(
@@ -95,12 +96,44 @@ def test_two_processes_racing_for_the_last_units_account_for_every_call(
     results = run_workers(root, [job] * PROCESSES)
 
     today = utc_now().strftime("%Y-%m-%d")
-    total = DynamoQuotaStore(fresh_table).get("sendgrid", today)
+    total = DynamoQuotaStore(fresh_table).get("sendgrid:requests_per_day", today)
     allowed = sum(r["allowed"] for r in results)
     batch = 10  # 5 % of 200: what a process may hold uncounted at most
     assert total == allowed  # every allowed call counted, none twice
     assert limit <= total <= limit + PROCESSES * batch
     assert sum(r["refused"] for r in results) == PROCESSES * 150 - allowed
+
+
+def test_two_processes_adding_symbols_never_pass_the_cap_nor_lose_one(
+    root, dynamodb_local, fresh_table
+) -> None:
+    # 20 symbols both ask for and 20 of each process's own: 60 distinct, for a cap of 50.
+    limit = 50
+    shared = [f"S{n}" for n in range(20)]
+    jobs = [
+        base_job(
+            dynamodb_local,
+            fresh_table,
+            kind="symbols",
+            service="tiingo",
+            limit=limit,
+            symbols=[
+                s
+                for pair in zip(shared, [f"P{p}X{n}" for n in range(20)], strict=True)
+                for s in pair
+            ],
+        )
+        for p in range(PROCESSES)
+    ]
+
+    results = run_workers(root, jobs)
+
+    month = utc_now().strftime("%Y-%m")
+    stored = DynamoQuotaStore(fresh_table).symbols("tiingo:symbols_per_month", month)
+    allowed = {s for r in results for s in r["allowed"]}
+    assert len(stored) <= limit
+    assert allowed == stored  # every call let through has its symbol counted, no other is
+    assert sum(r["refused"] for r in results) > 0
 
 
 def test_two_processes_failing_together_open_the_circuit_once_per_burst(

@@ -17,6 +17,7 @@ from services.traffic.notebook import read_records
 from tests.e2e.api_support import api_stack
 
 OPEN_TIMEOUT_S = 2.0
+FOUR_DAYS_S = 4 * 24 * 3600
 
 
 @pytest.fixture(scope="session")
@@ -27,6 +28,9 @@ def shared_notebook_stack(
         default_watchlist="AAPL,MSFT,NVDA",
         circuit_open_timeout_s=OPEN_TIMEOUT_S,
         http_timeout_s=0.5,
+        # Four days of news: on any weekday that holds trading days with a price bar (one
+        # day of news on a Sunday is weekend news, which no bar of the month can pair with).
+        ingestion_lookback_s=FOUR_DAYS_S,
     )
     state = tmp_path_factory.mktemp("notebook-stack")
     with api_stack(

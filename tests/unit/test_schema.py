@@ -72,6 +72,8 @@ def test_schema_summary_describes_every_index() -> None:
         (keys.article_tag("k", "AAPL"), "article_tag"),
         (keys.circuit("tiingo"), "circuit"),
         (keys.quota("sendgrid", "2026-11-24"), "quota"),
+        (keys.quota("tiingo:requests_per_hour", "2026-11-24T12"), "quota"),
+        (keys.quota_symbols("tiingo:symbols_per_month", "2026-11"), "quota"),
         (keys.outbox_email("e"), "outbox"),
     ],
 )

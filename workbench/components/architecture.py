@@ -32,7 +32,7 @@ TOKEN#{hash}        | TOKEN              bearer / magic-link / OAuth-state token
 ARTICLE#{dedup_key} | ARTICLE, TAG#{t}   a news story and its ticker entries
 SENTIMENT#{t}#{src} | {res}#{bucket}     time buckets of scores
 CIRCUIT#{service}   | STATE              circuit breaker state
-QUOTA#{service}#{p} | COUNTER            quota counter of one period
+QUOTA#{quota}#{p}   | COUNTER, SYMBOLS   a quota's count (or symbol set) of one period
 ```"""
 
 

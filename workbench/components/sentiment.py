@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 import panel as pn
@@ -11,7 +12,12 @@ from panel.viewable import Viewer
 from workbench.components.format import problem_markdown
 from workbench.stores.sentiment import SentimentStore
 
-_STATUS_COLOURS = {"ok": "#16a34a", "degraded": "#d97706", "unavailable": "#dc2626"}
+_STATUS_COLOURS = {
+    "ok": "#16a34a",
+    "degraded": "#d97706",
+    "unavailable": "#dc2626",
+    "not_entitled": "#6b7280",
+}
 
 
 def _number(value: Any, pattern: str) -> str:
@@ -46,7 +52,9 @@ class SentimentPanel(Viewer):
     async def _get(self, _: Any) -> None:
         await self.store.load()
 
-    @param.depends("store.rows", "store.source_status", "store.cache", "store.problem")
+    @param.depends(
+        "store.rows", "store.source_status", "store.source_notes", "store.cache", "store.problem"
+    )
     def table(self) -> str:
         store = self.store
         if store.problem is not None:
@@ -63,6 +71,11 @@ class SentimentPanel(Viewer):
             f"last updated {store.last_updated}",
             "",
             f"Source status: {badges}",
+            "",
+            *(
+                f"- {source} is not in the key's plan: {escape(note)}"
+                for source, note in sorted(store.source_notes.items())
+            ),
             "",
             "| ticker | source | score | label | confidence | articles | status |",
             "|---|---|---|---|---|---|---|",

@@ -1,4 +1,4 @@
-"""Each provider's quota in its current period, from `GET /api/v2/ops/quotas`.
+"""Each provider's quotas in their current periods, from `GET /api/v2/ops/quotas`.
 
 The bands (warning, critical, the reserve kept for priority calls) are the fractions the API
 itself is configured with: the same settings (environment) the services read.
@@ -15,7 +15,11 @@ from workbench.stores.operator import OperatorRoute
 
 
 class QuotasStore(OperatorRoute):
-    quotas = param.Dict(default={}, doc="service -> used, limit, period, resets_at, level")
+    quotas = param.Dict(
+        default={},
+        doc="service -> its tightest quota's used, limit, period, resets_at, level, and "
+        "`limits`: every quota (name, counts, per, used, limit, ...), tightest first",
+    )
     warning_fraction = param.Number(default=0.5, bounds=(0, 1))
     critical_fraction = param.Number(default=0.8, bounds=(0, 1))
     reserve_fraction = param.Number(default=0.1, bounds=(0, 1))

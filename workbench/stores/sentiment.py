@@ -49,7 +49,10 @@ class SentimentStore(param.Parameterized):
         default=None, allow_None=True, doc="the configuration whose sentiment is shown"
     )
     rows = param.List(default=[])
-    source_status = param.Dict(default={}, doc="tiingo / finnhub: ok | degraded | unavailable")
+    source_status = param.Dict(
+        default={}, doc="tiingo / finnhub: ok | degraded | unavailable | not_entitled"
+    )
+    source_notes = param.Dict(default={}, doc="why a provider is not_entitled")
     cache = param.String(default="", doc="X-Cache of the answer")
     last_updated = param.String(default="")
     elapsed_ms = param.Number(default=None, allow_None=True)
@@ -66,7 +69,7 @@ class SentimentStore(param.Parameterized):
         if self.config_id not in ids:
             # The newest one: right after a create, that is the configuration just made.
             self.config_id = str(ids[-1]) if ids else None
-            self.param.update(rows=[], source_status={}, cache="", last_updated="")
+            self.param.update(rows=[], source_status={}, source_notes={}, cache="", last_updated="")
 
     async def load(self) -> None:
         bearer = self.configurations.session.bearer
@@ -84,6 +87,7 @@ class SentimentStore(param.Parameterized):
         self.param.update(
             rows=sentiment_rows(body),
             source_status=dict(body.get("source_status") or {}),
+            source_notes=dict(body.get("source_notes") or {}),
             cache=result.cache or str(body.get("cache_status", "")),
             last_updated=str(body.get("last_updated", "")),
             elapsed_ms=round(result.elapsed_ms, 1),

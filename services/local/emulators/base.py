@@ -10,6 +10,26 @@ here, never at the provider):
 - `POST /_emulator/news`              inject stories: {"ticker", "count", "tone"} (news only)
 - `POST /_emulator/faults`            {"mode": "http_500" | "http_429" | "slow", "duration_s",
                                       "delay_s"}; `DELETE` clears it
+- `GET  /_emulator/plan`              (emulators with plans) the plan played: {"plan",
+                                      "limits", "premium"}
+- `POST /_emulator/plan`              {"plan": "free" | "paid"}: switch plans at run time
+- `GET  /_emulator/usage`             what the plan's limits counted: {"plan", "requests",
+                                      "limits": {name: {"limit", "used", "refused",
+                                      "requests", "unit", "period", "period_start",
+                                      "resets_at"}}}; `DELETE` zeroes it
+
+Plans (`PlanMeter`). An emulator with plans plays the provider's free or paid plan (`plan=`,
+default "paid"): on the free plan the provider's premium endpoints answer its own 403, and
+every plan has limits per calendar period (UTC) of the emulator's clock, so a test drives
+their resets by moving that clock. Every authorized request to a provider route counts, one
+unit per HTTP request (control routes never do); the first limit already spent refuses it,
+in the provider's own words. A refused request uses up nothing; an admitted one uses one unit
+of each request limit (a premium endpoint's 403 too: the provider answered it) and adds the
+symbols it looks up to a symbol limit's set (none for a premium endpoint's 403).
+In the usage, per limit and for its current period: `used` is what the allowance spent
+(admitted requests, or distinct symbols), `refused` the requests that limit turned away, and
+`requests` every request counted, admitted or not: what a client counting its own calls
+counts. `limit` is null for none; the top-level `requests` counts since start (or `DELETE`).
 """
 
 from __future__ import annotations
@@ -20,18 +40,24 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal, Self
 from urllib.parse import parse_qs, urlsplit
 
+from services.clock import Clock, iso
 from services.local.emulators.world import PROVIDERS, NewsWorld, ProviderName, Story
 
 LOG = logging.getLogger(__name__)
 FaultMode = Literal["http_500", "http_429", "slow"]
 FAULT_MODES: tuple[FaultMode, ...] = ("http_500", "http_429", "slow")
 TONES = ("positive", "negative", "neutral")
+Plan = Literal["free", "paid"]
+PLANS: tuple[Plan, ...] = ("free", "paid")
+PeriodKind = Literal["second", "minute", "hour", "day", "month"]
+Unit = Literal["request", "symbol"]
 
 
 class PortInUseError(RuntimeError):
@@ -124,6 +150,165 @@ class RateWindow:
             return None
 
 
+def period_bounds(kind: PeriodKind, moment: datetime) -> tuple[datetime, datetime]:
+    """The calendar period of `kind` (UTC) that holds `moment`: its start and the next one's."""
+    at = moment.astimezone(UTC)
+    if kind == "month":
+        start = at.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        if start.month == 12:
+            return start, start.replace(year=start.year + 1, month=1)
+        return start, start.replace(month=start.month + 1)
+    if kind == "day":
+        start = at.replace(hour=0, minute=0, second=0, microsecond=0)
+        return start, start + timedelta(days=1)
+    if kind == "hour":
+        start = at.replace(minute=0, second=0, microsecond=0)
+        return start, start + timedelta(hours=1)
+    if kind == "minute":
+        start = at.replace(second=0, microsecond=0)
+        return start, start + timedelta(minutes=1)
+    start = at.replace(microsecond=0)
+    return start, start + timedelta(seconds=1)
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """One limit of a plan: `limit` units per calendar `period`; 0 is no limit (still counted).
+
+    A "request" unit is one admitted request; a "symbol" unit is one distinct symbol named by
+    the period's admitted requests (Tiingo's unique symbols a month)."""
+
+    name: str
+    period: PeriodKind
+    limit: int
+    unit: Unit = "request"
+
+
+@dataclass
+class _Tally:
+    start: datetime
+    end: datetime
+    used: int = 0
+    refused: int = 0
+    requests: int = 0
+    symbols: set[str] = field(default_factory=set)
+
+
+class PlanMeter:
+    """The plan an emulator plays and what its limits counted, on the emulator's clock."""
+
+    def __init__(
+        self, clock: Clock, plans: Mapping[Plan, Sequence[Allowance]], plan: Plan = "paid"
+    ) -> None:
+        if plan not in PLANS:
+            raise ValueError(f"plan must be one of {', '.join(PLANS)}, not {plan!r}")
+        for allowance in (a for limits in plans.values() for a in limits):
+            if allowance.limit < 0:
+                raise ValueError(f"{allowance.name}: a limit is a count, 0 for none")
+        self.clock = clock
+        self.plans = {name: tuple(plans.get(name, ())) for name in PLANS}
+        self._plan: Plan = plan
+        # Per limit name, so a tally outlives a switch of plans within its period (as a
+        # provider's counter does when an account is upgraded).
+        self._tallies: dict[str, _Tally] = {}
+        self._total = 0
+        self._lock = threading.Lock()
+
+    @property
+    def plan(self) -> Plan:
+        return self._plan
+
+    @plan.setter
+    def plan(self, plan: Plan) -> None:
+        if plan not in PLANS:
+            raise ValueError(f"plan must be one of {', '.join(PLANS)}, not {plan!r}")
+        with self._lock:
+            self._plan = plan
+
+    @property
+    def allowances(self) -> tuple[Allowance, ...]:
+        return self.plans[self._plan]
+
+    def charge(self, symbols: Iterable[str] = ()) -> Allowance | None:
+        """Count one request looking up `symbols`: None when admitted, else the limit refusing
+        it. The limits are tried in the plan's order (the shortest period first); the first
+        one spent refuses the request."""
+        wanted = {s.strip().upper() for s in symbols if s.strip()}
+        now = self.clock()
+        with self._lock:
+            self._total += 1
+            counted = [(a, self._tally(a, now)) for a in self.allowances]
+            for _, tally in counted:
+                tally.requests += 1
+            for allowance, tally in counted:
+                if allowance.limit and self._spent(allowance, tally, wanted):
+                    tally.refused += 1
+                    return allowance
+            for allowance, tally in counted:
+                if allowance.unit == "request":
+                    tally.used += 1
+                else:
+                    tally.symbols |= wanted
+                    tally.used = len(tally.symbols)
+            return None
+
+    def seconds_to_reset(self, allowance: Allowance) -> float:
+        now = self.clock()
+        _, end = period_bounds(allowance.period, now)
+        return max(0.0, (end - now).total_seconds())
+
+    def usage(self) -> dict[str, Any]:
+        """`GET /_emulator/usage`: per limit of the current plan, this period's counts."""
+        now = self.clock()
+        with self._lock:
+            limits = {
+                allowance.name: self._describe(allowance, self._tally(allowance, now))
+                for allowance in self.allowances
+            }
+            return {"plan": self._plan, "requests": self._total, "limits": limits}
+
+    def describe(self) -> dict[str, Any]:
+        """`GET /_emulator/plan` (without the premium endpoints, which the emulator adds)."""
+        return {
+            "plan": self._plan,
+            "limits": {
+                a.name: {"limit": a.limit or None, "unit": a.unit, "period": a.period}
+                for a in self.allowances
+            },
+        }
+
+    def reset(self) -> None:
+        with self._lock:
+            self._tallies.clear()
+            self._total = 0
+
+    def _tally(self, allowance: Allowance, now: datetime) -> _Tally:
+        start, end = period_bounds(allowance.period, now)
+        tally = self._tallies.get(allowance.name)
+        if tally is None or tally.start != start:
+            tally = self._tallies[allowance.name] = _Tally(start, end)
+        return tally
+
+    @staticmethod
+    def _spent(allowance: Allowance, tally: _Tally, wanted: set[str]) -> bool:
+        if allowance.unit == "request":
+            return tally.used >= allowance.limit
+        return len(tally.symbols | wanted) > allowance.limit
+
+    @staticmethod
+    def _describe(allowance: Allowance, tally: _Tally) -> dict[str, Any]:
+        return {
+            "limit": allowance.limit or None,
+            "used": tally.used,
+            "refused": tally.refused,
+            "requests": tally.requests,
+            "unit": allowance.unit,
+            "period": allowance.period,
+            "period_start": iso(tally.start),
+            "resets_at": iso(tally.end),
+        }
+
+
 Route = Callable[[Request], Response]
 
 
@@ -131,6 +316,8 @@ class HttpEmulator:
     """Base of every provider emulator: subclasses add routes, auth and error bodies."""
 
     provider: str
+    # Paths (without a trailing slash) the provider keeps for paying plans.
+    premium_paths: tuple[str, ...] = ()
 
     def __init__(self, api_key: str, *, port: int = 0, rate_limit_per_minute: int = 0) -> None:
         self.api_key = api_key
@@ -138,6 +325,8 @@ class HttpEmulator:
         self.faults = FaultSwitch()
         self.rate = RateWindow(rate_limit_per_minute)
         self.requests = 0
+        # The provider's plans, for an emulator that plays them (subclasses set it).
+        self.meter: PlanMeter | None = None
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._connections: set[socket.socket] = set()
@@ -213,6 +402,32 @@ class HttpEmulator:
     ) -> None:
         self._routes.append((method, pattern, fn))
 
+    def premium(self, request: Request) -> bool:
+        """Whether the request is for an endpoint only paying plans may use."""
+        return request.path.rstrip("/") in self.premium_paths
+
+    def symbols(self, request: Request) -> tuple[str, ...]:
+        """The symbols a request looks up (for a plan's limit on distinct symbols)."""
+        return ()
+
+    def over_limit(self, allowance: Allowance, retry_after_s: float) -> Response:
+        """The provider's answer once a plan's limit is spent."""
+        return self.rate_limited(retry_after_s)
+
+    def not_in_plan(self, request: Request) -> Response:
+        """The provider's answer to a premium endpoint on the free plan."""
+        return self.error(403, "not available on your plan")
+
+    @property
+    def plan(self) -> Plan | None:
+        return self.meter.plan if self.meter is not None else None
+
+    @plan.setter
+    def plan(self, plan: Plan) -> None:
+        if self.meter is None:
+            raise ValueError(f"the {self.provider} emulator plays no plans")
+        self.meter.plan = plan
+
     # --- dispatch ---------------------------------------------------------------------------
 
     def handle(self, request: Request) -> Response:
@@ -231,6 +446,10 @@ class HttpEmulator:
         wait = self.rate.admit()
         if wait is not None:
             return self.rate_limited(wait)
+        if self.meter is not None:
+            refusal = self._metered(request, self.meter)
+            if refusal is not None:
+                return refusal
         for method, pattern, fn in self._routes:
             params = pattern(request.path)
             if params is not None and method == request.method:
@@ -244,10 +463,24 @@ class HttpEmulator:
         response = self.error(429, "rate limit exceeded")
         return Response(429, response.body, {"Retry-After": str(max(1, round(retry_after_s)))})
 
+    def _metered(self, request: Request, meter: PlanMeter) -> Response | None:
+        """The plan's answer when it does not let the request through, else None."""
+        premium = meter.plan == "free" and self.premium(request)
+        # A premium endpoint refused looks nothing up: it names no symbol to the plan.
+        spent = meter.charge(() if premium else self.symbols(request))
+        if spent is not None:
+            return self.over_limit(spent, meter.seconds_to_reset(spent))
+        return self.not_in_plan(request) if premium else None
+
+    def describe_plan(self, meter: PlanMeter) -> dict[str, Any]:
+        return {**meter.describe(), "premium": list(self.premium_paths)}
+
     def _control(self, request: Request) -> Response:
         path = request.path
         if path == "/_emulator/health":
             return Response(200, {"status": "ok", "provider": self.provider})
+        if path in ("/_emulator/plan", "/_emulator/usage") and self.meter is not None:
+            return self._plan_control(request, self.meter)
         if path == "/_emulator/faults":
             if request.method == "DELETE":
                 self.faults.clear()
@@ -256,6 +489,23 @@ class HttpEmulator:
                 return self._set_fault(request.body)
             return Response(200, self.faults.describe())
         return Response(404, {"detail": f"no control route {request.method} {path}"})
+
+    def _plan_control(self, request: Request, meter: PlanMeter) -> Response:
+        if request.path == "/_emulator/usage":
+            if request.method == "DELETE":
+                meter.reset()
+                return Response(200, meter.usage())
+            if request.method == "GET":
+                return Response(200, meter.usage())
+        elif request.method == "POST":
+            body = request.body
+            if not isinstance(body, dict) or body.get("plan") not in PLANS:
+                return Response(400, {"detail": f"'plan' must be one of {', '.join(PLANS)}"})
+            meter.plan = body["plan"]
+            return Response(200, self.describe_plan(meter))
+        elif request.method == "GET":
+            return Response(200, self.describe_plan(meter))
+        return Response(405, {"detail": f"{request.method} is not allowed on {request.path}"})
 
     def _set_fault(self, body: Any) -> Response:
         if not isinstance(body, dict) or body.get("mode") not in FAULT_MODES:
@@ -277,6 +527,10 @@ class EmulatorServer(HttpEmulator):
     ) -> None:
         super().__init__(api_key, port=port, rate_limit_per_minute=rate_limit_per_minute)
         self.world = world
+
+    def now(self) -> datetime:
+        """The world's clock: the one the plans' periods run on."""
+        return self.world.clock()
 
     def emit(self, stories: list[Story]) -> None:
         self.world.record_emitted(self.provider, stories)

@@ -1,18 +1,70 @@
 """Finnhub's wire format under `/api/v1`: company news, news sentiment and stock candles.
 
 Auth is `X-Finnhub-Token: <key>` or `?token=<key>`; errors are `{"error": "..."}`.
+
+Plans (`plan="free" | "paid"`, default "paid"; `POST /_emulator/plan` switches at run time,
+`GET /_emulator/usage` shows the counts; see `base.py`):
+
+- `/news-sentiment` and `/stock/candle` are premium: on the free plan they answer 403
+  `{"error": "You don't have access to this resource."}`, as Finnhub answers a free key.
+  `/company-news` is on both plans.
+- Limits (`FinnhubLimits`): the free plan's are Finnhub's, 60 calls a minute and, on top of
+  any plan's limit, 30 a second; the paid plan's are generous (`FINNHUB_PAID`, whose
+  per-second cap is off so the embedded stack's parallel bursts never meet it; pass
+  `paid_limits` to model it). Periods are calendar seconds and minutes (UTC) of the world's
+  clock. A spent limit answers 429 `{"error": "API limit reached. Please try again later.
+  Remaining Limit: 0"}`, without `Retry-After` (none is known to come with it).
+
+Thin coverage (`thin_coverage=N`, or `POST /_emulator/nulls {"below": N}`; `DELETE` turns it
+off, the default): `/news-sentiment` for a symbol with fewer than N stories in the last 7 days
+answers what Finnhub answers for a symbol without news: `buzz.buzz`, `companyNewsScore` and
+the whole `sentiment` object are `null`, while `buzz.articlesInLastWeek`,
+`buzz.weeklyAverage` and the sector averages stay numbers. Finnhub was seen doing this for a
+symbol with no article in the week, so N = 1 is what it does; a larger N plays a provider
+that needs more stories before it scores a symbol.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from services.local.emulators.base import EmulatorServer, HttpError, Request, Response
+from services.local.emulators.base import (
+    Allowance,
+    EmulatorServer,
+    HttpError,
+    Plan,
+    PlanMeter,
+    Request,
+    Response,
+)
 from services.local.emulators.world import NewsWorld, ProviderName
 
 API_ROOT = "/api/v1"
 _RESOLUTIONS = {"1": 1, "5": 5, "15": 15, "30": 30, "60": 60, "D": 0}
+NULLS_PATH = "/_emulator/nulls"
+NO_ACCESS = "You don't have access to this resource."
+LIMIT_REACHED = "API limit reached. Please try again later. Remaining Limit: 0"
+
+
+@dataclass(frozen=True)
+class FinnhubLimits:
+    """A Finnhub plan's limits; 0 is no limit."""
+
+    calls_per_minute: int
+    calls_per_second: int
+
+    def allowances(self) -> tuple[Allowance, ...]:
+        return (
+            Allowance("calls_per_second", "second", self.calls_per_second),
+            Allowance("calls_per_minute", "minute", self.calls_per_minute),
+        )
+
+
+FINNHUB_FREE = FinnhubLimits(calls_per_minute=60, calls_per_second=30)
+# Far beyond what the embedded stack, the tests and the benchmarks ask for.
+FINNHUB_PAID = FinnhubLimits(calls_per_minute=900, calls_per_second=0)
 
 
 def _exact(path: str) -> Any:
@@ -22,8 +74,26 @@ def _exact(path: str) -> Any:
 class FinnhubEmulator(EmulatorServer):
     provider: ProviderName = "finnhub"
 
-    def __init__(self, world: NewsWorld, api_key: str, **options: Any) -> None:
+    premium_paths = (f"{API_ROOT}/news-sentiment", f"{API_ROOT}/stock/candle")
+
+    def __init__(
+        self,
+        world: NewsWorld,
+        api_key: str,
+        *,
+        plan: Plan = "paid",
+        free_limits: FinnhubLimits = FINNHUB_FREE,
+        paid_limits: FinnhubLimits = FINNHUB_PAID,
+        thin_coverage: int = 0,
+        **options: Any,
+    ) -> None:
         super().__init__(world, api_key, **options)
+        if thin_coverage < 0:
+            raise ValueError("thin_coverage is a number of stories, 0 for off")
+        self.thin_coverage = thin_coverage
+        self.meter = PlanMeter(
+            self.now, {"free": free_limits.allowances(), "paid": paid_limits.allowances()}, plan
+        )
         self.route("GET", _exact("/company-news"), self._company_news)
         self.route("GET", _exact("/news-sentiment"), self._news_sentiment)
         self.route("GET", _exact("/stock/candle"), self._candles)
@@ -42,8 +112,26 @@ class FinnhubEmulator(EmulatorServer):
 
     def error(self, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
         if status == 429:
-            message = "API limit reached. Please try again later. Remaining Limit: 0"
+            message = LIMIT_REACHED
         return Response(status, {"error": message}, headers or {})
+
+    def over_limit(self, allowance: Allowance, retry_after_s: float) -> Response:
+        return Response(429, {"error": LIMIT_REACHED})
+
+    def not_in_plan(self, request: Request) -> Response:
+        return Response(403, {"error": NO_ACCESS})
+
+    def _control(self, request: Request) -> Response:
+        if request.path == NULLS_PATH:
+            if request.method == "POST":
+                below = request.body.get("below") if isinstance(request.body, dict) else None
+                if not isinstance(below, int) or isinstance(below, bool) or below < 0:
+                    return Response(400, {"detail": "'below' must be a whole number of stories"})
+                self.thin_coverage = below
+            elif request.method == "DELETE":
+                self.thin_coverage = 0
+            return Response(200, {"below": self.thin_coverage})
+        return super()._control(request)
 
     def _company_news(self, request: Request) -> Response:
         symbol = _required(self, request, "symbol").upper()
@@ -80,18 +168,24 @@ class FinnhubEmulator(EmulatorServer):
         if not self.world.universe.is_listed(symbol):
             return Response(200, {"buzz": {}, "sentiment": {}, "symbol": symbol})
         figures = self.world.news_sentiment(symbol)
+        # Too few stories to score: Finnhub's nulls (see the module's docstring).
+        thin = int(figures["articles_in_last_week"]) < self.thin_coverage
         return Response(
             200,
             {
                 "buzz": {
                     "articlesInLastWeek": figures["articles_in_last_week"],
-                    "buzz": round(float(figures["buzz"]), 4),
+                    "buzz": None if thin else round(float(figures["buzz"]), 4),
                     "weeklyAverage": round(float(figures["weekly_average"]), 4),
                 },
-                "companyNewsScore": round(float(figures["company_news_score"]), 4),
+                "companyNewsScore": (
+                    None if thin else round(float(figures["company_news_score"]), 4)
+                ),
                 "sectorAverageBullishPercent": 0.5,
                 "sectorAverageNewsScore": 0.5,
-                "sentiment": {
+                "sentiment": None
+                if thin
+                else {
                     "bearishPercent": round(float(figures["bearish_percent"]), 4),
                     "bullishPercent": round(float(figures["bullish_percent"]), 4),
                 },

@@ -5,9 +5,23 @@ no body, an `X-Message-Id` header. Errors use SendGrid's shape
 `{"errors": [{"message", "field", "help"}]}`: 400 lists every problem of the body, 401 a bad
 key, 429 (the `http_429` fault) carries `Retry-After` and the `X-RateLimit-*` headers.
 
+Plans (`plan="free" | "paid"`, default "paid"; `POST /_emulator/plan` switches at run time,
+`GET /_emulator/usage` shows the counts; see `base.py`): the free plan sends 100 e-mails a
+day (SendGrid's free trial), counted one per request in calendar days (UTC) of the
+emulator's clock; the paid plan has no daily cap (`SendGridLimits`). Past the cap SendGrid
+answers 401 `{"errors": [{"message": "Maximum credits exceeded", "field": null, "help":
+null}]}`, before it looks at the body.
+
+Sender identity (`verified_senders=`, or `POST /_emulator/senders {"verified": [...]}`;
+`DELETE` accepts any sender again, the default): addresses, or domains (`app.test` or
+`@app.test`) for an authenticated domain. A valid message whose `from` is none of them is
+refused as SendGrid refuses it: 403 with the message below, `"field": "from"` and
+`"help": null`.
+
 Control routes (never at SendGrid): `GET /_emulator/outbox[?to=address]` lists what was
-accepted, oldest first; `DELETE /_emulator/outbox` empties it; `/_emulator/faults` and
-`/_emulator/health` come from the base class.
+accepted, oldest first; `DELETE /_emulator/outbox` empties it; `GET /_emulator/senders`;
+`/_emulator/faults`, `/_emulator/plan`, `/_emulator/usage` and `/_emulator/health` come from
+the base class.
 """
 
 from __future__ import annotations
@@ -16,14 +30,29 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from services.clock import Clock, iso, utc_now
-from services.local.emulators.base import HttpEmulator, Request, Response
+from services.local.emulators.base import (
+    Allowance,
+    HttpEmulator,
+    Plan,
+    PlanMeter,
+    Request,
+    Response,
+)
 
 SEND_PATH = "/v3/mail/send"
 OUTBOX_PATH = "/_emulator/outbox"
+SENDERS_PATH = "/_emulator/senders"
+CREDITS_EXCEEDED = "Maximum credits exceeded"
+UNVERIFIED_SENDER = (
+    "The from address does not match a verified Sender Identity. Mail cannot be sent until "
+    "this error is resolved. Visit https://sendgrid.com/docs/for-developers/sending-email/"
+    "sender-identity/ to see the Sender Identity requirements"
+)
 MAX_PERSONALIZATIONS = 1000
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _HELP = "http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html"
@@ -193,12 +222,48 @@ def _check_content(
     return text, html
 
 
+@dataclass(frozen=True)
+class SendGridLimits:
+    """A SendGrid plan's limit; 0 is no limit."""
+
+    emails_per_day: int
+
+    def allowances(self) -> tuple[Allowance, ...]:
+        return (Allowance("emails_per_day", "day", self.emails_per_day),)
+
+
+SENDGRID_FREE = SendGridLimits(emails_per_day=100)
+# Paid plans are monthly volumes with overage, not a daily cap.
+SENDGRID_PAID = SendGridLimits(emails_per_day=0)
+
+
+def _senders(entries: Iterable[str]) -> frozenset[str]:
+    return frozenset(e.strip().lower().lstrip("@") for e in entries if e.strip().lstrip("@"))
+
+
 class SendGridEmulator(HttpEmulator):
     provider = "sendgrid"
 
-    def __init__(self, api_key: str, *, clock: Clock = utc_now, **options: Any) -> None:
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        clock: Clock = utc_now,
+        plan: Plan = "paid",
+        free_limits: SendGridLimits = SENDGRID_FREE,
+        paid_limits: SendGridLimits = SENDGRID_PAID,
+        verified_senders: Iterable[str] | None = None,
+        **options: Any,
+    ) -> None:
         super().__init__(api_key, **options)
         self.clock = clock
+        self.meter = PlanMeter(
+            lambda: self.clock(),
+            {"free": free_limits.allowances(), "paid": paid_limits.allowances()},
+            plan,
+        )
+        # None: any sender (no identity checked); else addresses and domains, lower case.
+        self.verified_senders = None if verified_senders is None else _senders(verified_senders)
         self._outbox: list[OutboxMessage] = []
         self._outbox_lock = threading.Lock()
         self.route("POST", lambda path: {} if path == SEND_PATH else None, self._send)
@@ -226,12 +291,27 @@ class SendGridEmulator(HttpEmulator):
         }
         return Response(429, {"errors": [_problem("too many requests", None)]}, headers)
 
+    def over_limit(self, allowance: Allowance, retry_after_s: float) -> Response:
+        return Response(
+            401, {"errors": [{"message": CREDITS_EXCEEDED, "field": None, "help": None}]}
+        )
+
+    def verified(self, address: str) -> bool:
+        """Whether `address` may send: no identities set, or it or its domain is one."""
+        if self.verified_senders is None:
+            return True
+        wanted = address.strip().lower()
+        return bool({wanted, wanted.rpartition("@")[2]} & self.verified_senders)
+
     # --- the provider route ----------------------------------------------------------------
 
     def _send(self, request: Request) -> Response:
         problems, kept = validate_mail(request.body)
         if problems:
             return Response(400, {"errors": problems})
+        if not self.verified(kept["from_email"]):
+            problem = {"message": UNVERIFIED_SENDER, "field": "from", "help": None}
+            return Response(403, {"errors": [problem]})
         message_id = secrets.token_urlsafe(16)[:22]
         message = OutboxMessage(message_id=message_id, received_at=iso(self.clock()), **kept)
         with self._outbox_lock:
@@ -261,4 +341,19 @@ class SendGridEmulator(HttpEmulator):
                 return Response(200, [m.to_json() for m in messages])
             if request.method == "DELETE":
                 return Response(200, {"deleted": self.clear_outbox()})
+        if request.path == SENDERS_PATH:
+            return self._senders_control(request)
         return super()._control(request)
+
+    def _senders_control(self, request: Request) -> Response:
+        if request.method == "POST":
+            entries = request.body.get("verified") if isinstance(request.body, dict) else None
+            if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
+                return Response(
+                    400, {"detail": "'verified' must be a list of addresses or domains"}
+                )
+            self.verified_senders = _senders(entries)
+        elif request.method == "DELETE":
+            self.verified_senders = None
+        senders = None if self.verified_senders is None else sorted(self.verified_senders)
+        return Response(200, {"verified": senders})

@@ -1,20 +1,81 @@
 """Tiingo's wire format: `/tiingo/news`, `/tiingo/daily/<ticker>/prices`, `/iex/<ticker>/prices`.
 
 Auth is `Authorization: Token <key>` or `?token=<key>`; errors are `{"detail": "..."}`.
+
+Plans (`plan="free" | "paid"`, default "paid"; `POST /_emulator/plan` switches at run time,
+`GET /_emulator/usage` shows the counts; see `base.py`):
+
+- `/tiingo/news` is a premium feature. On the free plan it answers what Tiingo answers a free
+  key: 403 `{"detail": "You do not have permission to access the News API"}`. Prices are on
+  both plans.
+- Limits (`TiingoLimits`): the free plan's are Tiingo's, 50 requests an hour, 1,000 a day and
+  500 distinct symbols a month; the paid plan's are generous (`TIINGO_PAID`). Periods are
+  calendar hours, days and months (UTC) of the world's clock. Symbols are a news request's
+  `tickers` and a prices path's ticker, upper-cased.
+- The answers once a limit is spent, as Tiingo was seen giving them:
+  - the hour's (or the day's) requests: **429** with `{"detail": "Error: You have run over
+    your hourly request allocation. Please upgrade at https://api.tiingo.com/pricing to have
+    your limits increased."}` ("daily" for the day's). The hourly answer is the one recorded
+    from Tiingo (clients also guard against the same sentence in a 200, but the recorded
+    status is 429); the daily one follows its wording. No `Retry-After`: none is known to
+    come with it, so a client has to cope without.
+  - the month's distinct symbols: a request naming a symbol not yet looked up this month gets
+    **200** with `{"detail": "You have run over your 500 symbol look up for this month. Please
+    upgrade at https://api.tiingo.com/pricing to have your limits increased."}` (the number is
+    the plan's). That is the form seen recently; `symbol_cap_body="text"` sends the same
+    sentence as plain text instead, the form first reported. Either way a 200 whose body is
+    not the data asked for. Symbols already looked up this month still answer.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Literal
 
-from services.local.emulators.base import EmulatorServer, HttpError, Request, Response
+from services.local.emulators.base import (
+    Allowance,
+    EmulatorServer,
+    HttpError,
+    Plan,
+    PlanMeter,
+    Request,
+    Response,
+)
 from services.local.emulators.world import NewsWorld, ProviderName
 
 MAX_LIMIT = 1000
 DEFAULT_NEWS_DAYS = 7
 _FREQUENCIES = {"1min": 1, "5min": 5, "15min": 15, "30min": 30, "1hour": 60}
+PRICING_URL = "https://api.tiingo.com/pricing"
+NEWS_FORBIDDEN = "You do not have permission to access the News API"
+SymbolCapBody = Literal["json", "text"]
+_NEWS = r"/tiingo/news/?"
+_DAILY = r"/tiingo/daily/(?P<ticker>[^/]+)/prices/?"
+_INTRADAY = r"/iex/(?P<ticker>[^/]+)/prices/?"
+_PRICE_PATHS = (re.compile(_DAILY), re.compile(_INTRADAY))
+
+
+@dataclass(frozen=True)
+class TiingoLimits:
+    """A Tiingo plan's limits; 0 is no limit."""
+
+    requests_per_hour: int
+    requests_per_day: int
+    symbols_per_month: int
+
+    def allowances(self) -> tuple[Allowance, ...]:
+        return (
+            Allowance("requests_per_hour", "hour", self.requests_per_hour),
+            Allowance("requests_per_day", "day", self.requests_per_day),
+            Allowance("symbols_per_month", "month", self.symbols_per_month, "symbol"),
+        )
+
+
+TIINGO_FREE = TiingoLimits(requests_per_hour=50, requests_per_day=1_000, symbols_per_month=500)
+# Far beyond what the embedded stack, the tests and the benchmarks ask for.
+TIINGO_PAID = TiingoLimits(requests_per_hour=10_000, requests_per_day=100_000, symbols_per_month=0)
 
 
 def _pattern(regex: str) -> Any:
@@ -30,11 +91,29 @@ def _pattern(regex: str) -> Any:
 class TiingoEmulator(EmulatorServer):
     provider: ProviderName = "tiingo"
 
-    def __init__(self, world: NewsWorld, api_key: str, **options: Any) -> None:
+    premium_paths = ("/tiingo/news",)
+
+    def __init__(
+        self,
+        world: NewsWorld,
+        api_key: str,
+        *,
+        plan: Plan = "paid",
+        free_limits: TiingoLimits = TIINGO_FREE,
+        paid_limits: TiingoLimits = TIINGO_PAID,
+        symbol_cap_body: SymbolCapBody = "json",
+        **options: Any,
+    ) -> None:
         super().__init__(world, api_key, **options)
-        self.route("GET", _pattern(r"/tiingo/news/?"), self._news)
-        self.route("GET", _pattern(r"/tiingo/daily/(?P<ticker>[^/]+)/prices/?"), self._daily)
-        self.route("GET", _pattern(r"/iex/(?P<ticker>[^/]+)/prices/?"), self._intraday)
+        if symbol_cap_body not in ("json", "text"):
+            raise ValueError("symbol_cap_body must be 'json' or 'text'")
+        self.symbol_cap_body: SymbolCapBody = symbol_cap_body
+        self.meter = PlanMeter(
+            self.now, {"free": free_limits.allowances(), "paid": paid_limits.allowances()}, plan
+        )
+        self.route("GET", _pattern(_NEWS), self._news)
+        self.route("GET", _pattern(_DAILY), self._daily)
+        self.route("GET", _pattern(_INTRADAY), self._intraday)
 
     def start(self) -> TiingoEmulator:
         super().start()
@@ -47,6 +126,40 @@ class TiingoEmulator(EmulatorServer):
 
     def error(self, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
         return Response(status, {"detail": f"Error: {message}"}, headers or {})
+
+    # --- the plans -------------------------------------------------------------------------
+
+    def symbols(self, request: Request) -> tuple[str, ...]:
+        for prices in _PRICE_PATHS:
+            found = prices.fullmatch(request.path)
+            if found is not None:
+                return (found["ticker"],)
+        if re.fullmatch(_NEWS, request.path):
+            return tuple(t for t in request.query.get("tickers", "").split(",") if t.strip())
+        return ()
+
+    def over_limit(self, allowance: Allowance, retry_after_s: float) -> Response:
+        if allowance.unit == "symbol":
+            sentence = (
+                f"You have run over your {allowance.limit} symbol look up for this month. "
+                f"Please upgrade at {PRICING_URL} to have your limits increased."
+            )
+            if self.symbol_cap_body == "text":
+                return Response(
+                    200, sentence.encode(), {"Content-Type": "text/plain; charset=utf-8"}
+                )
+            return Response(200, {"detail": sentence})
+        which = "hourly" if allowance.period == "hour" else "daily"
+        return Response(
+            429,
+            {
+                "detail": f"Error: You have run over your {which} request allocation. "
+                f"Please upgrade at {PRICING_URL} to have your limits increased."
+            },
+        )
+
+    def not_in_plan(self, request: Request) -> Response:
+        return Response(403, {"detail": NEWS_FORBIDDEN})
 
     def _news(self, request: Request) -> Response:
         query = request.query

@@ -26,12 +26,16 @@ from services.adapters.email import (
     retry_after_seconds,
 )
 from services.adapters.errors import (
+    EmailSenderNotVerifiedError,
     ProviderAuthError,
     ProviderBadRequestError,
+    ProviderForbiddenError,
+    ProviderQuotaExceededError,
     ProviderRateLimitedError,
     ProviderTimeoutError,
     ProviderUnavailableError,
 )
+from services.resilience.breaker import counts_as_failure
 
 pytestmark = pytest.mark.unit
 
@@ -230,3 +234,89 @@ def test_retry_after_accepts_an_http_date() -> None:
     assert retry_after_seconds({"Retry-After": later}, now=now) == pytest.approx(90.0)
     assert retry_after_seconds({"Retry-After": "soon"}, now=now) == DEFAULT_RETRY_AFTER_S
     assert retry_after_seconds({"Retry-After": "0"}, now=now) == 1.0
+
+
+# --- What real plans answer (issue "Real keys, real plans") ----------------------------------
+
+# SendGrid's own body for an unverified sender (sendgrid-ruby PR #489; Twilio error 60222).
+SENDER_MESSAGE = (
+    "The from address does not match a verified Sender Identity. Mail cannot be sent until "
+    "this error is resolved. Visit https://sendgrid.com/docs/for-developers/sending-email/"
+    "sender-identity/ to see the Sender Identity requirements"
+)
+
+
+def test_an_unverified_sender_is_its_own_error_keeping_sendgrids_message(install, sender) -> None:
+    install(
+        http_error(403, {"errors": [{"message": SENDER_MESSAGE, "field": "from", "help": None}]})
+    )
+
+    with pytest.raises(EmailSenderNotVerifiedError) as caught:
+        sender.send(MESSAGE)
+
+    error = caught.value
+    assert (error.provider, error.status, error.field) == ("sendgrid", 403, "from")
+    assert error.reason == SENDER_MESSAGE
+    assert SENDER_MESSAGE[:60] in str(error)
+    assert not isinstance(error, ProviderAuthError | ProviderBadRequestError)
+    assert not counts_as_failure(error)  # our configuration, not SendGrid's health
+    assert KEY not in str(error) and LINK_TOKEN not in str(error)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "kept"),
+    [
+        # A key without the mail.send permission (sendgrid-php issue #263).
+        (403, {"errors": [{"field": None, "message": "access forbidden"}]}, "access forbidden"),
+        (403, None, None),
+        (
+            401,
+            {
+                "errors": [
+                    {
+                        "message": "The provided authorization grant is invalid, expired, "
+                        "or revoked",
+                        "field": None,
+                        "help": None,
+                    }
+                ]
+            },
+            "authorization grant is invalid",
+        ),
+    ],
+)
+def test_a_refused_key_keeps_sendgrids_message(install, sender, status, body, kept) -> None:
+    install(http_error(status, body))
+
+    with pytest.raises(ProviderAuthError) as caught:
+        sender.send(MESSAGE)
+
+    assert caught.value.status == status
+    assert kept is None or kept in str(caught.value)
+    assert counts_as_failure(caught.value)
+    assert KEY not in str(caught.value)
+
+
+def test_any_other_403_is_forbidden_with_sendgrids_message(install, sender) -> None:
+    reason = "You are not authorized to access SendGrid, please contact Support."
+    install(http_error(403, {"errors": [{"message": reason, "field": None, "help": None}]}))
+
+    with pytest.raises(ProviderForbiddenError) as caught:
+        sender.send(MESSAGE)
+
+    assert (caught.value.status, caught.value.reason) == (403, reason)
+    assert reason in str(caught.value)
+    assert not isinstance(caught.value, ProviderAuthError | EmailSenderNotVerifiedError)
+    assert counts_as_failure(caught.value)  # nothing goes through until it is lifted
+
+
+def test_spent_credits_are_a_quota_signal_not_a_refused_key(install, sender) -> None:
+    body = {"errors": [{"message": "Maximum credits exceeded", "field": None, "help": None}]}
+    install(http_error(401, body, {"Retry-After": "600"}))
+
+    with pytest.raises(ProviderQuotaExceededError) as caught:
+        sender.send(MESSAGE)
+
+    assert (caught.value.status, caught.value.retry_after) == (401, 600.0)
+    assert caught.value.reason == "Maximum credits exceeded"
+    assert not isinstance(caught.value, ProviderAuthError)

@@ -12,11 +12,14 @@ import respx
 
 from services.adapters.errors import (
     ProviderAuthError,
+    ProviderNotEntitledError,
     ProviderRateLimitedError,
     ProviderResponseError,
     ProviderUnavailableError,
 )
 from services.adapters.finnhub import FinnhubAdapter
+from services.resilience.breaker import counts_as_failure
+from services.scoring.ensemble import finnhub_signal
 
 pytestmark = pytest.mark.unit
 
@@ -101,3 +104,118 @@ def test_unexpected_shapes_are_response_errors(adapter) -> None:
     respx.get(f"{BASE}/company-news").respond(json={"error": "oops"})
     with pytest.raises(ProviderResponseError, match="did not return a list"):
         adapter.fetch_news(["AAPL"], SINCE, UNTIL)
+
+
+# --- What real plans answer (issue "Real keys, real plans") ----------------------------------
+
+# Finnhub's own words (finnhubio/Finnhub-API issues #493, #534, #466, #116).
+NOT_IN_PLAN = "You don't have access to this resource."
+OVER_LIMIT = "API limit reached. Please try again later. Remaining Limit: 0"
+
+
+@pytest.mark.parametrize(
+    ("path", "call", "endpoint"),
+    [
+        ("/stock/candle", lambda a: a.fetch_candles("AAPL", SINCE, UNTIL, "D"), "candles"),
+        ("/news-sentiment", lambda a: a.fetch_sentiment("AAPL"), "news_sentiment"),
+        ("/company-news", lambda a: a.fetch_news(["AAPL"], SINCE, UNTIL), "company_news"),
+    ],
+)
+@respx.mock
+def test_a_premium_endpoint_is_not_entitled_and_names_the_endpoint(
+    adapter, path, call, endpoint
+) -> None:
+    respx.get(f"{BASE}{path}").respond(403, json={"error": NOT_IN_PLAN})
+
+    with pytest.raises(ProviderNotEntitledError) as raised:
+        call(adapter)
+
+    error = raised.value
+    assert (error.provider, error.endpoint, error.status) == ("finnhub", endpoint, 403)
+    assert error.reason == NOT_IN_PLAN
+    assert NOT_IN_PLAN in str(error) and "secret-key" not in str(error)
+    assert not counts_as_failure(error)
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (401, {"error": "Invalid API key"}),
+        (401, {"error": NOT_IN_PLAN}),  # a 401 stays about the key, whatever it says
+        (403, {"error": "Invalid API key"}),
+        (403, {}),
+    ],
+)
+@respx.mock
+def test_a_refused_key_stays_an_auth_error(adapter, status, body) -> None:
+    respx.get(f"{BASE}/stock/candle").respond(status, json=body)
+
+    with pytest.raises(ProviderAuthError) as raised:
+        adapter.fetch_candles("AAPL", SINCE, UNTIL, "D")
+
+    assert raised.value.status == status
+    assert counts_as_failure(raised.value)
+
+
+@respx.mock
+def test_over_the_limit_is_rate_limited_with_finnhubs_message(adapter) -> None:
+    respx.get(f"{BASE}/news-sentiment").respond(
+        429, json={"error": OVER_LIMIT}, headers={"Retry-After": "7"}
+    )
+
+    with pytest.raises(ProviderRateLimitedError) as raised:
+        adapter.fetch_sentiment("AAPL")
+
+    assert OVER_LIMIT in str(raised.value)
+    assert (raised.value.status, raised.value.retry_after) == (429, 7.0)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # As Finnhub answers for a thin symbol (Finnhub-API issue #116).
+        {
+            "buzz": {"articlesInLastWeek": 0, "buzz": None, "weeklyAverage": 0},
+            "companyNewsScore": None,
+            "sectorAverageBullishPercent": 0.5641,
+            "sectorAverageNewsScore": 0.4807,
+            "sentiment": None,
+            "symbol": "TOPS",
+        },
+        {
+            "buzz": None,
+            "companyNewsScore": None,
+            "sectorAverageBullishPercent": None,
+            "sectorAverageNewsScore": None,
+            "sentiment": {"bearishPercent": None, "bullishPercent": None},
+            "symbol": "TOPS",
+        },
+        {"buzz": {}, "sentiment": {}, "symbol": ""},
+    ],
+)
+@respx.mock
+def test_null_sentiment_figures_parse_as_none_and_give_no_signal(adapter, body) -> None:
+    respx.get(f"{BASE}/news-sentiment").respond(json=body)
+
+    figures = adapter.fetch_sentiment("tops")
+
+    assert figures.ticker == "TOPS"
+    assert (figures.bullish_percent, figures.bearish_percent) == (None, None)
+    assert figures.company_news_score is None and figures.buzz is None
+    signal = finnhub_signal(
+        figures.bullish_percent, figures.bearish_percent, figures.articles_in_last_week
+    )
+    assert signal.confidence == 0.0 and signal.score == 0.0
+
+
+@respx.mock
+def test_null_buzz_with_percentages_keeps_the_split_but_no_volume(adapter) -> None:
+    respx.get(f"{BASE}/news-sentiment").respond(
+        json={"buzz": None, "sentiment": {"bearishPercent": 0.2, "bullishPercent": 0.8}}
+    )
+
+    figures = adapter.fetch_sentiment("AAPL")
+
+    assert (figures.bullish_percent, figures.bearish_percent) == (0.8, 0.2)
+    assert figures.articles_in_last_week is None and figures.weekly_average is None
+    assert finnhub_signal(0.8, 0.2, figures.articles_in_last_week).confidence == 0.0

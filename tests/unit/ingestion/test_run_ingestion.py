@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -55,11 +55,20 @@ class Source:
     articles: list[NewsArticle] = field(default_factory=list)
     failure: Exception | None = None
     calls: list[tuple[str, ...]] = field(default_factory=list)
+    news_endpoint: str = "news"
+    # Requests per fetch: declared up front, and made (more for a paginated answer).
+    declared: int = 1
+    made: int = 1
+    last_requests: int = 0
+
+    def news_requests(self, tickers: Sequence[str]) -> int:
+        return self.declared
 
     def fetch_news(
         self, tickers: Sequence[str], since: datetime, until: datetime | None = None
     ) -> list[NewsArticle]:
         self.calls.append(tuple(tickers))
+        self.last_requests = self.made
         if self.failure is not None:
             raise self.failure
         return list(self.articles)
@@ -165,6 +174,45 @@ def test_one_source_failing_does_not_stop_the_other() -> None:
     assert summary.new == 1
     assert summary.fetched == {"tiingo": 0, "finnhub": 1}
     assert "503" in summary.errors["tiingo"]
+
+
+@dataclass
+class CountingGuard:
+    """Records what each guarded call declared, and what was counted after it."""
+
+    calls: dict[str, list[tuple[int, tuple[str, ...]]]] = field(default_factory=dict)
+    counted: dict[str, int] = field(default_factory=dict)
+
+    def call(
+        self,
+        service: str,
+        operation: Callable[[], Any],
+        *,
+        priority: bool = False,
+        units: int = 1,
+        symbols: Sequence[str] = (),
+    ) -> Any:
+        self.calls.setdefault(service, []).append((units, tuple(symbols)))
+        return operation()
+
+    def count(self, service: str, units: int) -> None:
+        self.counted[service] = self.counted.get(service, 0) + units
+
+
+def test_each_http_request_of_a_source_is_one_quota_unit() -> None:
+    # Finnhub asks once per ticker; Tiingo once, and this time needed three pages
+    tiingo = Source("tiingo", declared=1, made=3)
+    finnhub = Source("finnhub", news_endpoint="company_news", declared=3, made=3)
+    guard = CountingGuard()
+    plan = replace(deps(tiingo, finnhub, Publisher()), guard=guard)
+
+    run_ingestion(["AAPL", "MSFT", "NVDA"], plan)
+
+    # (the news call first; Finnhub's sentiment calls follow, one request each)
+    assert guard.calls["finnhub"][0] == (3, ("AAPL", "MSFT", "NVDA"))
+    assert guard.calls["finnhub"][1:] == [(1, ())] * 3
+    assert guard.calls["tiingo"] == [(1, ("AAPL", "MSFT", "NVDA"))]
+    assert guard.counted == {"tiingo": 2}
 
 
 def test_unpublished_items_stay_pending_and_are_republished_once_stale() -> None:

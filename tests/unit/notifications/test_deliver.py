@@ -11,9 +11,12 @@ import pytest
 
 from services.adapters.email import EmailMessage, SentEmail
 from services.adapters.errors import (
+    EmailSenderNotVerifiedError,
     ProviderAuthError,
     ProviderBadRequestError,
     ProviderError,
+    ProviderForbiddenError,
+    ProviderQuotaExceededError,
     ProviderRateLimitedError,
     ProviderUnavailableError,
 )
@@ -113,6 +116,10 @@ def test_deliver_sends_a_due_email_once_and_marks_it_sent() -> None:
         (ProviderRateLimitedError("sendgrid", "rate limited", retry_after=5), 30),
         (ProviderUnavailableError("sendgrid", "server error 503", 503), 30),
         (ProviderAuthError("sendgrid", "the API key was refused (401)", 401), 30),
+        # An unverified sender is fixed by an operator: the e-mail waits for it, not dropped.
+        (EmailSenderNotVerifiedError("sendgrid", "sender (403)", reason="The from ..."), 30),
+        (ProviderForbiddenError("sendgrid", "refused (403)", reason="blocked"), 30),
+        (ProviderQuotaExceededError("sendgrid", "credits", 401, retry_after=600), 600),
     ],
 )
 def test_deliver_keeps_an_email_that_meets_a_passing_failure_for_later(

@@ -64,9 +64,12 @@ def spend(quotas: QuotaTracker, service: str, calls: int, *, priority: bool = Fa
 @pytest.mark.parametrize(
     ("kind", "moment", "key", "resets"),
     [
+        ("second", "2026-11-24T12:00:59.999999", "2026-11-24T12:00:59", "2026-11-24T12:01:00"),
+        ("second", "2026-12-31T23:59:59.5", "2026-12-31T23:59:59", "2027-01-01T00:00:00"),
         ("minute", "2026-11-24T12:00:59.999999", "2026-11-24T12:00", "2026-11-24T12:01:00"),
         ("minute", "2026-11-24T23:59:30", "2026-11-24T23:59", "2026-11-25T00:00:00"),
         ("hour", "2026-11-24T12:30:00", "2026-11-24T12", "2026-11-24T13:00:00"),
+        ("hour", "2026-11-24T23:59:59.999999", "2026-11-24T23", "2026-11-25T00:00:00"),
         ("day", "2026-11-24T23:59:59.999999", "2026-11-24", "2026-11-25T00:00:00"),
         ("day", "2026-12-31T12:00:00", "2026-12-31", "2027-01-01T00:00:00"),
         ("month", "2026-11-30T23:59:59", "2026-11", "2026-12-01T00:00:00"),
@@ -138,7 +141,7 @@ def test_the_last_tenth_is_kept_for_priority_calls() -> None:
     assert spent.value.retry_after_s == 12 * 3600
     assert spent.value.period.end == datetime(2026, 11, 25, tzinfo=UTC)
     assert isinstance(spent.value, ProviderError) and not spent.value.counts_as_failure
-    assert store.get("sendgrid", "2026-11-24") == 100
+    assert store.get("sendgrid:requests_per_day", "2026-11-24") == 100
 
 
 def test_the_reserve_is_whole_calls_of_the_limit() -> None:
@@ -175,19 +178,19 @@ def test_the_minute_quota_starts_again_at_the_next_utc_minute() -> None:
     quotas.acquire("finnhub")
     view = quotas.view("finnhub")
     assert (view.used, view.period, view.level) == (1, "2026-11-24T12:01", "ok")
-    assert store.get("finnhub", "2026-11-24T12:00") == 54
+    assert store.get("finnhub:requests_per_minute", "2026-11-24T12:00") == 54
 
 
 def test_counts_pending_at_a_roll_over_go_to_the_period_they_were_made_in() -> None:
     store, clock = InMemoryQuotaStore(), Clock(datetime(2026, 11, 24, 23, 59, 0, tzinfo=UTC))
     quotas = tracker(store, clock)
     spend(quotas, "sendgrid", 3)  # counted in memory, not written yet
-    assert store.get("sendgrid", "2026-11-24") == 0
+    assert store.get("sendgrid:requests_per_day", "2026-11-24") == 0
 
     clock.advance(90)  # 2026-11-25 00:00:30
     quotas.acquire("sendgrid")
 
-    assert store.get("sendgrid", "2026-11-24") == 3
+    assert store.get("sendgrid:requests_per_day", "2026-11-24") == 3
     assert quotas.view("sendgrid").used == 1
 
 
@@ -225,7 +228,9 @@ def test_far_from_the_limit_calls_are_counted_in_memory_and_added_once_a_minute(
     quotas.acquire("tiingo")
 
     assert store.adds == [20]  # added (and the total read back) before the call is counted
-    assert store.get("tiingo", "2026-11") == 20 and quotas.view("tiingo").used == 21
+    assert (
+        store.get("tiingo:requests_per_month", "2026-11") == 20 and quotas.view("tiingo").used == 21
+    )
 
 
 def test_a_burst_adds_a_batch_at_a_time_without_waiting_for_the_minute() -> None:
@@ -257,7 +262,7 @@ def test_near_the_limit_every_call_is_a_conditional_add() -> None:
     spend(quotas, "sendgrid", 5)
 
     assert store.adds == adds and store.conditional == 5
-    assert store.get("sendgrid", "2026-11-24") == 85
+    assert store.get("sendgrid:requests_per_day", "2026-11-24") == 85
 
 
 def test_an_estimate_misses_other_instances_calls_until_it_syncs() -> None:
@@ -267,12 +272,12 @@ def test_an_estimate_misses_other_instances_calls_until_it_syncs() -> None:
     spend(second, "tiingo", 20)
 
     assert first.view("tiingo").used == 10  # its own calls only: an estimate, and low
-    assert store.get("tiingo", "2026-11") == 0
+    assert store.get("tiingo:requests_per_month", "2026-11") == 0
     clock.advance(60)
     spend(first, "tiingo", 1)  # adds its 10, learns the total, counts this call
     spend(second, "tiingo", 1)
 
-    assert store.get("tiingo", "2026-11") == 30
+    assert store.get("tiingo:requests_per_month", "2026-11") == 30
     assert (first.view("tiingo").used, second.view("tiingo").used) == (11, 31)
     first.flush()
     second.flush()
@@ -297,7 +302,7 @@ def test_near_the_limit_instances_racing_for_the_last_units_get_exactly_the_cap(
             else:
                 allowed += 1
 
-    assert (store.get("sendgrid", "2026-11-24"), allowed, refused) == (90, 9, 21)
+    assert (store.get("sendgrid:requests_per_day", "2026-11-24"), allowed, refused) == (90, 9, 21)
 
 
 def test_far_from_the_limit_a_cap_is_passed_by_at_most_a_batch_per_instance() -> None:
@@ -312,7 +317,7 @@ def test_far_from_the_limit_a_cap_is_passed_by_at_most_a_batch_per_instance() ->
         quotas.flush()
 
     batch = QuotaPolicy().batch(100)
-    assert 90 <= store.get("sendgrid", "2026-11-24") <= 90 + len(instances) * batch
+    assert 90 <= store.get("sendgrid:requests_per_day", "2026-11-24") <= 90 + len(instances) * batch
     for quotas in instances:
         with pytest.raises(QuotaExhaustedError):
             quotas.acquire("sendgrid")
@@ -332,7 +337,7 @@ def test_a_stale_instance_passes_the_cap_by_one_batch_at_most() -> None:
 
     # Its batch of 5 filled, it added them, learned the total and stopped: 4 past the cap.
     assert allowed == 4
-    assert store.get("sendgrid", "2026-11-24") == 94
+    assert store.get("sendgrid:requests_per_day", "2026-11-24") == 94
 
 
 def test_a_call_given_back_is_not_counted() -> None:
@@ -347,7 +352,7 @@ def test_a_call_given_back_is_not_counted() -> None:
     assert near is not None and near.reserved
     quotas.release(near)
 
-    assert store.get("sendgrid", "2026-11-24") == 85
+    assert store.get("sendgrid:requests_per_day", "2026-11-24") == 85
     assert quotas.view("sendgrid").used == 85
 
 
@@ -362,7 +367,7 @@ def test_flush_writes_what_is_pending_and_views_can_write_or_not() -> None:
     assert store.adds == [3]
     spend(quotas, "tiingo", 2)
     assert quotas.view("tiingo", fresh=True, write=True).pending == 0
-    assert store.get("tiingo", "2026-11") == 5
+    assert store.get("tiingo:requests_per_month", "2026-11") == 5
 
 
 def test_health_reads_do_not_delay_the_flush_of_pending_counts() -> None:
@@ -402,4 +407,4 @@ def test_a_zero_sync_interval_adds_at_every_call() -> None:
 
     assert store.adds == [1, 1]  # each call's count, at the next one
     assert quotas.view("tiingo", write=True).pending == 0
-    assert store.get("tiingo", "2026-11") == 3
+    assert store.get("tiingo:requests_per_month", "2026-11") == 3

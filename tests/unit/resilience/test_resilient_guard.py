@@ -18,6 +18,7 @@ from services.auth.magic_link import EmailNotSentError, MagicLinks
 from services.market.prices import PriceService, PricesUnavailableError
 from services.ops.health import circuits_check, evaluate, quotas_check, timed_check
 from services.resilience.breaker import BreakerPolicy, CircuitOpenError
+from services.resilience.guard import AllowAll
 from services.resilience.quota import QuotaExhaustedError, QuotaLimit, QuotaPolicy, QuotaTracker
 from services.resilience.resilient_guard import ResilientGuard
 from services.settings import Settings
@@ -140,6 +141,68 @@ def test_a_call_refused_because_another_instance_holds_the_trial_gives_its_quota
 
     assert calls == []
     assert guard.quotas.view("tiingo", fresh=True, write=True).used == 5
+
+
+def test_a_call_counts_the_requests_it_declares_and_those_counted_after_it() -> None:
+    clock, circuits, counts = Clock(), InMemoryCircuitStore(), InMemoryQuotaStore()
+    limits = {"finnhub": (QuotaLimit(30, "second"), QuotaLimit(60, "minute"))}
+    guard = ResilientGuard(("finnhub",), circuits, QuotaTracker(limits, counts, clock), clock)
+
+    assert guard.call("finnhub", lambda: "news", units=8) == "news"  # one request per ticker
+    guard.count("finnhub", 2)  # two more it turned out to need
+    calls: list[str] = []
+    with pytest.raises(QuotaExhaustedError):  # 10 + 20 > the second's 27 outside the reserve
+        guard.call("finnhub", lambda: calls.append("called"), units=20)
+
+    views = guard.quotas.quota_views("finnhub", fresh=True, write=True)
+    assert {v.name: v.used for v in views} == {"requests_per_second": 10, "requests_per_minute": 10}
+    assert calls == [] and guard.breaker("finnhub").view().failures == 0
+
+
+def test_a_call_refused_by_the_breaker_gives_back_its_units_in_every_quota() -> None:
+    clock, circuits, counts = Clock(), InMemoryCircuitStore(), InMemoryQuotaStore()
+    short = BreakerPolicy(open_timeout=timedelta(seconds=30))
+    limits = {"tiingo": (QuotaLimit(50, "hour"), QuotaLimit(1_000, "day"))}
+    guard, other = (
+        ResilientGuard(("tiingo",), circuits, QuotaTracker(limits, counts, clock), clock, short)
+        for _ in range(2)
+    )
+
+    def failing() -> None:
+        raise outage()
+
+    for _ in range(5):
+        with pytest.raises(Exception, match="500"):
+            guard.call("tiingo", failing)
+    clock.advance(30)
+    other.breaker("tiingo").before_call()  # the other instance holds the trial
+
+    with pytest.raises(CircuitOpenError):
+        guard.call("tiingo", lambda: None, units=3)
+
+    views = guard.quotas.quota_views("tiingo", fresh=True, write=True)
+    assert {v.name: v.used for v in views} == {"requests_per_hour": 5, "requests_per_day": 5}
+
+
+def test_a_call_names_the_symbols_it_asks_for() -> None:
+    clock, circuits, counts = Clock(), InMemoryCircuitStore(), InMemoryQuotaStore()
+    limits = {"tiingo": (QuotaLimit(50, "hour"), QuotaLimit(2, "month", "symbols"))}
+    guard = ResilientGuard(("tiingo",), circuits, QuotaTracker(limits, counts, clock), clock)
+    guard.call("tiingo", lambda: None, symbols=["AAPL", "MSFT"], priority=True)
+
+    with pytest.raises(QuotaExhaustedError) as refused:
+        guard.call("tiingo", lambda: None, symbols=["NVDA"], priority=True)
+    guard.call("tiingo", lambda: None, symbols=["MSFT"])
+
+    assert refused.value.quota == "symbols_per_month"
+    assert counts.symbols("tiingo:symbols_per_month", "2026-11") == {"AAPL", "MSFT"}
+
+
+def test_the_pass_through_guard_takes_the_same_arguments() -> None:
+    guard = AllowAll()
+
+    assert guard.call("tiingo", lambda: "ok", priority=True, units=3, symbols=["AAPL"]) == "ok"
+    assert guard.count("tiingo", 2) is None
 
 
 def test_a_service_named_later_gets_a_breaker_too(world: World) -> None:
@@ -269,6 +332,24 @@ def test_a_spent_quota_is_unavailable_prices_marked_as_such(world: World) -> Non
     assert re.search(r"quota .* used up", str(refused.value))
 
 
+def test_prices_count_their_symbol_and_a_new_one_past_the_cap_is_refused(world: World) -> None:
+    counts = InMemoryQuotaStore()
+    limits = {"tiingo": (QuotaLimit(50, "hour"), QuotaLimit(2, "month", "symbols"))}
+    quotas = QuotaTracker(limits, counts, world.clock, QuotaPolicy())
+    guard = ResilientGuard(("tiingo",), InMemoryCircuitStore(), quotas, world.clock)
+    source = Candles()
+    prices = PriceService(source, OhlcStore(), world.clock, guard=guard, priority=True)
+    prices.candles("AAPL", "1M", "D")
+    prices.candles("MSFT", "1M", "D")
+    prices.candles("AAPL", "3M", "D")  # a symbol asked for this month already
+
+    with pytest.raises(PricesUnavailableError) as refused:
+        prices.candles("NVDA", "1M", "D")
+
+    assert refused.value.quota_exhausted and source.calls == 3
+    assert counts.symbols("tiingo:symbols_per_month", "2026-11") == {"AAPL", "MSFT"}
+
+
 # --- health ---------------------------------------------------------------------------------
 
 
@@ -280,7 +361,12 @@ def health(world: World) -> Any:
             "circuits": circuits_check(
                 lambda: {s: guard.breaker(s).view().state for s in guard.services}
             ),
-            "quotas": quotas_check(lambda: {s: v.level for s, v in guard.quotas.views().items()}),
+            "quotas": quotas_check(
+                lambda: {
+                    s: {v.name: v.level for v in views}
+                    for s, views in guard.quotas.all_views().items()
+                }
+            ),
         }
     )
 
@@ -301,6 +387,11 @@ def test_health_is_degraded_by_an_open_circuit_or_a_critical_quota(world: World)
     report = health(world)
     assert report.status == "degraded" and report.checks["circuits"].status == "healthy"
     assert report.checks["quotas"].details["critical"] == ["sendgrid"]
+    assert report.checks["quotas"].details["critical_limits"] == ["sendgrid:requests_per_day"]
+    assert report.checks["quotas"].details["limits"] == {
+        "tiingo": {"requests_per_month": "ok"},
+        "sendgrid": {"requests_per_day": "critical"},
+    }
 
 
 def test_health_checks_that_cannot_read_are_not_healthy_but_not_critical() -> None:

@@ -86,3 +86,9 @@ def test_finnhub_percentages_map_to_a_signed_score() -> None:
     assert finnhub_signal(0.75, 0.25, 40) == SourceSignal(0.5, 1.0, 40)
     assert finnhub_signal(0.0, 0.0, 0).confidence == 0.0
     assert finnhub_signal(0.2, 0.8, 5).score == pytest.approx(-0.6)
+
+
+def test_finnhub_null_figures_are_no_signal_not_a_zero_split() -> None:
+    assert finnhub_signal(None, None, None) == SourceSignal(0.0, 0.0, 0)
+    assert finnhub_signal(0.75, None, 40) == SourceSignal(0.0, 0.0, 40)
+    assert finnhub_signal(0.75, 0.25, None).confidence == 0.0

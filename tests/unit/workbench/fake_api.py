@@ -95,8 +95,13 @@ class FakeApi:
     cache_misses: int = 0
     requests: list[str] = field(default_factory=list)
     metrics_route: bool = False
+    # Per quota id; the ones not named here are unused.
     quota_used: dict[str, int] = field(
-        default_factory=lambda: {"tiingo": 10, "finnhub": 50, "sendgrid": 0}
+        default_factory=lambda: {
+            "tiingo:requests_per_hour": 10,
+            "tiingo:symbols_per_month": 30,
+            "finnhub:requests_per_minute": 50,
+        }
     )
     chaos_enabled: dict[str, bool] = field(
         default_factory=lambda: dict.fromkeys(
@@ -554,15 +559,30 @@ class FakeApi:
         refused = self._operator(bearer)
         if refused is not None:
             return refused
-        limits = {"tiingo": (500, "2026-01"), "finnhub": (60, "2026-01-01T00:00"),
-                  "sendgrid": (100, "2026-01-01")}  # fmt: skip
+        limits = {
+            "tiingo": [("requests", "hour", 50, "2026-01-01T00"),
+                       ("requests", "day", 1000, "2026-01-01"),
+                       ("symbols", "month", 500, "2026-01")],
+            "finnhub": [("requests", "second", 30, "2026-01-01T00:00:00"),
+                        ("requests", "minute", 60, "2026-01-01T00:00")],
+            "sendgrid": [("requests", "day", 100, "2026-01-01")],
+        }  # fmt: skip
         quotas = {}
-        for name, (limit, period) in limits.items():
-            used = self.quota_used[name]
-            share = used / limit
-            level = "critical" if share >= 0.8 else "warning" if share >= 0.5 else "ok"
-            quotas[name] = {"used": used, "limit": limit, "period": period,
-                            "resets_at": "2999-01-01T00:00:00Z", "level": level}  # fmt: skip
+        for provider, provider_limits in limits.items():
+            listed = []
+            for counts, per, limit, period in provider_limits:
+                name = f"{counts}_per_{per}"
+                used = self.quota_used.get(f"{provider}:{name}", 0)
+                share = used / limit
+                level = "critical" if share >= 0.8 else "warning" if share >= 0.5 else "ok"
+                listed.append({"provider": provider, "name": name, "counts": counts, "per": per,
+                               "used": used, "limit": limit, "period": period,
+                               "resets_at": "2999-01-01T00:00:00Z", "level": level})  # fmt: skip
+            listed.sort(key=lambda q: (-q["used"] / q["limit"], q["limit"] - q["used"]))
+            tightest = {
+                k: v for k, v in listed[0].items() if k not in ("provider", "counts", "per")
+            }
+            quotas[provider] = {**tightest, "limits": listed}
         return httpx.Response(200, json={"quotas": quotas})
 
     def _scenario(self, name: str) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from workbench.components.circuits import CircuitsPanel
 from workbench.components.logs import LogTail
 from workbench.components.metrics import MetricCharts
 from workbench.components.overview import OverviewPanel
-from workbench.components.quotas import QuotasPanel, period_unit
+from workbench.components.quotas import QuotasPanel, limits_of, period_unit
 from workbench.components.testing import SuiteResultsPanel
 from workbench.components.traces import TraceBreakdown
 from workbench.stores.chaos import ChaosStore
@@ -71,20 +71,40 @@ def test_quota_gauges_show_use_level_and_bands(fake: FakeApi, client: ApiClient)
     run(store.refresh())
     gauges = panel.gauges()
     assert 'data-quota="finnhub"' in gauges and "83%" in gauges and ">critical<" in gauges
-    assert "(500/month)" in gauges and "(60/minute)" in gauges and "(100/day)" in gauges
-    assert "10 calls this month" in gauges and "left:40.0%" in gauges
+    # Every limit of every provider: Tiingo's hour, day and symbols, Finnhub's second and
+    # minute, SendGrid's day, each provider's tightest first.
+    for limit in (
+        "tiingo:requests_per_hour",
+        "tiingo:requests_per_day",
+        "tiingo:symbols_per_month",
+        "finnhub:requests_per_second",
+        "finnhub:requests_per_minute",
+        "sendgrid:requests_per_day",
+    ):
+        assert f'data-limit="{limit}"' in gauges
+    assert "(50/hour)" in gauges and "(1000/day)" in gauges and "(500/month)" in gauges
+    assert "(30/second)" in gauges and "(60/minute)" in gauges and "(100/day)" in gauges
+    assert "10 requests this hour" in gauges and "30 symbols this month" in gauges
+    assert "left:40.0%" in gauges
+    assert gauges.index("finnhub:requests_per_minute") < gauges.index("finnhub:requests_per_second")
+    assert gauges.index("tiingo:requests_per_hour") < gauges.index("tiingo:symbols_per_month")
     assert "**warning** from 40%" in panel.legend()
-    fake.quota_used["tiingo"] = 300
+    fake.quota_used["tiingo:requests_per_hour"] = 30
     run(store.refresh())
-    assert "300 calls this month" in panel.gauges() and "60%" in panel.gauges()
+    assert "30 requests this hour" in panel.gauges() and "60%" in panel.gauges()
+
+
+def test_a_quota_answer_without_limits_is_one_gauge() -> None:
+    # An API from before the plans' limits: one quota per provider, no `limits`.
+    old = {"used": 10, "limit": 500, "period": "2026-01", "resets_at": None, "level": "ok"}
+
+    assert limits_of(old) == [old]
+    assert limits_of({**old, "limits": []}) == [old | {"limits": []}]
 
 
 def test_period_units() -> None:
-    assert [period_unit(p) for p in ("2026-11", "2026-11-05", "2026-11-05T14:03")] == [
-        "month",
-        "day",
-        "minute",
-    ]
+    periods = ("2026-11", "2026-11-05", "2026-11-05T14", "2026-11-05T14:03", "2026-11-05T14:03:07")
+    assert [period_unit(p) for p in periods] == ["month", "day", "hour", "minute", "second"]
 
 
 def test_without_a_token_no_ops_route_is_asked(fake: FakeApi, client: ApiClient) -> None:
