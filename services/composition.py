@@ -147,7 +147,12 @@ def resilient_guard(settings: Settings, table: Table, clock: Clock = utc_now) ->
 
 def entitlements(settings: Settings, table: Table, clock: Clock = utc_now) -> Entitlements:
     """The plans' endpoints, less what a provider refused (shared through the table)."""
-    return Entitlements(provider_plans(settings), DynamoEntitlementStore(table), clock)
+    return Entitlements(
+        provider_plans(settings),
+        DynamoEntitlementStore(table),
+        clock,
+        refresh=timedelta(seconds=settings.entitlements_refresh_s),
+    )
 
 
 def ingestion_policy(settings: Settings) -> IngestionPolicy:

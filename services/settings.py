@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     finnhub_paid_per_minute: int = Field(default=300, ge=1)
     finnhub_paid_per_second: int = Field(default=30, ge=1)
     sendgrid_paid_daily_limit: int = Field(default=1_500, ge=1)
+    # How old an instance's copy of the endpoints a provider refused may be before it reads
+    # the table again (`services/resilience/entitlements.py`); 0: read on every check.
+    entitlements_refresh_s: float = Field(default=60.0, ge=0)
 
     # An own budget per external service on top of the plan's limits (e.g. to keep a share
     # of a key for another system), counted in its UTC period; unset: the plan's alone. All

@@ -1,15 +1,21 @@
 """`GET, POST /api/v2/ops/chaos`: fault injection inside the provider emulators (operator
 only). The routes exist only where faults may be injected (local and dev); elsewhere they
 are not registered at all, so they answer 404 like any unknown path and are absent from the
-OpenAPI document."""
+OpenAPI document.
+
+Both routes also forget what a provider refused as "not in your plan" once its emulator plays
+the paid plan again (`free_plan_keys` switched off or ended, see `services/resilience/chaos.py`):
+the refusals are kept a day otherwise, and the stack would go on without those sources."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.router import LambdaFunctionUrlRouter
 from pydantic import BaseModel, Field
 
+from services.adapters.plans import PREMIUM
 from services.api.dependencies import ApiDependencies
 from services.api.errors import ApiError
 from services.api.operator import require_operator
@@ -19,6 +25,7 @@ from services.resilience.chaos import (
     EmulatorControlError,
     ScenarioName,
     ScenarioState,
+    plans_back_to_paid,
 )
 
 CHAOS_ENVIRONMENTS = ("local", "dev")
@@ -75,6 +82,28 @@ class ChaosOut(BaseModel):
     scenarios: dict[str, ChaosScenarioOut]
 
 
+def forget_refusals(
+    deps: ApiDependencies, states: Iterable[ScenarioState], *, recorded_only: bool
+) -> None:
+    """Forget the premium endpoints' refusals of the providers whose emulator plays the paid
+    plan again. `recorded_only`: just those this instance's copy holds, so a read of the
+    scenarios (the workbench polls it) costs no write when there is nothing to forget."""
+    paid = plans_back_to_paid(states)
+    if not paid:
+        return
+    if recorded_only:
+        stale = [
+            (r.provider, r.endpoint)
+            for r in deps.entitlements.refusals()
+            if r.by == "provider" and r.provider in paid and r.endpoint in PREMIUM[r.provider]
+        ]
+    else:
+        # Switched off by hand: this instance's copy may be older than another's record.
+        stale = [(p, e) for p in sorted(paid) for e in sorted(PREMIUM[p])]
+    for provider, endpoint in stale:
+        deps.entitlements.forget(provider, endpoint)
+
+
 def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
     router = LambdaFunctionUrlRouter()
     if deps.settings.environment not in CHAOS_ENVIRONMENTS:
@@ -84,6 +113,8 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
     def list_scenarios() -> ChaosOut:
         require_operator(router.current_event.headers, deps.settings)
         states = deps.chaos.states()
+        # A scenario's duration ends in the emulators, with no call here: this read notices.
+        forget_refusals(deps, states.values(), recorded_only=True)
         return ChaosOut(scenarios={name: ChaosScenarioOut.of(s) for name, s in states.items()})
 
     @router.post("/api/v2/ops/chaos", tags=["ops"])
@@ -106,6 +137,8 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
                 {"provider": error.provider, "retry_after_s": EMULATOR_RETRY_AFTER_S},
                 headers={"Retry-After": str(EMULATOR_RETRY_AFTER_S)},
             ) from None
+        if not body.enabled:
+            forget_refusals(deps, [state], recorded_only=False)
         return ChaosScenarioOut.of(state)
 
     return router

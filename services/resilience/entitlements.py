@@ -7,6 +7,10 @@ plan turns out smaller than configured is answered "not in your plan" once
 records the refusal in the table, where the other instances read it (at most `refresh`
 later) and stop too. Neither ever counts as a circuit failure: the provider is healthy, and
 its other endpoints keep working.
+
+A refusal is forgotten when its item expires (a day) or is deleted (`forget`, when the plan
+is known to be back): each instance's copy follows the table at its next read, so every
+instance calls the endpoint again within `refresh`.
 """
 
 from __future__ import annotations
@@ -38,6 +42,9 @@ class Entitlements:
         self._clock = clock
         self._refresh = refresh
         self._known: dict[tuple[str, str], Refusal] = {}
+        # Recorded here but not (yet) in the table: kept across reads, or this instance would
+        # call the refused endpoint again after a failed write.
+        self._unsaved: dict[tuple[str, str], Refusal] = {}
         self._read_at: datetime | None = None
         self._lock = threading.Lock()
 
@@ -63,13 +70,25 @@ class Entitlements:
     def record(self, error: ProviderNotEntitledError) -> None:
         """The provider said so: stop here at once, and tell the other instances."""
         refusal = Refusal(error.provider, error.endpoint, error.reason, self._clock())
+        key = (refusal.provider, refusal.endpoint)
         with self._lock:
-            self._known[(refusal.provider, refusal.endpoint)] = refusal
+            self._known[key] = self._unsaved[key] = refusal
         try:
             self._store.record(refusal)
         except Exception as failure:
             # This process stops anyway; the others learn it from their own first refusal.
             LOG.warning("could not record a refused endpoint: %s", type(failure).__name__)
+            return
+        with self._lock:
+            self._unsaved.pop(key, None)
+
+    def forget(self, provider: str, endpoint: str) -> None:
+        """The endpoint may be called again: here at once, in the other instances at their
+        next read of the table (a store failure is raised: the refusal would stay a day)."""
+        with self._lock:
+            self._known.pop((provider, endpoint), None)
+            self._unsaved.pop((provider, endpoint), None)
+        self._store.forget(provider, endpoint)
 
     def refusals(self) -> list[Refusal]:
         """Every endpoint not called, by plan or by the provider's word."""
@@ -94,7 +113,12 @@ class Entitlements:
                 try:
                     stored = self._store.refusals(now)
                 except Exception as failure:
+                    # Keep the copy: an unreadable table is no reason to call refused endpoints.
                     LOG.warning("could not read refused endpoints: %s", type(failure).__name__)
-                    stored = []
-                self._known.update({(r.provider, r.endpoint): r for r in stored})
+                else:
+                    # The table's word replaces the copy, so expired and forgotten refusals go.
+                    self._known = {
+                        **self._unsaved,
+                        **{(r.provider, r.endpoint): r for r in stored},
+                    }
             return dict(self._known)

@@ -3,7 +3,8 @@
 One item per provider and endpoint under one partition (`ENTITLEMENT | {provider}#{endpoint}`),
 written when a provider answers "not in your plan", read by the other instances so they stop
 calling it too. An item expires after `keep` (a day by default): a key whose plan was
-upgraded is tried again the next day without anyone deleting anything.
+upgraded is tried again the next day without anyone deleting anything. `forget` deletes one
+at once, for when the plan is known to be back (the `free_plan_keys` chaos scenario ending).
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ class EntitlementStore(Protocol):
         """The refusals not yet expired at `now`."""
         ...
 
+    def forget(self, provider: str, endpoint: str) -> None:
+        """Delete the refusal of `endpoint`, if there is one."""
+        ...
+
 
 class DynamoEntitlementStore:
     def __init__(self, table: Table, *, keep: timedelta = DEFAULT_KEEP) -> None:
@@ -67,6 +72,9 @@ class DynamoEntitlementStore:
             for item in response.get("Items", [])
             if int(str(item.get("expires_at", 0))) > epoch_seconds(now)
         ]
+
+    def forget(self, provider: str, endpoint: str) -> None:
+        self._table.delete_item(Key=keys.entitlement(provider, endpoint))
 
 
 def _refusal(item: dict[str, Any]) -> Refusal:

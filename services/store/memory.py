@@ -465,6 +465,9 @@ class InMemoryEntitlementStore:
     def refusals(self, now: datetime) -> list[Refusal]:
         return [r for r in self.items.values() if r.at + self._keep > now]
 
+    def forget(self, provider: str, endpoint: str) -> None:
+        self.items.pop((provider, endpoint), None)
+
 
 class InMemoryRateWindows:
     """`DynamoRateWindows` in memory: one count map per (window, instance), overwritten."""

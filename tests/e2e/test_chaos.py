@@ -1,8 +1,9 @@
 """Fault injection over HTTP: each scenario switched on and off through `/api/v2/ops/chaos`
 changes the emulators' own fault switches, and the real adapters meet the failure (an
 ingestion cycle reports the failing source, prices answer 503 or from a cached copy, a
-sign-in e-mail is refused); durations end scenarios by themselves; the routes are the
-operator's, and absent outside local and dev.
+sign-in e-mail is refused; with `free_plan_keys` the premium sources are not_entitled until
+it is switched off); durations end scenarios by themselves; the routes are the operator's,
+and absent outside local and dev.
 
 The circuit breakers and quotas are given room here (their own tests show them opening), so
 that every call in this module reaches the emulator and meets its fault."""
@@ -31,7 +32,7 @@ from tests.e2e.api_support import (
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
-SCENARIOS = {"tiingo_500", "finnhub_500", "slow_upstream", "sendgrid_429"}
+SCENARIOS = {"tiingo_500", "finnhub_500", "slow_upstream", "sendgrid_429", "free_plan_keys"}
 HTTP_TIMEOUT_S = 0.5
 
 
@@ -44,6 +45,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory, root: Path) -> Iterator[Loca
         tiingo_quota_limit=1_000_000,
         finnhub_quota_limit=1_000_000,
         sendgrid_quota_limit=1_000_000,
+        # Every instance reads the refused endpoints on each check: a refusal recorded (or
+        # forgotten) is seen by the next call rather than within the minute.
+        entitlements_refresh_s=0,
     )
     with api_stack(
         root, tmp_path_factory.mktemp("state"), settings=settings, pipeline=True, schedules=False
@@ -87,6 +91,15 @@ def emulator_fault(stack: LocalStack, provider: str) -> str | None:
     }[provider]
     mode: str | None = httpx.get(f"{root}/_emulator/faults").json()["mode"]
     return mode
+
+
+def emulator_plan(stack: LocalStack, provider: str) -> str:
+    """The plan the emulator plays, asked directly."""
+    pipeline = stack.pipeline
+    assert pipeline is not None and pipeline.tiingo and pipeline.finnhub
+    root = {"tiingo": pipeline.tiingo.root_url, "finnhub": pipeline.finnhub.root_url}[provider]
+    plan: str = httpx.get(f"{root}/_emulator/plan").json()["plan"]
+    return plan
 
 
 def ingest(client: httpx.Client, operator: dict[str, str]) -> dict[str, Any]:
@@ -226,6 +239,56 @@ def test_sendgrid_429_refuses_sign_in_e_mails_until_switched_off(
     assert emulator_fault(stack, "sendgrid") is None
     sent = client.post("/api/v2/auth/magic-link", json={"email": "chaos@example.com"})
     assert sent.status_code == 202, sent.text
+
+
+def test_free_plan_keys_drop_the_premium_sources_until_switched_off(
+    stack: LocalStack, client: httpx.Client, operator: dict[str, str]
+) -> None:
+    pipeline = stack.pipeline
+    assert pipeline is not None and pipeline.tiingo and pipeline.finnhub
+    # The earlier tests' requests count in this hour of the free plan's too (a plan's counts
+    # outlive a switch, as a provider's do): start afresh, so the 403 is what Tiingo answers.
+    for emulator in (pipeline.tiingo, pipeline.finnhub):
+        httpx.delete(f"{emulator.root_url}/_emulator/usage")
+    headers = sign_in(client)
+    created = client.post(
+        "/api/v2/configurations", json={"name": "plans", "tickers": ["AAPL"]}, headers=headers
+    )
+    assert created.status_code == 201, created.text
+    path = f"/api/v2/configurations/{created.json()['config_id']}/sentiment"
+    try:
+        # When the keys turn out to be free-plan keys
+        state = switch(client, operator, "free_plan_keys", True, duration_s=300)
+        assert 0 < state["remaining_s"] <= 300
+        assert emulator_plan(stack, "tiingo") == emulator_plan(stack, "finnhub") == "free"
+        summary = ingest(client, operator)
+        # Then the cycle goes on without the premium sources, and says why
+        assert set(summary["not_entitled"]) == {"tiingo", "finnhub_sentiment"}, summary
+        assert not {"tiingo", "finnhub", "finnhub_sentiment"} & set(summary["errors"]), summary
+        assert summary["fetched"]["finnhub"] > 0, summary
+        body = client.get(path, headers=headers).json()
+        assert body["source_status"] == {"tiingo": "not_entitled", "finnhub": "not_entitled"}
+        assert "News API" in body["source_notes"]["tiingo"], body
+        assert "access to this resource" in body["source_notes"]["finnhub"], body
+        plans = client.get("/health").json()["checks"]["plans"]
+        assert plans["status"] == "degraded", plans
+        assert {(r["provider"], r["endpoint"]) for r in plans["not_entitled"]} >= {
+            ("tiingo", "news"),
+            ("finnhub", "news_sentiment"),
+        }
+        assert scenarios(client, operator)["free_plan_keys"]["targets"]["tiingo"]["injected"] > 0
+    finally:
+        switch(client, operator, "free_plan_keys", False)
+    # When it is switched off, the paid plan is back and the refusals are forgotten
+    assert emulator_plan(stack, "tiingo") == emulator_plan(stack, "finnhub") == "paid"
+    summary = ingest(client, operator)
+    assert summary["not_entitled"] == {} and summary["errors"] == {}, summary
+    body = client.get(path, headers=headers).json()
+    assert "not_entitled" not in body["source_status"].values() and not body["source_notes"]
+    assert client.get("/health").json()["checks"]["plans"] == {
+        "status": "healthy",
+        "not_entitled": [],
+    }
 
 
 # --- durations and sharing an emulator --------------------------------------------------------

@@ -1,8 +1,8 @@
-"""Each of the four chaos scenarios, switched through `/api/v2/ops/chaos`, end to end: the
-failing service's circuit opens (seen through `/ops/circuits`), the API degrades as the
-Deep Dive page says, the scenario ends by itself, the circuit goes half-open and one trial
-closes it, and nothing is lost: every story the emulators returned is stored and analyzed
-once, and an e-mail queued during the outage is delivered once."""
+"""Each of the four fault scenarios (`free_plan_keys` opens no circuit: `test_chaos.py`), switched
+through `/api/v2/ops/chaos`, end to end: the failing service's circuit opens (seen through
+`/ops/circuits`), the API degrades as the Deep Dive page says, the scenario ends by itself, the
+circuit goes half-open and one trial closes it, and nothing is lost: every story the emulators
+returned is stored and analyzed once, and an e-mail queued during the outage is delivered once."""
 
 from __future__ import annotations
 

@@ -26,7 +26,11 @@ WHAT_TO_OBSERVE = """### What to observe
    section) is built from Tiingo and our model; `source_status` names the missing source.
 3. **Self-healing**: after the open timeout the circuit is HALF-OPEN and lets one trial call
    through; switch the scenario off and run ingestion: the trial succeeds and the circuit
-   closes."""
+   closes.
+4. **The free-plan experience**: with `free_plan_keys` on, run ingestion once: the *Sentiment*
+   section marks Tiingo and Finnhub `not_entitled` with the provider's reason, the score
+   comes from our model over Finnhub's company news, and *Service Health* reads `degraded`
+   (`plans`); no circuit opens. Switch it off and run ingestion: the sources come back."""
 
 
 class ChaosPanel(Viewer):

@@ -11,21 +11,25 @@ here, never at the provider):
 - `POST /_emulator/faults`            {"mode": "http_500" | "http_429" | "slow", "duration_s",
                                       "delay_s"}; `DELETE` clears it
 - `GET  /_emulator/plan`              (emulators with plans) the plan played: {"plan",
-                                      "limits", "premium"}
-- `POST /_emulator/plan`              {"plan": "free" | "paid"}: switch plans at run time
+                                      "limits", "premium", "remaining_s", "not_in_plan"}
+- `POST /_emulator/plan`              {"plan": "free" | "paid", "duration_s"}: switch plans
+                                      at run time; with `duration_s` only for that long
+                                      (like a fault), then the plan set without one returns;
+                                      `DELETE` ends such a timed plan at once
 - `GET  /_emulator/usage`             what the plan's limits counted: {"plan", "requests",
                                       "limits": {name: {"limit", "used", "refused",
                                       "requests", "unit", "period", "period_start",
                                       "resets_at"}}}; `DELETE` zeroes it
 
 Plans (`PlanMeter`). An emulator with plans plays the provider's free or paid plan (`plan=`,
-default "paid"): on the free plan the provider's premium endpoints answer its own 403, and
-every plan has limits per calendar period (UTC) of the emulator's clock, so a test drives
-their resets by moving that clock. Every authorized request to a provider route counts, one
-unit per HTTP request (control routes never do); the first limit already spent refuses it,
-in the provider's own words. A refused request uses up nothing; an admitted one uses one unit
-of each request limit (a premium endpoint's 403 too: the provider answered it) and adds the
-symbols it looks up to a symbol limit's set (none for a premium endpoint's 403).
+default "paid"): on the free plan the provider's premium endpoints answer its own 403 (counted
+as `not_in_plan`, since start), and every plan has limits per calendar period (UTC) of the
+emulator's clock, so a test drives their resets by moving that clock. Every authorized request
+to a provider route counts, one unit per HTTP request (control routes never do); the first
+limit already spent refuses it, in the provider's own words. A refused request uses up nothing;
+an admitted one uses one unit of each request limit (a premium endpoint's 403 too: the provider
+answered it) and adds the symbols it looks up to a symbol limit's set (none for a premium
+endpoint's 403).
 In the usage, per limit and for its current period: `used` is what the allowance spent
 (admitted requests, or distinct symbols), `refused` the requests that limit turned away, and
 `requests` every request counted, admitted or not: what a client counting its own calls
@@ -208,6 +212,10 @@ class PlanMeter:
         self.clock = clock
         self.plans = {name: tuple(plans.get(name, ())) for name in PLANS}
         self._plan: Plan = plan
+        # A plan played for a while (`play(plan, duration_s)`): (plan, monotonic end). It ends
+        # on the wall clock, like a fault, not on the emulator's clock, which a test may move
+        # by hours at once.
+        self._timed: tuple[Plan, float] | None = None
         # Per limit name, so a tally outlives a switch of plans within its period (as a
         # provider's counter does when an account is upgraded).
         self._tallies: dict[str, _Tally] = {}
@@ -216,18 +224,40 @@ class PlanMeter:
 
     @property
     def plan(self) -> Plan:
+        """The plan played now: a timed one while it lasts, else the one set for good."""
+        timed = self._timed
+        if timed is not None and time.monotonic() < timed[1]:
+            return timed[0]
         return self._plan
 
     @plan.setter
     def plan(self, plan: Plan) -> None:
+        self.play(plan)
+
+    def play(self, plan: Plan, duration_s: float | None = None) -> None:
+        """Play `plan` for good (ending any timed plan), or for `duration_s` seconds, after
+        which the plan set for good returns by itself."""
         if plan not in PLANS:
             raise ValueError(f"plan must be one of {', '.join(PLANS)}, not {plan!r}")
         with self._lock:
-            self._plan = plan
+            if duration_s is None:
+                self._plan, self._timed = plan, None
+            else:
+                self._timed = (plan, time.monotonic() + duration_s)
+
+    def end_timed(self) -> None:
+        """Back to the plan set for good now, before a timed plan's end."""
+        with self._lock:
+            self._timed = None
+
+    def remaining_s(self) -> float:
+        """Seconds left of a timed plan; 0 when the plan is the one set for good."""
+        timed = self._timed
+        return max(0.0, timed[1] - time.monotonic()) if timed is not None else 0.0
 
     @property
     def allowances(self) -> tuple[Allowance, ...]:
-        return self.plans[self._plan]
+        return self.plans[self.plan]
 
     def charge(self, symbols: Iterable[str] = ()) -> Allowance | None:
         """Count one request looking up `symbols`: None when admitted, else the limit refusing
@@ -265,16 +295,18 @@ class PlanMeter:
                 allowance.name: self._describe(allowance, self._tally(allowance, now))
                 for allowance in self.allowances
             }
-            return {"plan": self._plan, "requests": self._total, "limits": limits}
+            return {"plan": self.plan, "requests": self._total, "limits": limits}
 
     def describe(self) -> dict[str, Any]:
         """`GET /_emulator/plan` (without the premium endpoints, which the emulator adds)."""
+        plan = self.plan
         return {
-            "plan": self._plan,
+            "plan": plan,
             "limits": {
                 a.name: {"limit": a.limit or None, "unit": a.unit, "period": a.period}
-                for a in self.allowances
+                for a in self.plans[plan]
             },
+            "remaining_s": round(self.remaining_s(), 1),
         }
 
     def reset(self) -> None:
@@ -327,6 +359,8 @@ class HttpEmulator:
         self.requests = 0
         # The provider's plans, for an emulator that plays them (subclasses set it).
         self.meter: PlanMeter | None = None
+        # Premium requests answered "not in your plan": what a plan switch injected.
+        self.not_in_plan_answers = 0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._connections: set[socket.socket] = set()
@@ -470,10 +504,17 @@ class HttpEmulator:
         spent = meter.charge(() if premium else self.symbols(request))
         if spent is not None:
             return self.over_limit(spent, meter.seconds_to_reset(spent))
-        return self.not_in_plan(request) if premium else None
+        if not premium:
+            return None
+        self.not_in_plan_answers += 1
+        return self.not_in_plan(request)
 
     def describe_plan(self, meter: PlanMeter) -> dict[str, Any]:
-        return {**meter.describe(), "premium": list(self.premium_paths)}
+        return {
+            **meter.describe(),
+            "premium": list(self.premium_paths),
+            "not_in_plan": self.not_in_plan_answers,
+        }
 
     def _control(self, request: Request) -> Response:
         path = request.path
@@ -498,14 +539,24 @@ class HttpEmulator:
             if request.method == "GET":
                 return Response(200, meter.usage())
         elif request.method == "POST":
-            body = request.body
-            if not isinstance(body, dict) or body.get("plan") not in PLANS:
-                return Response(400, {"detail": f"'plan' must be one of {', '.join(PLANS)}"})
-            meter.plan = body["plan"]
+            return self._set_plan(request.body, meter)
+        elif request.method == "DELETE":
+            meter.end_timed()
             return Response(200, self.describe_plan(meter))
         elif request.method == "GET":
             return Response(200, self.describe_plan(meter))
         return Response(405, {"detail": f"{request.method} is not allowed on {request.path}"})
+
+    def _set_plan(self, body: Any, meter: PlanMeter) -> Response:
+        if not isinstance(body, dict) or body.get("plan") not in PLANS:
+            return Response(400, {"detail": f"'plan' must be one of {', '.join(PLANS)}"})
+        duration = body.get("duration_s")
+        # (JSON's true is an int to Python: not a duration.)
+        number = isinstance(duration, int | float) and not isinstance(duration, bool)
+        if duration is not None and not (number and 0 < duration <= 3600):
+            return Response(400, {"detail": "'duration_s' must be in (0, 3600]"})
+        meter.play(body["plan"], None if duration is None else float(duration))
+        return Response(200, self.describe_plan(meter))
 
     def _set_fault(self, body: Any) -> Response:
         if not isinstance(body, dict) or body.get("mode") not in FAULT_MODES:

@@ -5,6 +5,7 @@ identities."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -324,10 +325,13 @@ def test_tiingo_plan_switches_at_run_time_and_keeps_its_counts(world) -> None:
             "symbols_per_month": {"limit": 500, "unit": "symbol", "period": "month"},
         },
         "premium": ["/tiingo/news"],
+        "remaining_s": 0.0,
+        "not_in_plan": 0,
     }
     assert control(emulator, "GET", "plan").body == switched.body
     assert tiingo(emulator, "/tiingo/news", tickers="AAPL").status == 403
     assert usage(emulator, "requests_per_hour")["used"] == 2
+    assert control(emulator, "GET", "plan").body["not_in_plan"] == 1
 
     assert control(emulator, "POST", "plan", {"plan": "gold"}).status == 400
     assert control(emulator, "POST", "plan", ["free"]).status == 400
@@ -335,6 +339,31 @@ def test_tiingo_plan_switches_at_run_time_and_keeps_its_counts(world) -> None:
     emulator.plan = "paid"
     assert control(emulator, "GET", "plan").body["limits"]["symbols_per_month"]["limit"] is None
     assert tiingo(emulator, "/tiingo/news", tickers="AAPL").status == 200
+
+
+def test_a_timed_plan_ends_by_itself_or_when_deleted_and_the_plan_set_for_good_returns(
+    world,
+) -> None:
+    emulator = FinnhubEmulator(world, FINNHUB_KEY)
+    # Given a free plan for a moment (as the `free_plan_keys` chaos scenario switches it)
+    timed = control(emulator, "POST", "plan", {"plan": "free", "duration_s": 0.3})
+    assert timed.status == 200 and timed.body["plan"] == "free"
+    assert 0 < timed.body["remaining_s"] <= 0.3
+    assert finnhub(emulator, "/news-sentiment", symbol="AAPL").status == 403
+    # When it has passed, the plan the emulator was started with is back, with no call
+    time.sleep(0.35)
+    after = control(emulator, "GET", "plan").body
+    assert (after["plan"], after["remaining_s"], after["not_in_plan"]) == ("paid", 0.0, 1)
+    assert finnhub(emulator, "/news-sentiment", symbol="AAPL").status == 200
+    # And a DELETE ends a timed plan at once; a plan set without a duration ends it too
+    control(emulator, "POST", "plan", {"plan": "free", "duration_s": 60})
+    assert control(emulator, "DELETE", "plan").body["plan"] == "paid"
+    control(emulator, "POST", "plan", {"plan": "free", "duration_s": 60})
+    control(emulator, "POST", "plan", {"plan": "free"})
+    assert control(emulator, "DELETE", "plan").body["plan"] == "free"
+    for duration in (0, -1, 3601, "60", True):
+        refused = control(emulator, "POST", "plan", {"plan": "paid", "duration_s": duration})
+        assert refused.status == 400, duration
 
 
 def test_usage_counts_authorized_provider_requests_only_and_can_be_zeroed(world) -> None:

@@ -19,6 +19,7 @@ from services.ops.health import entitlements_check
 from services.resilience.entitlements import Entitlements
 from services.resilience.guard import AllowAll
 from services.settings import Settings
+from services.store.entitlements import Refusal
 from services.store.memory import (
     InMemoryArticleRepository,
     InMemoryEntitlementStore,
@@ -166,3 +167,65 @@ def test_health_is_healthy_for_a_chosen_plan_and_degraded_for_a_surprise() -> No
         ProviderNotEntitledError("finnhub", "403", 403, endpoint="news_sentiment", reason="no")
     )
     assert entitlements_check(surprised.refusals)().status == "degraded"
+
+
+def test_a_forgotten_refusal_is_called_again_here_at_once_and_by_the_others_after_a_read() -> None:
+    clock, store = Clock(), InMemoryEntitlementStore()
+    here, other = gate(store, clock), gate(store, clock)
+    refusing = Source("tiingo", "news", refuses=True)
+    cycle(here, refusing, sentiment=Sentiment())
+    assert other.refusal("tiingo", "news") is not None  # the other's first read
+    # When the plan is known to be back (the free_plan_keys chaos scenario switched off)
+    here.forget("tiingo", "news")
+    assert store.items == {} and here.refusal("tiingo", "news") is None
+    calling = Source("tiingo", "news")
+    cycle(here, calling, sentiment=Sentiment())
+    assert calling.calls == 1
+    # Then the other instance keeps its copy until it reads the table again
+    assert other.refusal("tiingo", "news") is not None
+    clock.now += timedelta(seconds=61)
+    assert other.refusal("tiingo", "news") is None
+    # (forgetting what nobody refused is no error)
+    other.forget("finnhub", "candles")
+
+
+class FlakyStore(InMemoryEntitlementStore):
+    """A table that fails to write, or to be read, while told to."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes_fail = self.reads_fail = False
+
+    def record(self, refusal: Refusal) -> None:
+        if self.writes_fail:
+            raise ConnectionError("table unreachable")
+        super().record(refusal)
+
+    def refusals(self, now: datetime) -> list[Refusal]:
+        if self.reads_fail:
+            raise ConnectionError("table unreachable")
+        return super().refusals(now)
+
+
+def test_a_refusal_the_table_did_not_take_or_a_failed_read_never_calls_the_endpoint_again() -> None:
+    clock, store = Clock(), FlakyStore()
+    entitlements = gate(store, clock)
+
+    def refused(provider: str, endpoint: Endpoint) -> None:
+        entitlements.record(
+            ProviderNotEntitledError(provider, "403", 403, endpoint=endpoint, reason=REASON)
+        )
+
+    store.writes_fail = True
+    refused("tiingo", "news")
+    store.writes_fail = False
+    refused("finnhub", "news_sentiment")
+    clock.now += timedelta(seconds=61)
+    # The table's word replaces the copy, less what only this instance knows
+    assert {(r.provider, r.endpoint) for r in entitlements.refusals()} == {
+        ("tiingo", "news"),
+        ("finnhub", "news_sentiment"),
+    }
+    store.reads_fail = True
+    clock.now += timedelta(seconds=61)
+    assert entitlements.refusal("finnhub", "news_sentiment") is not None

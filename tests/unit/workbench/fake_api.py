@@ -105,7 +105,8 @@ class FakeApi:
     )
     chaos_enabled: dict[str, bool] = field(
         default_factory=lambda: dict.fromkeys(
-            ("tiingo_500", "finnhub_500", "slow_upstream", "sendgrid_429"), False
+            ("tiingo_500", "finnhub_500", "slow_upstream", "sendgrid_429", "free_plan_keys"),
+            False,
         )
     )
     chaos_durations: dict[str, float | None] = field(default_factory=dict)

@@ -146,7 +146,13 @@ def test_chaos_switch_and_ingestion_open_the_circuit(fake: FakeApi, client: ApiC
     panel.__panel__()
     run(store.refresh())
     run(live.refresh())
-    assert sorted(panel.toggles) == ["finnhub_500", "sendgrid_429", "slow_upstream", "tiingo_500"]
+    assert sorted(panel.toggles) == [
+        "finnhub_500",
+        "free_plan_keys",
+        "sendgrid_429",
+        "slow_upstream",
+        "tiingo_500",
+    ]
     assert 'data-circuit="tiingo" data-state="closed"' in circuits.cards()
     panel.duration_input.value = 120
     panel.toggles["tiingo_500"].value = True
