@@ -155,8 +155,9 @@ def test_a_session_a_configuration_its_sentiment_and_the_chart_by_clicking(
     # The overlay: candles (quads and wick segments), the sentiment line, the volume strip.
     page.section("Price & Sentiment")
     page.click("Load chart")
+    # (The candles' quads: other sections' figures on the page draw lines and bars too.)
     page.page.wait_for_function(
-        GLYPHS_JS.replace("return found;", "return found.some(g => g[0] === 'Line' && g[1]);"),
+        GLYPHS_JS.replace("return found;", "return found.some(g => g[0] === 'Quad' && g[1]);"),
         timeout=WAIT_MS,
     )
     glyphs = page.glyphs()
