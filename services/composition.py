@@ -15,9 +15,10 @@ from services.adapters.finnhub import FinnhubAdapter
 from services.adapters.plans import provider_plans
 from services.adapters.tiingo import TiingoAdapter
 from services.alerts.evaluate import EvaluationSummary, evaluate_alerts, volatility_from_candles
+from services.auth.magic_link import SIGN_IN_SHARE
 from services.clock import Clock, utc_now
 from services.ingestion.run import IngestionDependencies, IngestionPolicy
-from services.market.prices import PriceService
+from services.market.prices import PRICES_SHARE, PriceService
 from services.messaging.publisher import Publisher
 from services.notifications.alert_mail import AlertMailer
 from services.notifications.deliver import DeliveryPolicy
@@ -118,6 +119,15 @@ def quota_limits(settings: Settings) -> dict[str, tuple[QuotaLimit, ...]]:
     return limits
 
 
+def quota_shares(settings: Settings) -> dict[str, dict[str, float]]:
+    """The shares of providers' request quotas kept for calls anybody can cause: sign-in
+    e-mails within SendGrid's, the API's price fetches within Tiingo's."""
+    return {
+        "sendgrid": {SIGN_IN_SHARE: settings.sendgrid_sign_in_share},
+        "tiingo": {PRICES_SHARE: settings.tiingo_prices_share},
+    }
+
+
 def quota_policy(settings: Settings) -> QuotaPolicy:
     return QuotaPolicy(
         warning_fraction=settings.quota_warning_fraction,
@@ -134,7 +144,11 @@ def resilient_guard(settings: Settings, table: Table, clock: Clock = utc_now) ->
     point), shared state with every other instance."""
     keep = timedelta(seconds=settings.circuit_transition_ttl_s)
     quotas = QuotaTracker(
-        quota_limits(settings), DynamoQuotaStore(table), clock, quota_policy(settings)
+        quota_limits(settings),
+        DynamoQuotaStore(table),
+        clock,
+        quota_policy(settings),
+        quota_shares(settings),
     )
     return ResilientGuard(
         GUARDED_SERVICES,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["local", "dev", "preprod", "prod", "test"]
@@ -26,10 +26,14 @@ class Settings(BaseSettings):
         env_prefix="", case_sensitive=False, extra="ignore", populate_by_name=True
     )
 
-    # Where we run.
+    # Where we run. `local` (the default off Lambda) switches on what only the local stack may
+    # have, e.g. the chaos routes; a deployed function must be told its environment (Terraform
+    # sets it for every function) and refuses to start without it.
     environment: Environment = Field(
         default="local", validation_alias=AliasChoices("SERVICE_ENVIRONMENT", "ENVIRONMENT")
     )
+    # Set by Lambda itself in every function: how the settings know they run deployed.
+    aws_lambda_function_name: str | None = None
     service_name: str = "sentiment-deep-dive"
     service_version: str = "0.1.0"
     log_level: str = "INFO"
@@ -108,6 +112,23 @@ class Settings(BaseSettings):
     quota_batch_fraction: float = 0.05
     # How long a period's counter is kept after the period ends.
     quota_counter_ttl_s: int = 7 * 24 * 3600
+    # Shares of a provider's request quotas kept for calls anybody can cause
+    # (`services/resilience/quota.py`): sign-in e-mails never use more than this fraction of
+    # SendGrid's, so alerts and digests keep the rest whatever is asked for; the API's price
+    # fetches never more than this fraction of Tiingo's, so ingestion keeps the rest. 0: no
+    # share (those calls count with the rest).
+    sendgrid_sign_in_share: float = Field(default=0.10, ge=0, lt=1)
+    tiingo_prices_share: float = Field(default=0.20, ge=0, lt=1)
+    # Sign-in e-mails per recipient address and per client address (the caller's network
+    # address, IPv6 per /64) an hour, counted exactly across instances in the table: a victim's
+    # inbox, and the share above, cannot be flooded from one place.
+    sign_in_emails_per_recipient_per_hour: int = Field(default=5, ge=1)
+    sign_in_emails_per_client_per_hour: int = Field(default=20, ge=1)
+    # Price fetches from Tiingo (OHLC cache misses) a session, and a client address, may cause
+    # an hour; cached prices are served to anyone. A chart session reads a few tickers in a
+    # few ranges; an address holds more people than a session.
+    price_fetches_per_session_per_hour: int = Field(default=30, ge=1)
+    price_fetches_per_client_per_hour: int = Field(default=60, ge=1)
 
     # The pipeline.
     default_watchlist: str = "AAPL,MSFT,NVDA,AMZN,GOOGL,META,TSLA,JPM"
@@ -130,6 +151,13 @@ class Settings(BaseSettings):
     # How long an instance keeps the account behind a session (sessions themselves are read
     # on every request); sign-ins that change an account drop it at once.
     account_cache_ttl_s: float = 60.0
+    # An anonymous user outlives its last session by this much, then the table forgets it
+    # (TTL) and the cleanup retires its configurations; each cleanup run retires at most
+    # `anonymous_cleanup_batch` users, so one run stays short however many are due.
+    anonymous_user_grace_s: int = 24 * 3600
+    anonymous_cleanup_batch: int = Field(default=50, ge=1)
+    # The daily digest reads at most this many accounts (a bounded query, never a scan).
+    digest_max_accounts: int = Field(default=5000, ge=1)
     # Sign-in e-mails: their sender, and the page their link opens (`?magic_token=` is added).
     email_from_address: str = "no-reply@sentiment-deep-dive.dev"
     email_from_name: str = "Sentiment Deep Dive"
@@ -178,9 +206,11 @@ class Settings(BaseSettings):
     # Sent and given-up e-mails stay in the table (the user's notification history) this long.
     email_history_ttl_s: int = 30 * 24 * 3600
     # Signs unsubscribe links (HMAC-SHA256). Unset: e-mails carry no unsubscribe link and the
-    # route answers 501. In AWS it comes from Secrets Manager; the local stack keeps one in
+    # route answers 501. In AWS it comes from Secrets Manager (the secret named by
+    # `UNSUBSCRIBE_SIGNING_KEY_SECRET_ARN`, read at cold start); the local stack keeps one in
     # `.local/unsubscribe-key`.
     unsubscribe_signing_key: SecretStr | None = None
+    unsubscribe_signing_key_secret_arn: str | None = None
     # Where the API is reached from outside (the unsubscribe link); the local stack sets it.
     public_api_url: str = "http://127.0.0.1:8080"
 
@@ -209,6 +239,19 @@ class Settings(BaseSettings):
 
     # Local operator token: the ops endpoints accept a bearer whose hash matches this.
     operator_token_sha256: str | None = None
+
+    # What polling (or flooding) the health and operator views may cost. `/health` answers
+    # from its table probe's result for this long, so any number of calls costs at most one
+    # read per period and instance; 0 probes on every call.
+    health_cache_ttl_s: float = Field(default=5.0, ge=0)
+    # `/api/v2/ops/pipeline`: COUNT queries of at most this many pages per status (each
+    # evaluates up to 1 MB; beyond it the count is a lower bound, flagged), kept this long.
+    ops_count_max_pages: int = Field(default=4, ge=1)
+    ops_counts_cache_ttl_s: float = Field(default=5.0, ge=0)
+    # `/api/v2/ops/table`: at most this many items read per count (exact below it, estimated
+    # from a sample above it), kept this long.
+    ops_table_scan_max_items: int = Field(default=10_000, ge=1)
+    ops_table_cache_ttl_s: float = Field(default=15.0, ge=0)
 
     # Rate limiting (`services/resilience/rate_limit.py`): a sliding window per bearer token
     # and per client address, its counts shared by every instance through the table. With
@@ -241,6 +284,17 @@ class Settings(BaseSettings):
     chaos_slow_margin_s: float = 1.0
     chaos_control_timeout_s: float = 2.0
 
+    @model_validator(mode="after")
+    def _deployed_functions_name_their_environment(self) -> Settings:
+        # Fail closed: without the variable a deployed function would take the default,
+        # `local`, and serve what only the local stack may serve.
+        if self.aws_lambda_function_name and "environment" not in self.model_fields_set:
+            raise ValueError(
+                "SERVICE_ENVIRONMENT is not set in the Lambda function "
+                f"{self.aws_lambda_function_name!r}: set it to dev, preprod or prod"
+            )
+        return self
+
 
 def watchlist(settings: Settings) -> list[str]:
     """The default watchlist as symbols (the setting is a comma-separated string)."""
@@ -250,7 +304,7 @@ def watchlist(settings: Settings) -> list[str]:
 @cache
 def get_settings() -> Settings:
     """Settings for this process, parsed once (Lambda cold start, or stack start-up), with
-    the provider keys that are kept in Secrets Manager filled in."""
-    from services.secrets import with_provider_keys
+    the secrets that are kept in Secrets Manager (provider keys, the unsubscribe key) filled in."""
+    from services.secrets import with_secrets
 
-    return with_provider_keys(Settings())
+    return with_secrets(Settings())

@@ -111,7 +111,8 @@ class TraceBuffer:
         held = self._held()
         for span in held:
             if now - span.started <= ADOPT_WITHIN_S:
-                span.detail.setdefault("phase", "before the resolver (session check)")
+                if span.kind == "dynamodb":
+                    span.detail.setdefault("phase", "before the resolver (session check)")
                 trace.spans.append(span)
         held.clear()
         self._local.trace = trace
@@ -138,6 +139,22 @@ class TraceBuffer:
             # A span may have ended earlier (a middleware's own time ends where it hands on).
             if span.ended is None:
                 span.ended = self.clock()
+
+    @contextmanager
+    def span_before_trace(self, name: str, kind: str, **detail: Any) -> Iterator[Span]:
+        """A span of work this thread does before its request's trace opens (the function's
+        own checks ahead of the resolver): held, and adopted by that trace like the session
+        read's DynamoDB calls."""
+        span = Span(name, kind, self.clock(), detail=dict(detail))
+        trace = self.current()
+        if trace is None:
+            self._held().append(span)
+        else:
+            trace.spans.append(span)
+        try:
+            yield span
+        finally:
+            span.ended = self.clock()
 
     # --- DynamoDB calls, from botocore's events -----------------------------------------
 

@@ -158,7 +158,7 @@ class Stores:
             configurations=configurations,
             sentiment=SentimentStore(client, configurations=configurations),
             overlay=OverlayStore(client, configurations=configurations, schema=schema),
-            analytics=AnalyticsStore(client),
+            analytics=AnalyticsStore(client, session=session),
             accuracy=LiveAccuracyStore(client, token),
             model_card=ModelCardStore(client, token),
             # The bands are the API's own settings (the same environment configures both).
@@ -195,10 +195,15 @@ class Stores:
         }
 
     async def start(self, magic_token: str | None, code: str | None, state: str | None) -> None:
-        """First load: the API's document, then any sign-in the URL brings back, then tiles."""
+        """First load: the API's document, then any sign-in the URL brings back, then tiles.
+
+        Neither signs in silently. A magic link only asks "sign in as <address>?" (a link sent
+        by someone else would sign the reader in to their account); an OAuth `code` and
+        `state` are sent back, but the API finishes only a sign-in this browser started, so
+        one started elsewhere is refused and shown as such."""
         await self.schema.load()
         if magic_token:
-            await self.magic_link.verify(magic_token)
+            await self.magic_link.open_link(magic_token)
         elif code and state:
             await self.oauth.complete(code, state)
         await self.live.refresh()

@@ -189,13 +189,23 @@ class ApiClient:
             "POST", "/api/v2/auth/magic-link/verify", bearer=bearer, json={"token": token}
         )
 
+    async def preview_magic_link(self, token: str) -> ApiResult:
+        return await self.call("POST", "/api/v2/auth/magic-link/preview", json={"token": token})
+
     async def oauth_urls(self, bearer: str | None) -> ApiResult:
         return await self.call("GET", "/api/v2/auth/oauth/urls", bearer=bearer)
 
     async def oauth_callback(
-        self, provider: str, code: str, state: str, bearer: str | None
+        self,
+        provider: str,
+        code: str,
+        state: str,
+        bearer: str | None,
+        binding: str | None = None,
     ) -> ApiResult:
         body = {"provider": provider, "code": code, "state": state}
+        if binding is not None:
+            body["binding"] = binding
         return await self.call("POST", "/api/v2/auth/oauth/callback", bearer=bearer, json=body)
 
     # --- configurations -----------------------------------------------------------------------
@@ -224,9 +234,10 @@ class ApiClient:
     async def search_tickers(self, query: str) -> ApiResult:
         return await self.call("GET", "/api/v2/tickers/search", params={"q": query})
 
-    async def ohlc(self, ticker: str, range_name: str) -> ApiResult:
+    async def ohlc(self, ticker: str, range_name: str, bearer: str | None = None) -> ApiResult:
+        """Cached prices answer anyone; prices not cached yet are fetched for a session only."""
         path = f"/api/v2/tickers/{quote(ticker, safe='')}/ohlc"
-        return await self.call("GET", path, params={"range": range_name})
+        return await self.call("GET", path, bearer=bearer, params={"range": range_name})
 
     async def sentiment_history(self, ticker: str, range_name: str, source: str) -> ApiResult:
         path = f"/api/v2/tickers/{quote(ticker, safe='')}/sentiment/history"

@@ -146,16 +146,23 @@ class SendGridEmailSender:
 
 class GuardedEmailSender:
     """Every send through a `CallGuard`: SendGrid's circuit breaker and daily quota apply to
-    it. `priority` is the sender's kind of mail (sign-in links: a person is waiting)."""
+    it. `priority` is the sender's kind of mail (sign-in links: a person is waiting); `share`
+    the share of the quota it is kept within (sign-in links, which anybody can ask for)."""
 
-    def __init__(self, sender: EmailSender, guard: CallGuard, *, priority: bool) -> None:
+    def __init__(
+        self, sender: EmailSender, guard: CallGuard, *, priority: bool, share: str | None = None
+    ) -> None:
         self._sender = sender
         self._guard = guard
         self._priority = priority
+        self._share = share
 
     def send(self, message: EmailMessage) -> SentEmail:
         return self._guard.call(
-            PROVIDER, partial(self._sender.send, message), priority=self._priority
+            PROVIDER,
+            partial(self._sender.send, message),
+            priority=self._priority,
+            share=self._share,
         )
 
 

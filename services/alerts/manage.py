@@ -23,6 +23,9 @@ from services.store.models import Alert, AlertType, Direction
 
 #: Volatility thresholds are ATR as a percentage of price.
 MAX_VOLATILITY_PCT = 100.0
+#: Thresholds are kept to this many decimals: finer means nothing for a score or a percentage,
+#: and a magnitude as small as 1e-290 is beyond what a DynamoDB number can hold.
+THRESHOLD_DECIMALS = 6
 
 
 class InvalidAlertError(ValueError):
@@ -82,6 +85,7 @@ class AlertService:
             raise InvalidAlertError(
                 "ticker", f"{symbol} is not one of configuration {config_id}'s tickers"
             )
+        threshold = round(threshold, THRESHOLD_DECIMALS)
         self._check_rule(principal, alert_type, threshold)
         now = self.clock()
         alert = Alert(
@@ -117,7 +121,9 @@ class AlertService:
         changed = replace(
             current,
             direction=direction or current.direction,
-            threshold=current.threshold if threshold is None else threshold,
+            threshold=current.threshold
+            if threshold is None
+            else round(threshold, THRESHOLD_DECIMALS),
             enabled=current.enabled if enabled is None else enabled,
             updated_at=self.clock(),
         )

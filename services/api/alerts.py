@@ -13,6 +13,7 @@ from services.alerts.manage import AlertService, EmailQuota
 from services.api.dependencies import ApiDependencies
 from services.api.openapi import created
 from services.api.principal import current_principal
+from services.api.schemas import Strict
 from services.clock import iso
 from services.store.alerts import DynamoAlertRepository
 from services.store.configurations import DynamoConfigurationRepository
@@ -21,8 +22,20 @@ from services.store.models import Alert
 AlertId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 
-class AlertIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AlertIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "config_id": "3f1c9a52-8d7e-4b60-9a21-5c0e7d4b2f18",
+                    "ticker": "AAPL",
+                    "alert_type": "sentiment_threshold",
+                    "direction": "below",
+                    "threshold": -0.4,
+                }
+            ]
+        }
+    )
     config_id: str = Field(min_length=1, max_length=64)
     ticker: str = Field(min_length=1, max_length=10)
     alert_type: Literal["sentiment_threshold", "volatility_threshold"]
@@ -30,8 +43,10 @@ class AlertIn(BaseModel):
     threshold: float = Field(description="[-1, 1] for sentiment; ATR % of price for volatility")
 
 
-class AlertPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AlertPatch(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"threshold": 0.3, "enabled": False}]}
+    )
     direction: Literal["above", "below"] | None = None
     threshold: float | None = None
     enabled: bool | None = None

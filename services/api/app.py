@@ -13,13 +13,17 @@ from aws_lambda_powertools.event_handler import (
 )
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 
 from services.alerts.manage import AlertNotAllowedError, InvalidAlertError
 from services.api import (
     alerts,
     auth,
     auth_email,
+    auth_magic_preview,
     auth_oauth,
     configurations,
     health,
@@ -38,11 +42,17 @@ from services.api import (
 from services.api.dependencies import ApiDependencies
 from services.api.errors import ApiError, error_response
 from services.api.openapi import with_error_contract
-from services.api.rate_limiting import rate_limit_middleware
+from services.api.undeclared import (
+    BodyNotAnObjectError,
+    allowed_methods,
+    body_is_text,
+    json_object,
+)
 from services.configurations.manage import InvalidConfigurationError
 from services.observability import correlation_id_from
 from services.resilience.breaker import CircuitOpenError
 from services.resilience.quota import QuotaExhaustedError
+from services.settings import Settings
 from services.store.errors import (
     CLIENT_FAILURES,
     ConflictError,
@@ -56,14 +66,20 @@ OPENAPI_PATH = "/api/v2/openapi.json"
 STORE_RETRY_AFTER_S = 5
 
 
+def cors_config(settings: Settings) -> CORSConfig:
+    """The API's CORS answer: the app's, and the function's own 429 before the resolver."""
+    return CORSConfig(
+        allow_origin=settings.cors_allow_origin,
+        allow_headers=["Authorization", "Content-Type", "X-Correlation-ID"],
+        expose_headers=["X-Correlation-ID", "X-Cache", "Retry-After"],
+    )
+
+
 def build_app(deps: ApiDependencies, logger: Logger) -> LambdaFunctionUrlResolver:
     app = LambdaFunctionUrlResolver(
         enable_validation=True,
-        cors=CORSConfig(
-            allow_origin=deps.settings.cors_allow_origin,
-            allow_headers=["Authorization", "Content-Type", "X-Correlation-ID"],
-            expose_headers=["X-Correlation-ID", "X-Cache", "Retry-After"],
-        ),
+        json_body_deserializer=json_object,
+        cors=cors_config(deps.settings),
     )
 
     def correlation_id() -> str:
@@ -93,11 +109,11 @@ def build_app(deps: ApiDependencies, logger: Logger) -> LambdaFunctionUrlResolve
         tagged = {**(headers or {}), "X-Correlation-ID": correlation_id()}
         return error_response(status, code, message, details, tagged)
 
-    # Correlation first, so that a 429 carries the request's ID too.
     # Tracing outermost (it times the rest, and logs each answer with its correlation ID).
+    # The rate limit is not a middleware: the function applies it before the resolver
+    # (`services/functions/dashboard.py`), ahead of validation and of the session read.
     tracing, handler = ops_observability.request_tracing(deps, logger)
-    limit = ops_observability.timed("rate limit", rate_limit_middleware(deps))
-    app.use(middlewares=[tracing, correlation, limit, handler])
+    app.use(middlewares=[tracing, correlation, handler])
     app.include_router(health.build_router(deps))
     app.include_router(ops_pipeline.build_router(deps))
     app.include_router(ops_caches.build_router(deps))
@@ -111,6 +127,7 @@ def build_app(deps: ApiDependencies, logger: Logger) -> LambdaFunctionUrlResolve
     app.include_router(configurations.build_router(deps))
     app.include_router(tickers.build_router(deps))
     app.include_router(auth_email.build_router(deps))
+    app.include_router(auth_magic_preview.build_router(deps))
     app.include_router(auth_oauth.build_router(deps))
     app.include_router(market.build_router(deps))
     app.include_router(alerts.build_router(deps))
@@ -142,6 +159,26 @@ def build_app(deps: ApiDependencies, logger: Logger) -> LambdaFunctionUrlResolve
         if problems and not all(p["location"].startswith("body") for p in problems):
             return fail(400, "BAD_PARAMETER", _sentence(problems), problems)
         return fail(422, "INVALID_BODY", _sentence(problems), problems)
+
+    @app.exception_handler(BodyNotAnObjectError)
+    def body_not_an_object(error: BodyNotAnObjectError) -> Response[str]:
+        return fail(422, "INVALID_BODY", str(error), [{"location": "body", "message": str(error)}])
+
+    def not_json() -> Response[str]:
+        sent = app.current_event.headers.get("content-type", "")
+        return fail(415, "UNSUPPORTED_MEDIA_TYPE", f"send the body as application/json, not {sent}")
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def unsupported_media_type(_: RequestUnsupportedContentType) -> Response[str]:
+        return not_json()
+
+    # Powertools reads form bodies itself, and a multipart type without its boundary makes it
+    # raise a bare ValueError: refused like any other body that is not JSON.
+    @app.exception_handler(ValueError)
+    def value_error(_: ValueError) -> Response[str]:
+        if app.current_event.headers.get("content-type", "").lower().startswith("multipart/"):
+            return not_json()
+        return internal_error()
 
     @app.exception_handler(InvalidAlertError)
     def invalid_alert(error: InvalidAlertError) -> Response[str]:
@@ -200,6 +237,11 @@ def build_app(deps: ApiDependencies, logger: Logger) -> LambdaFunctionUrlResolve
     @app.not_found
     def not_found(_: Exception) -> Response[str]:
         event = app.current_event
+        allowed = allowed_methods(app, event.path)
+        if allowed:
+            message = f"{event.http_method} is not allowed on {event.path}"
+            headers = {"Allow": ", ".join(allowed)}
+            return fail(405, "METHOD_NOT_ALLOWED", message, {"allowed": allowed}, headers)
         return fail(404, "NOT_FOUND", f"no route for {event.http_method} {event.path}")
 
     def internal_error() -> Response[str]:
@@ -210,6 +252,14 @@ def build_app(deps: ApiDependencies, logger: Logger) -> LambdaFunctionUrlResolve
     @app.exception_handler(Exception)
     def unexpected(_: Exception) -> Response[str]:
         return internal_error()
+
+    # Bytes that are not UTF-8 reach the app base64-encoded, and reading them as the JSON body
+    # fails to decode: the caller's mistake, unless the body was text after all.
+    @app.exception_handler(UnicodeDecodeError)
+    def undecodable(_: UnicodeDecodeError) -> Response[str]:
+        if body_is_text(app.current_event):
+            return internal_error()
+        return fail(400, "INVALID_JSON", "the request body is not UTF-8 text, so not JSON")
 
     @app.exception_handler(list(CLIENT_FAILURES))
     def store_failure(error: Exception) -> Response[str]:

@@ -8,11 +8,13 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import LambdaFunctionUrlRouter
 
 from services.adapters.email import GuardedEmailSender
+from services.api.caller_limits import allowance_exceeded, client_address
 from services.api.dependencies import ApiDependencies
 from services.api.errors import ApiError
 from services.api.principal import optional_principal
 from services.api.schemas import MagicLinkIn, MagicLinkSent, MagicLinkVerifyIn, SignedInOut
 from services.auth.magic_link import (
+    SIGN_IN_SHARE,
     EmailNotSentError,
     InvalidEmailError,
     InvalidLinkError,
@@ -22,6 +24,7 @@ from services.auth.magic_link import (
 )
 from services.auth.sessions import Principal
 from services.composition import email_sender
+from services.resilience.allowance import AllowanceExceededError
 from services.store.tokens import DynamoTokenRepository
 
 
@@ -29,11 +32,17 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
     router = LambdaFunctionUrlRouter()
     settings = deps.settings
     sender = email_sender(settings)
-    # Through SendGrid's circuit and daily quota; a person is waiting for a sign-in link, so
-    # it may use the quota's reserve.
-    guarded = GuardedEmailSender(sender, deps.guard, priority=True)
+    # Through SendGrid's circuit and daily quota, within the sign-in share of it (anybody can
+    # ask for a link; alerts and digests keep the rest). A person is waiting for the link, so
+    # it may use the share's reserve.
+    guarded = GuardedEmailSender(sender, deps.guard, priority=True, share=SIGN_IN_SHARE)
     links = MagicLinks(
-        DynamoTokenRepository(deps.table), guarded, deps.account_sign_in, settings, deps.clock
+        DynamoTokenRepository(deps.table),
+        guarded,
+        deps.account_sign_in,
+        settings,
+        deps.clock,
+        deps.sign_in_limits,
     )
 
     def caller() -> Principal | None:
@@ -53,15 +62,17 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
     )
     def request_link(body: MagicLinkIn) -> Response[MagicLinkSent]:
         try:
-            sent = links.request(body.email, caller())
+            sent = links.request(body.email, caller(), client_address=client_address(router))
         except InvalidEmailError as error:
             raise ApiError(400, "INVALID_EMAIL", str(error), {"field": "email"}) from None
+        except AllowanceExceededError as error:
+            raise allowance_exceeded(error) from None
         except EmailNotSentError as error:
             if error.quota_exhausted:
                 raise ApiError(
                     503,
                     "QUOTA_EXHAUSTED",
-                    "today's e-mail quota is used up; try again after it resets",
+                    "today's e-mail quota for sign-in links is used up; try again after it resets",
                     {"link_withdrawn": True},
                     {"Retry-After": str(max(1, math.ceil(error.retry_after_s)))},
                 ) from None

@@ -27,6 +27,7 @@ from services.auth.oauth import (
     StateMismatchError,
     StateUsedError,
     UnknownProviderError,
+    new_binding,
 )
 from services.store.tokens import DynamoTokenRepository
 
@@ -75,11 +76,14 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
     def urls() -> Response[OAuthUrls]:
         sign_in = configured()
         caller = optional_principal(router, deps)
+        # One binding per answer: its states are accepted only from the client that keeps it.
+        binding = new_binding()
         out = OAuthUrls(
             providers={
-                name: OAuthProviderOut(authorize_url=sign_in.authorize_url(name, caller))
+                name: OAuthProviderOut(authorize_url=sign_in.authorize_url(name, caller, binding))
                 for name in PROVIDERS
-            }
+            },
+            binding=binding,
         )
         # Every answer holds new single-use states: nothing in between may keep or replay it.
         return Response(
@@ -91,7 +95,11 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
         sign_in = configured()
         try:
             signed = sign_in.complete(
-                body.provider, body.code, body.state, optional_principal(router, deps)
+                body.provider,
+                body.code,
+                body.state,
+                optional_principal(router, deps),
+                body.binding,
             )
         except UnknownProviderError as error:
             raise ApiError(400, "UNKNOWN_PROVIDER", str(error), {"field": "provider"}) from None

@@ -10,22 +10,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from services.auth.accounts import AccountSignIn, SignIn
+from services.auth.sign_in_limits import SignInEmailLimits
 from services.caching.reads import watch_reads
 from services.caching.registry import CacheRegistry
 from services.caching.ttl import TtlCache
 from services.clock import Clock, utc_now
 from services.composition import entitlements, outbox, resilient_guard, tiingo_adapter
 from services.configurations.manage import ConfigurationService
-from services.market.prices import PriceService
+from services.market.fetch_limits import PriceFetchLimits
+from services.market.prices import PRICES_SHARE, PriceService
 from services.market.universe import TickerUniverse
 from services.metrics.collect import cache_counts
 from services.metrics.requests import RequestMetrics
 from services.ops.model_card import CARD_FILE, ModelCardFile
+from services.resilience.allowance import Allowances
 from services.resilience.chaos import ChaosSwitches, chaos_switches
 from services.resilience.entitlements import Entitlements
 from services.resilience.rate_limit import RateLimiter, rate_limiter
 from services.resilience.resilient_guard import ResilientGuard
 from services.settings import Settings
+from services.store.allowances import DynamoAllowanceStore
 from services.store.configurations import DynamoConfigurationRepository
 from services.store.metrics import DynamoMetricsStore
 from services.store.models import Configuration, User
@@ -149,9 +153,11 @@ class ApiDependencies:
 
     @cached_property
     def accounts(self) -> TtlCache[User]:
-        """Users by id, for authentication. The session itself is read on every request (a
-        revocation anywhere counts at once); only the account behind it is kept, and a
-        sign-in that changes an account drops its entry."""
+        """Users by id, for authentication. The session itself is read on every request,
+        strongly consistent (a revocation anywhere counts at once); only the account behind it
+        is kept. A sign-in drops the entry here, and on other instances a session carries the
+        profile version it was opened with, so an entry older than it is read again (see
+        "Consistency" in docs/architecture.md)."""
         return self.caches.register(TtlCache("accounts", self.settings.account_cache_ttl_s))
 
     @cached_property
@@ -175,15 +181,31 @@ class ApiDependencies:
         return guard
 
     @cached_property
+    def allowances(self) -> Allowances:
+        """Per-caller allowances (sign-in e-mails, price fetches), counted exactly in the
+        table by every instance."""
+        return Allowances(DynamoAllowanceStore(self.table), self.clock)
+
+    @cached_property
+    def sign_in_limits(self) -> SignInEmailLimits:
+        return SignInEmailLimits.of(self.allowances, self.settings)
+
+    @cached_property
+    def price_fetch_limits(self) -> PriceFetchLimits:
+        return PriceFetchLimits.of(self.allowances, self.settings)
+
+    @cached_property
     def prices(self) -> PriceService:
         """Candles through the Tiingo adapter, behind the in-memory and table caches. A
-        person is waiting for them, so they may use the quota's reserve (priority)."""
+        person is waiting for them, so they may use the quota's reserve (priority), within
+        the API's share of Tiingo's quotas: ingestion keeps the rest."""
         service = PriceService(
             tiingo_adapter(self.settings),
             DynamoOhlcCache(self.table),
             self.clock,
             guard=self.guard,
             priority=True,
+            share=PRICES_SHARE,
             memory_ttl_s={
                 "daily": self.settings.ohlc_memory_ttl_daily_s,
                 "intraday": self.settings.ohlc_memory_ttl_intraday_s,

@@ -27,6 +27,14 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+def error_body(code: str, message: str, details: Any = None) -> str:
+    """The envelope of API.md, serialised: `{"error": {"code", "message", "details"?}}`."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        error["details"] = details
+    return json.dumps({"error": error})
+
+
 def error_response(
     status: int,
     code: str,
@@ -34,12 +42,9 @@ def error_response(
     details: Any = None,
     headers: dict[str, str] | None = None,
 ) -> Response[str]:
-    body: dict[str, Any] = {"error": {"code": code, "message": message}}
-    if details is not None:
-        body["error"]["details"] = details
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body=json.dumps(body),
+        body=error_body(code, message, details),
         headers=headers or {},
     )

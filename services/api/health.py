@@ -1,14 +1,26 @@
-"""GET /health: the service's health and its dependencies' status."""
+"""GET /health: the service's health and its dependencies' status.
+
+Open to anyone and polled by monitors, so it costs little whatever the traffic: the table
+probe's result is kept `HEALTH_CACHE_TTL_S` seconds (a flood costs at most one read per
+period and instance; `checked_age_s` says how old the answer is), and the other checks read
+the instance's own copies. A failed check names only its kind of error; the full text goes
+to the log, with the correlation ID of the request that ran the check, and into the answer
+only for a caller bearing the operator token.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import LambdaFunctionUrlRouter
 
 from services.api.dependencies import ApiDependencies
+from services.api.errors import ApiError
+from services.api.operator import require_operator
 from services.ops.health import (
+    CheckResult,
     HealthCheck,
     circuits_check,
     entitlements_check,
@@ -17,20 +29,32 @@ from services.ops.health import (
     quotas_check,
     timed_check,
 )
+from services.ops.kept import KeptResult
 from services.store.keys import health_probe
+
+LOG = logging.getLogger(__name__)
 
 
 def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
     router = LambdaFunctionUrlRouter()
+    kept_probe: KeptResult[CheckResult] = KeptResult(deps.settings.health_cache_ttl_s)
 
     def probe_dynamodb() -> None:
         # A real read through the same table client the routes use.
         deps.table.get_item(Key=health_probe())
 
+    def is_operator() -> bool:
+        # The token is compared by its hash in constant time: no table read.
+        try:
+            require_operator(router.current_event.headers, deps.settings)
+        except ApiError:
+            return False
+        return True
+
     @router.get("/health")
     def health() -> Response[Any]:
         guard = deps.guard
-        table = timed_check("dynamodb", probe_dynamodb, critical=True)()
+        table, age_s = kept_probe.get(timed_check("dynamodb", probe_dynamodb, critical=True))
         checks: dict[str, HealthCheck] = {"dynamodb": lambda: table}
         if table.status == "healthy":
             # From this instance's copies (read again at most once a minute), never written:
@@ -51,12 +75,30 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
             checks["circuits"] = not_checked("circuits", "the table is unreachable")
             checks["quotas"] = not_checked("quotas", "the table is unreachable")
         report = evaluate(checks)
+        failed = {n: r.diagnostic for n, r in report.checks.items() if r.diagnostic}
+        # The probe's failure is logged by the request that ran it, not by every request
+        # answered from it: a flood during an outage must not become a flood of log lines.
+        logged = {n: d for n, d in failed.items() if n != "dynamodb" or age_s == 0.0}
+        if logged:
+            LOG.warning(
+                "health check failed",
+                extra={
+                    "correlation_id": router.context.get("correlation_id"),
+                    "failures": logged,
+                },
+            )
+        operator = bool(failed) and is_operator()
         body = {
             "status": report.status,
             "version": deps.settings.service_version,
             "environment": deps.settings.environment,
+            "checked_age_s": round(age_s, 1),
             "checks": {
-                name: {"status": result.status, **result.details}
+                name: {
+                    "status": result.status,
+                    **result.details,
+                    **({"diagnostic": result.diagnostic} if operator and result.diagnostic else {}),
+                }
                 for name, result in report.checks.items()
             },
         }

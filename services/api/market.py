@@ -4,6 +4,10 @@ candles and the sentiment history (public).
 Two caches answer most reads: each configuration's sentiment for 5 minutes (keyed by its id
 and version, so an edited watchlist is never served from the old entry), and prices in memory
 then in the table. `X-Cache` says whether a cache answered; the price body also says which.
+
+Cached prices are public; a price fetch from Tiingo (a miss in both caches) needs a session
+and counts against its hourly allowance and the address's (`services/market/fetch_limits.py`):
+without a session a miss is 401, past an allowance 429 with `Retry-After`.
 """
 
 from __future__ import annotations
@@ -18,10 +22,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import LambdaFunctionUrlRouter
 from pydantic import BaseModel, Field
 
+from services.api.caller_limits import allowance_exceeded, client_address
 from services.api.dependencies import ApiDependencies
 from services.api.errors import ApiError
-from services.api.principal import current_principal
+from services.api.principal import current_principal, optional_principal
 from services.clock import iso
+from services.market.fetch_limits import FetchLimitReachedError, SignInToFetchError
 from services.market.history import HistorySource, SentimentHistory, sentiment_history
 from services.market.prices import (
     NoPricesError,
@@ -349,8 +355,21 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
         ] = "D",
     ) -> Response[OhlcOut]:
         symbol = listed(ticker)
+
+        def session_id() -> str | None:
+            # Looked up only when Tiingo must be asked: a cached answer needs no session.
+            principal = optional_principal(router, deps)
+            return principal.session.session_id if principal else None
+
+        permit = deps.price_fetch_limits.permit(session_id, client_address(router))
         try:
-            answer = deps.prices.candles(symbol, range_name, resolution)
+            answer = deps.prices.candles(symbol, range_name, resolution, permit=permit)
+        except SignInToFetchError as error:
+            raise ApiError(
+                401, "UNAUTHORIZED", str(error), {"sign_in": "POST /api/v2/auth/anonymous"}
+            ) from None
+        except FetchLimitReachedError as error:
+            raise allowance_exceeded(error.exceeded) from None
         except NoPricesError as error:
             raise ApiError(404, "UNKNOWN_TICKER", str(error), {"ticker": symbol}) from None
         except PricesUnavailableError as error:

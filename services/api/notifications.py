@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from services.api.dependencies import ApiDependencies
 from services.api.errors import ApiError
 from services.api.principal import current_principal
+from services.api.schemas import Strict
 from services.clock import iso
 from services.notifications.unsubscribe import (
     UNSUBSCRIBE_PATH,
@@ -64,8 +65,8 @@ class PreferencesOut(BaseModel):
         return cls(alert_emails=preferences.alert_emails, digest_emails=preferences.digest_emails)
 
 
-class PreferencesPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PreferencesPatch(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"digest_emails": False}]})
     alert_emails: bool | None = None
     digest_emails: bool | None = None
 

@@ -1,7 +1,9 @@
 """`GET, POST /api/v2/ops/chaos`: fault injection inside the provider emulators (operator
 only). The routes exist only where faults may be injected (local and dev); elsewhere they
 are not registered at all, so they answer 404 like any unknown path and are absent from the
-OpenAPI document.
+OpenAPI document. A function running in Lambda registers them in `dev` only, never because
+it calls itself `local` (settings refuse to start a Lambda function that names no
+environment at all).
 
 Both routes also forget what a provider refused as "not in your plan" once its emulator plays
 the paid plan again (`free_plan_keys` switched off or ended, see `services/resilience/chaos.py`):
@@ -27,8 +29,10 @@ from services.resilience.chaos import (
     ScenarioState,
     plans_back_to_paid,
 )
+from services.settings import Settings
 
 CHAOS_ENVIRONMENTS = ("local", "dev")
+DEPLOYED_CHAOS_ENVIRONMENTS = ("dev",)
 # A hint, not a promise: an emulator that did not answer is usually restarting.
 EMULATOR_RETRY_AFTER_S = 5
 
@@ -104,9 +108,17 @@ def forget_refusals(
         deps.entitlements.forget(provider, endpoint)
 
 
+def chaos_allowed(settings: Settings) -> bool:
+    """Fault injection is served locally and in dev; a deployed function never counts as
+    local, whatever its settings say."""
+    if settings.aws_lambda_function_name:
+        return settings.environment in DEPLOYED_CHAOS_ENVIRONMENTS
+    return settings.environment in CHAOS_ENVIRONMENTS
+
+
 def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
     router = LambdaFunctionUrlRouter()
-    if deps.settings.environment not in CHAOS_ENVIRONMENTS:
+    if not chaos_allowed(deps.settings):
         return router
 
     @router.get("/api/v2/ops/chaos", tags=["ops"])

@@ -4,19 +4,19 @@
   first, filtered by minimum level, service (the function that logged) and correlation ID.
 - `GET /api/v2/ops/traces`, `GET /api/v2/ops/traces/{correlation_id}`: the last requests'
   timing breakdowns (`services.tracing`), recorded by `request_tracing`, a middleware.
-- `GET /api/v2/ops/table`: items per entity and per GSI of the single table, counted by a
-  scan (fine for a local or small table; kept for `TABLE_COUNT_TTL_S` so polling stays cheap).
+- `GET /api/v2/ops/table`: items per entity and per GSI of the single table, from a scan
+  capped at `OPS_TABLE_SCAN_MAX_ITEMS` items (exact for a table that fits, estimated from a
+  sample beyond: `truncated`, `estimated`; `services/store/census.py`), kept for
+  `OPS_TABLE_CACHE_TTL_S` so polling stays cheap.
 
 Like the rest of `/api/v2/ops/*`, they need the operator token.
 """
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import Counter
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
@@ -27,18 +27,17 @@ from aws_lambda_powertools.event_handler.router import LambdaFunctionUrlRouter
 from services.api.dependencies import ApiDependencies
 from services.api.errors import ApiError
 from services.api.operator import require_operator
+from services.api.query_params import bounded_whole_number
 from services.observability import LOG_BUFFER, LogBuffer
-from services.store.keys import entity_of
-from services.store.schema import GLOBAL_INDEXES, PARTITION_KEY, SORT_KEY
+from services.ops.kept import KeptResult
+from services.settings import Settings
+from services.store.census import table_census
 from services.tracing import TRACES, TraceBuffer
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 100
 TRACES_LISTED = 100
-TABLE_COUNT_TTL_S = 15.0
-# Values of a GSI's partition attribute listed, most items first (by_tag has one per ticker).
-TOP_VALUES = 12
 # Polled by dashboards every few seconds: timed, but neither kept as traces nor logged at INFO,
 # so the requests a person makes are not pushed out by the polling.
 POLLED_PREFIXES = ("/health", "/api/v2/ops/")
@@ -72,7 +71,7 @@ def filter_logs(
     return chosen[:limit]
 
 
-def _polled(method: str, path: str) -> bool:
+def polled(method: str, path: str) -> bool:
     return method == "GET" and path.startswith(POLLED_PREFIXES)
 
 
@@ -104,13 +103,13 @@ def request_tracing(
         finally:
             trace.status = status
             trace.correlation_id = str(app.context.get("correlation_id") or "") or None
-            polled = _polled(method, path)
-            traces.end(trace, keep=not polled)
+            is_polled = polled(method, path)
+            traces.end(trace, keep=not is_polled)
             elapsed = trace.as_dict(spans=False)["duration_ms"]
             line = {"method": method, "path": path, "status": status, "duration_ms": elapsed}
             if trace.error:
                 line["raised"] = trace.error
-            if polled:
+            if is_polled:
                 logger.debug("request answered", extra=line)
             else:
                 logger.info("request answered", extra=line)
@@ -122,88 +121,30 @@ def request_tracing(
     return [trace_request, route_handler]
 
 
-def timed(name: str, middleware: Middleware, traces: TraceBuffer = TRACES) -> Middleware:
-    """`middleware` with its own time as a span (what it does before calling the next one)."""
-
-    def wrapped(app: ApiGatewayResolver, next_middleware: NextMiddleware) -> Response[Any]:
-        with traces.span(name, "middleware") as span:
-
-            def onward(inner: ApiGatewayResolver) -> Response[Any]:
-                if span is not None:
-                    span.ended = traces.clock()
-                return next_middleware(inner)
-
-            return middleware(app, cast(NextMiddleware, onward))
-
-    return wrapped
-
-
 class TableCounts:
-    """Items per entity and per GSI, counted by scanning; one count at a time, kept briefly."""
+    """The table's census (`services.store.census.table_census`), one at a time, kept briefly:
+    a flood of polls costs one capped scan per `OPS_TABLE_CACHE_TTL_S` and instance."""
 
-    def __init__(self, ttl_s: float = TABLE_COUNT_TTL_S) -> None:
-        self.ttl_s = ttl_s
-        self._lock = threading.Lock()
-        self._kept: tuple[float, dict[str, Any]] | None = None
+    def __init__(self, settings: Settings) -> None:
+        self.max_items = settings.ops_table_scan_max_items
+        self._kept: KeptResult[dict[str, Any]] = KeptResult(settings.ops_table_cache_ttl_s)
 
     def get(self, table: Any) -> dict[str, Any]:
-        with self._lock:
-            now = time.monotonic()
-            if self._kept is not None and now - self._kept[0] < self.ttl_s:
-                return {**self._kept[1], "age_s": round(now - self._kept[0], 1)}
+        def count() -> dict[str, Any]:
             started = time.perf_counter()
-            counted = count_table(table)
+            counted = table_census(table, max_items=self.max_items)
             counted["scan_ms"] = round((time.perf_counter() - started) * 1000, 1)
-            self._kept = (time.monotonic(), counted)
-            return {**counted, "age_s": 0.0}
+            return counted
 
-
-def _scan(table: Any, **request: Any) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    while True:
-        page = table.scan(**request)
-        items.extend(page.get("Items", []))
-        if "LastEvaluatedKey" not in page:
-            return items
-        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
-def count_table(table: Any) -> dict[str, Any]:
-    keys = _scan(
-        table,
-        ProjectionExpression="#pk, #sk",
-        ExpressionAttributeNames={"#pk": PARTITION_KEY, "#sk": SORT_KEY},
-    )
-    entities = Counter(entity_of(str(k[PARTITION_KEY]), str(k[SORT_KEY])) for k in keys)
-    indexes: dict[str, Any] = {}
-    for index in GLOBAL_INDEXES:
-        values = _scan(
-            table,
-            IndexName=index.name,
-            ProjectionExpression="#p",
-            ExpressionAttributeNames={"#p": index.partition_key},
-        )
-        by_value = Counter(str(v.get(index.partition_key)) for v in values)
-        indexes[index.name] = {
-            "partition_key": index.partition_key,
-            "sort_key": index.sort_key,
-            "items": len(values),
-            "distinct_values": len(by_value),
-            "top_values": dict(by_value.most_common(TOP_VALUES)),
-        }
-    return {
-        "table": str(getattr(table, "name", "")),
-        "items": len(keys),
-        "entities": dict(sorted(entities.items(), key=lambda e: (-e[1], e[0]))),
-        "indexes": indexes,
-    }
+        counted, age_s = self._kept.get(count)
+        return {**counted, "age_s": round(age_s, 1)}
 
 
 def build_router(
     deps: ApiDependencies, logs: LogBuffer = LOG_BUFFER, traces: TraceBuffer = TRACES
 ) -> LambdaFunctionUrlRouter:
     router = LambdaFunctionUrlRouter()
-    table_counts = TableCounts()
+    table_counts = TableCounts(deps.settings)
 
     def authorize() -> None:
         require_operator(router.current_event.headers, deps.settings)
@@ -223,18 +164,16 @@ def build_router(
                 f"level must be one of {', '.join(LEVELS)}",
                 {"field": "level"},
             )
-        raw_limit = query("limit") or str(DEFAULT_LIMIT)
-        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
-            raise ApiError(
-                400, "BAD_PARAMETER", f"limit must be 1 to {MAX_LIMIT}", {"field": "limit"}
-            )
+        limit = bounded_whole_number(
+            query("limit"), name="limit", low=1, high=MAX_LIMIT, default=DEFAULT_LIMIT
+        )
         records = logs.snapshot()
         chosen = filter_logs(
             records,
             level=level,
             service=query("service"),
             correlation_id=query("correlation_id"),
-            limit=int(raw_limit),
+            limit=limit,
         )
         return {
             "records": chosen,

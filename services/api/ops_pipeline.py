@@ -1,4 +1,12 @@
-"""Operator routes of the pipeline: run an ingestion cycle now; item counts per stage."""
+"""Operator routes of the pipeline: run an ingestion cycle now; item counts per stage.
+
+The counts are polled (the workbench asks every few seconds), so what one poll may cost is
+bounded: a COUNT query of at most `OPS_COUNT_MAX_PAGES` pages per status, the result kept for
+`OPS_COUNTS_CACHE_TTL_S` (and forgotten when this route runs an ingestion cycle, so the
+operator sees its own cycle at once). A status with more articles than those pages hold is
+listed in `truncated`; its count is then the larger of what was counted and the metrics
+function's latest figure (it counts every minute), and `estimated` says so.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +17,44 @@ from aws_lambda_powertools.event_handler.router import LambdaFunctionUrlRouter
 from services.api.dependencies import ApiDependencies
 from services.api.errors import ApiError
 from services.api.operator import require_operator
-from services.store.articles import DynamoArticleRepository
+from services.metrics.collect import PIPELINE_STATUSES
+from services.ops.kept import KeptResult
+from services.store.census import count_status
 from services.store.ingestion_runs import DynamoIngestionRunRepository
+
+LAST_RUNS = 5
+
+
+def stage_counts(deps: ApiDependencies) -> dict[str, Any]:
+    """Articles per status (bounded, see the module's note) and the latest cycles."""
+    now = deps.clock()
+    counted = {
+        status: count_status(
+            deps.table, status, now=now, max_pages=deps.settings.ops_count_max_pages
+        )
+        for status in PIPELINE_STATUSES
+    }
+    counts = {status: c.count for status, c in counted.items()}
+    truncated = [status for status, c in counted.items() if not c.complete]
+    estimated = False
+    if truncated:
+        snapshot = deps.metrics_store.latest_snapshot() or {}
+        figures = snapshot.get("pipeline") or {}
+        for status in truncated:
+            known = figures.get(status)
+            if isinstance(known, int) and known > counts[status]:
+                counts[status], estimated = known, True
+    return {
+        "status_counts": counts,
+        "truncated": truncated,
+        "estimated": estimated,
+        "last_runs": DynamoIngestionRunRepository(deps.table).latest(LAST_RUNS),
+    }
 
 
 def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
     router = LambdaFunctionUrlRouter()
+    kept: KeptResult[dict[str, Any]] = KeptResult(deps.settings.ops_counts_cache_ttl_s)
 
     def authorize() -> None:
         require_operator(router.current_event.headers, deps.settings)
@@ -26,24 +66,26 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
             raise ApiError(
                 501, "NOT_AVAILABLE", "this deployment runs ingestion on its schedule only"
             )
-        return deps.ingestion_runner()
+        summary = deps.ingestion_runner()
+        kept.forget()
+        return summary
 
     @router.get("/api/v2/ops/pipeline")
     def pipeline() -> dict[str, Any]:
         authorize()
-        articles = DynamoArticleRepository(deps.table, clock=deps.clock)
-        pending = articles.count_by_status("pending")
-        analyzed = articles.count_by_status("analyzed")
-        runs = DynamoIngestionRunRepository(deps.table).latest(5)
+        found, age_s = kept.get(lambda: stage_counts(deps))
+        pending, analyzed = found["status_counts"]["pending"], found["status_counts"]["analyzed"]
         body: dict[str, Any] = {
-            "status_counts": {"pending": pending, "analyzed": analyzed},
+            **found,
+            "status_counts": dict(found["status_counts"]),
             "stages": {
                 "ingested": pending + analyzed,
                 "pending": pending,
                 "analyzed": analyzed,
             },
-            "last_runs": runs,
+            "age_s": round(age_s, 1),
         }
+        # The runtime's own counters are in memory: always the current ones.
         if deps.pipeline_stats is not None:
             body["stages"].update(deps.pipeline_stats())
         return body

@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import partial
 
 from aws_lambda_powertools.event_handler.router import LambdaFunctionUrlRouter
 
@@ -14,6 +15,7 @@ from services.api.errors import ApiError
 from services.api.operator import bearer_token
 from services.auth.sessions import AuthenticationError, Principal
 from services.store.errors import CLIENT_FAILURES, NotFoundError
+from services.store.models import Session, User
 from services.store.sessions import token_hash
 
 
@@ -33,7 +35,11 @@ _checked_beforehand: ContextVar[_Checked | None] = ContextVar("checked_beforehan
 def authenticated_beforehand(headers: Mapping[str, str], deps: ApiDependencies) -> Iterator[None]:
     """Check the request's bearer token now, for the routes to use while it is resolved; the
     function calls this before it takes the resolver's lock, so the session read overlaps
-    with other requests. Without a token there is nothing to check."""
+    with other requests. Without a token there is nothing to check.
+
+    Only for a request the rate limit counted and admitted (`services/api/rate_limiting.py`,
+    called first by `services/functions/dashboard.py`): a caller cannot make the function
+    read sessions faster than its limit, whatever tokens it makes up."""
     token = bearer_token(headers)
     checked = None
     if token is not None:
@@ -80,12 +86,22 @@ def cached_authenticate(token: str | None, deps: ApiDependencies) -> Principal:
     if session is None:
         raise AuthenticationError("the bearer token is unknown, expired or revoked")
     try:
-        user, _ = deps.accounts.get_or_load(
-            session.user_id, lambda: deps.users.get(session.user_id)
-        )
+        user = _account_behind(session, deps)
     except NotFoundError:
         raise AuthenticationError("the bearer token's account no longer exists") from None
     return Principal(user, session)
+
+
+def _account_behind(session: Session, deps: ApiDependencies) -> User:
+    """The session's user from the cache, unless the cached copy is older than the session:
+    a session opened after an upgrade on another instance carries the upgraded version, so
+    this instance never serves it the anonymous copy (limits, e-mail) it kept."""
+    load = partial(deps.users.get, session.user_id)
+    user, _ = deps.accounts.get_or_load(session.user_id, load)
+    if session.account_version is not None and user.version < session.account_version:
+        deps.accounts.invalidate(session.user_id)
+        user, _ = deps.accounts.get_or_load(session.user_id, load)
+    return user
 
 
 def optional_principal(router: LambdaFunctionUrlRouter, deps: ApiDependencies) -> Principal | None:

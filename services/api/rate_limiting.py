@@ -1,26 +1,31 @@
-"""The rate-limit middleware: every request is counted per bearer token and per client
-address before its route runs; over either limit it is answered 429 with `Retry-After`.
+"""Admission by rate limit: every request is counted per bearer token and per client address
+before anything else is done with it; over either limit it is answered 429 with
+`Retry-After`, in the API's error envelope with the request's correlation ID.
 
-Exempt: CORS preflight, `/health` (load balancers and monitors poll it), the OpenAPI
-document, and the ops routes when called with the operator token (the operator must be
-able to look while the service is flooded). The address is the Function URL's `sourceIp`,
-never `X-Forwarded-For`, which a caller writes itself. IPv6 callers are counted per /64,
-the block one subscriber is usually given.
+The dashboard function asks here first, before the bearer's session is read and before the
+resolver validates the request or looks for its route: a flood of made-up bearers, invalid
+bodies or unknown paths is counted like any other traffic and costs no table read once it
+is refused. The check itself reads nothing per request (`services/resilience/rate_limit.py`
+exchanges counts with the other instances at most about once a second).
 
-Requests the schema refuses (400/422) are answered by the validation middleware before this
-one runs; they touch no table, so they are left uncounted.
+Exempt: CORS preflight, the OpenAPI document (a fixed text), `/health` (load balancers and
+monitors poll it; it answers from a result kept a few seconds, `HEALTH_CACHE_TTL_S`, so a
+flood of it costs at most one table read per that period and instance), and the ops routes
+when called with the operator token (the operator must be able to look while the service is
+flooded; the token is compared by hash, no read). The address is the Function URL's
+`sourceIp`, never `X-Forwarded-For`, which a caller writes itself. IPv6 callers are counted
+per /64, the block one subscriber is usually given.
 """
 
 from __future__ import annotations
 
 import hmac
 import ipaddress
-from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler import CORSConfig, Response
 
 from services.api.dependencies import ApiDependencies
 from services.api.errors import error_response
@@ -33,32 +38,57 @@ OPS_PREFIX = "/api/v2/ops/"
 # shared count maps stay small.
 TOKEN_KEY_CHARS = 16
 
-Middleware = Callable[[ApiGatewayResolver, NextMiddleware], Response[Any]]
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """What the rate limit made of a request: exempt (neither counted nor limited, and in need
+    of no session: the function reads none for it), admitted, or refused (`refusal`)."""
+
+    exempt: bool
+    refusal: Refusal | None = None
 
 
-def rate_limit_middleware(deps: ApiDependencies) -> Middleware:
-    def rate_limit(app: ApiGatewayResolver, next_middleware: NextMiddleware) -> Response[Any]:
-        limiter = deps.rate_limiter
-        if limiter is None:
-            return next_middleware(app)
-        event = app.current_event.raw_event
-        http = event.get("requestContext", {}).get("http", {})
-        path = event.get("rawPath", "")
-        if http.get("method") == "OPTIONS" or path in EXEMPT_PATHS:
-            return next_middleware(app)
-        token = _bearer(event.get("headers") or {})
-        hashed = token_hash(token) if token else None
-        if hashed and path.startswith(OPS_PREFIX) and _is_operator(hashed, deps):
-            return next_middleware(app)
-        keys: list[LimitKey] = [(ADDRESS, "a:" + address_key(http.get("sourceIp", "")))]
-        if hashed:
-            keys.append((IDENTITY, "t:" + hashed[:TOKEN_KEY_CHARS]))
-        refusal = limiter.check(keys)
-        if refusal is None:
-            return next_middleware(app)
-        return _too_many(refusal)
+EXEMPT = Admission(exempt=True)
+ADMITTED = Admission(exempt=False)
 
-    return rate_limit
+
+def admit(event: Mapping[str, Any], deps: ApiDependencies) -> Admission:
+    """Count the request under its address (and its bearer token, if any) and admit it, or
+    say why not. Exempt requests are neither counted nor refused."""
+    http = (event.get("requestContext") or {}).get("http") or {}
+    path = str(event.get("rawPath") or http.get("path") or "")
+    if str(http.get("method", "")).upper() == "OPTIONS" or path in EXEMPT_PATHS:
+        return EXEMPT
+    token = _bearer(event.get("headers") or {})
+    hashed = token_hash(token) if token else None
+    if hashed and path.startswith(OPS_PREFIX) and _is_operator(hashed, deps):
+        return EXEMPT
+    limiter = deps.rate_limiter
+    if limiter is None:
+        return ADMITTED
+    keys: list[LimitKey] = [(ADDRESS, "a:" + address_key(str(http.get("sourceIp", ""))))]
+    if hashed:
+        keys.append((IDENTITY, "t:" + hashed[:TOKEN_KEY_CHARS]))
+    refusal = limiter.check(keys)
+    return ADMITTED if refusal is None else Admission(exempt=False, refusal=refusal)
+
+
+def refused_response(
+    event: Mapping[str, Any], refusal: Refusal, cors: CORSConfig, correlation_id: str
+) -> dict[str, Any]:
+    """The Function URL answer to a refused request, as the resolver would have built it: the
+    envelope, `Retry-After`, the correlation ID, and CORS headers for an allowed origin (so a
+    browser lets the page read the 429)."""
+    headers: Mapping[str, str] = event.get("headers") or {}
+    answer = _too_many(refusal)
+    origin = next((v for k, v in headers.items() if k.lower() == "origin"), None)
+    return {
+        "statusCode": answer.status_code,
+        "headers": {**answer.headers, **cors.to_dict(origin), "X-Correlation-ID": correlation_id},
+        "body": answer.body,
+        "isBase64Encoded": False,
+        "cookies": [],
+    }
 
 
 def _too_many(refusal: Refusal) -> Response[str]:
@@ -78,7 +108,7 @@ def _too_many(refusal: Refusal) -> Response[str]:
     )
 
 
-def _bearer(headers: dict[str, str]) -> str | None:
+def _bearer(headers: Mapping[str, str]) -> str | None:
     # Function URL events carry lower-case header names; other spellings are looked for only
     # when that one is absent.
     value = headers.get("authorization")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -13,9 +13,23 @@ from services.clock import iso
 from services.market.universe import Ticker
 from services.store.models import Configuration
 
+# An ASCII address (RFC 5322's atoms, a dotted domain): a part of what `normalise_email`
+# accepts, so that whatever the document lets through, the service takes.
+EMAIL_PATTERN = r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$"
+# A name is trimmed (`str.strip`) before its length is checked, so it needs one character that
+# is not a space. Python's spaces are spelled out: `\s` means other sets in other regex engines.
+PYTHON_SPACES = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NAME_PATTERN = f"[^{PYTHON_SPACES}]"
+
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A request body: unknown fields refused, and values taken as their JSON type says (no
+    `0` for `false`, no `"1"` for 1, no NaN). Patterns are matched by Python's `re`, like the
+    domain checks behind them."""
+
+    model_config = ConfigDict(
+        extra="forbid", strict=True, allow_inf_nan=False, regex_engine="python-re"
+    )
 
 
 class SessionOut(BaseModel):
@@ -78,14 +92,29 @@ class SignedOut(BaseModel):
     session_id: str
 
 
+ConfigurationName = Annotated[
+    str, Field(description="1 to 50 characters", min_length=1, max_length=50, pattern=NAME_PATTERN)
+]
+ConfigurationTickers = Annotated[
+    list[str],
+    Field(description="1 to 5 symbols from the exchange list", min_length=1, max_length=5),
+]
+
+
 class ConfigurationIn(Strict):
-    name: str = Field(description="1 to 50 characters")
-    tickers: list[str] = Field(description="1 to 5 symbols from the exchange list")
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name": "Big tech", "tickers": ["AAPL", "MSFT"]}]}
+    )
+    name: ConfigurationName
+    tickers: ConfigurationTickers
 
 
 class ConfigurationPatch(Strict):
-    name: str | None = None
-    tickers: list[str] | None = None
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name": "Chips"}, {"tickers": ["NVDA", "AMD"]}]}
+    )
+    name: ConfigurationName | None = None
+    tickers: ConfigurationTickers | None = None
 
 
 class ConfigurationOut(BaseModel):
@@ -150,7 +179,12 @@ def deleted(config: Configuration) -> DeletedOut:
 
 
 class MagicLinkIn(Strict):
-    email: str = Field(description="the address to send the sign-in link to", max_length=254)
+    model_config = ConfigDict(json_schema_extra={"examples": [{"email": "reader@example.com"}]})
+    email: str = Field(
+        description="the address to send the sign-in link to (ASCII)",
+        max_length=254,
+        pattern=EMAIL_PATTERN,
+    )
 
     @field_validator("email")
     @classmethod
@@ -164,7 +198,18 @@ class MagicLinkSent(BaseModel):
 
 
 class MagicLinkVerifyIn(Strict):
-    token: str = Field(description="the token from the e-mail", max_length=1024)
+    token: str = Field(description="the token from the e-mail", min_length=1, max_length=1024)
+
+
+class MagicLinkPreviewIn(Strict):
+    token: str = Field(description="the token from the e-mail", min_length=1, max_length=1024)
+
+
+class MagicLinkPreviewOut(BaseModel):
+    """Who the link would sign in as, so the page can ask before using it."""
+
+    email_hint: str = Field(description="the link's address, masked: `re***r@example.com`")
+    expires_at: str = Field(description="when the link stops working (ISO-8601 UTC)")
 
 
 class MergeOut(BaseModel):
@@ -201,6 +246,10 @@ class OAuthProviderOut(BaseModel):
 
 class OAuthUrls(BaseModel):
     providers: dict[str, OAuthProviderOut]
+    binding: str = Field(
+        description="keep it in the browser that asked (never in a URL) and send it back with "
+        "the callback: the states of this answer are refused from any other browser"
+    )
 
 
 class OAuthCallbackIn(Strict):
@@ -210,4 +259,11 @@ class OAuthCallbackIn(Strict):
     )
     state: str = Field(
         description="the `state` the provider sent back", min_length=1, max_length=512
+    )
+    binding: str | None = Field(
+        default=None,
+        description="the `binding` of the `/oauth/urls` answer; required when no session "
+        "asked for the URL",
+        min_length=1,
+        max_length=128,
     )

@@ -7,7 +7,13 @@ unknown or malformed -> `InvalidLinkError`) and signs in to the address's accoun
 `AccountSignIn`, converting the caller's anonymous session when it has one.
 
 The answer to a request is the same whether or not an account exists, so it reveals nothing
-about who has one.
+about who has one: requesting never looks an account up.
+
+Requests are limited before anything else happens (`SignInEmailLimits`: per recipient and per
+caller's network address an hour), and the e-mails are sent within their share of the
+provider's quota (`SIGN_IN_SHARE`), so asking for links can never spend what alerts and
+digests need. A request refused by the guard (the share used up, the circuit open) gives its
+use of the limits back: no e-mail was sent.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from services.adapters.email import EmailMessage, EmailSender
 from services.adapters.errors import ProviderError, ProviderRateLimitedError
 from services.auth.accounts import AccountSignIn, SignIn
 from services.auth.sessions import Principal
+from services.auth.sign_in_limits import SignInEmailLimits
 from services.clock import Clock
 from services.resilience.guard import CallRefusedError
 from services.resilience.quota import QuotaExhaustedError
@@ -35,6 +42,8 @@ from services.store.tokens import TokenRepository
 
 LOG = logging.getLogger(__name__)
 KIND: TokenKind = "magic_link"
+# The share of the e-mail provider's quota sign-in e-mails are kept within.
+SIGN_IN_SHARE = "sign_in"
 MAX_EMAIL_LENGTH = 254
 # Deliberately loose: one "@", no spaces, a dot in the domain. Deliverability is proven by
 # the link arriving, not by a pattern.
@@ -95,9 +104,16 @@ class MagicLinks:
     accounts: AccountSignIn
     settings: Settings
     clock: Clock
+    # None only where nothing is exposed (unit tests of the journey itself).
+    limits: SignInEmailLimits | None = None
 
-    def request(self, email: str, caller: Principal | None) -> LinkSent:
+    def request(
+        self, email: str, caller: Principal | None, *, client_address: str = ""
+    ) -> LinkSent:
+        """Send a link to `email`. `client_address`: the caller's network address, as the
+        limits count it. Raises `AllowanceExceededError` when a limit is reached."""
         address = normalise_email(email)
+        taken = self.limits.take(address, client_address) if self.limits else None
         token = secrets.token_urlsafe(32)
         hashed = token_hash(token)
         now = self.clock()
@@ -122,6 +138,10 @@ class MagicLinks:
         except ProviderError as error:
             self._withdraw(hashed)
             LOG.warning("sign-in e-mail not sent: %s", error)
+            if self.limits and taken and isinstance(error, CallRefusedError):
+                # SendGrid was never asked (the share is spent, the circuit open): nothing
+                # reached the inbox, so nobody's hourly allowance pays for it.
+                self.limits.give_back(taken)
             retry = error.retry_after if isinstance(error, ProviderRateLimitedError) else None
             if isinstance(error, CallRefusedError):
                 retry = max(1.0, error.retry_after_s)

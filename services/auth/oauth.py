@@ -5,11 +5,14 @@ OIDC emulator. Only settings tell them apart (`OAuthProvider.from_settings`).
 
 Starting (`OAuthSignIn.authorize_url`): the state, the PKCE verifier and the nonce are random
 secrets made here. Only the state's SHA-256 is stored, as a single-use `oauth_state` token
-(`oauth_state_ttl_s`, 10 minutes) holding the verifier, the nonce, the redirect URI and the
-user who asked; the browser only ever carries the state and the verifier's S256 challenge.
+(`oauth_state_ttl_s`, 10 minutes) holding the verifier, the nonce, the redirect URI, the
+user who asked and the hash of a browser binding; the browser only ever carries the state and
+the verifier's S256 challenge. The binding (`new_binding`) is given to the client that asked,
+which keeps it (never in a URL) and sends it back with the callback.
 
 Completing (`OAuthSignIn.complete`): the state is consumed exactly once (unknown 400, used 409,
-expired 410) and must come back with the same caller that asked for it; the code is exchanged
+expired 410) and must come back from the browser that asked for it: with the same session,
+and, when no session asked, with the same binding (else 400); the code is exchanged
 with the verifier; the ID token is verified (RS256 signature against the provider's JWKS,
 issuer, audience, expiry, issue time, nonce, a verified e-mail); then the address's account is
 signed in through `AccountSignIn`, converting the caller's anonymous session like the magic link.
@@ -211,8 +214,12 @@ class OidcClient:
             raise CodeRejectedError(error or "invalid_request", description or "no description")
         # Anything else (401 invalid_client, 403) is our configuration, not the user's doing;
         # the person signing in can only try again later.
+        # The provider's words are bounded here; the log sanitiser masks what they carry.
         LOG.error(
-            "oauth token endpoint answered %s %s: %s", response.status_code, error, description
+            "oauth token endpoint answered %s %.100s: %.300s",
+            response.status_code,
+            error,
+            description,
         )
         raise OAuthUnavailableError("the sign-in provider refused this service's credentials")
 
@@ -425,8 +432,9 @@ class OAuthSignIn:
     settings: Settings
     clock: Clock
 
-    def authorize_url(self, provider: str, caller: Principal | None) -> str:
-        """A fresh authorize URL for `provider`; its state works once, for a limited time."""
+    def authorize_url(self, provider: str, caller: Principal | None, binding: str) -> str:
+        """A fresh authorize URL for `provider`; its state works once, for a limited time,
+        and only for the browser holding `binding` (and `caller`'s session, if any)."""
         _check_provider(provider)
         state, verifier, nonce = (
             secrets.token_urlsafe(32),
@@ -435,7 +443,12 @@ class OAuthSignIn:
         )
         now = self.clock()
         config = self.provider
-        data = {"code_verifier": verifier, "nonce": nonce, "redirect_uri": config.redirect_uri}
+        data = {
+            "code_verifier": verifier,
+            "nonce": nonce,
+            "redirect_uri": config.redirect_uri,
+            "binding_hash": token_hash(binding),
+        }
         if caller is not None:
             data["started_by"] = caller.user.user_id
         self.tokens.put(
@@ -464,7 +477,14 @@ class OAuthSignIn:
         separator = "&" if urlsplit(config.authorize_url).query else "?"
         return f"{config.authorize_url}{separator}{urlencode(params)}"
 
-    def complete(self, provider: str, code: str, state: str, caller: Principal | None) -> SignIn:
+    def complete(
+        self,
+        provider: str,
+        code: str,
+        state: str,
+        caller: Principal | None,
+        binding: str | None = None,
+    ) -> SignIn:
         _check_provider(provider)
         started = self._consume(state.strip())
         if started.subject != provider:
@@ -477,6 +497,7 @@ class OAuthSignIn:
             raise StateMismatchError(
                 "this sign-in was started by another session; start again from this page"
             )
+        _check_binding(started, binding, session_bound=asked_by is not None)
         id_token = self.client.exchange(
             code, started.data["code_verifier"], started.data["redirect_uri"]
         )
@@ -495,6 +516,29 @@ class OAuthSignIn:
             raise StateUsedError("this sign-in was already completed; start again") from None
         except TokenExpiredError:
             raise StateExpiredError("this sign-in took too long and expired; start again") from None
+
+
+def new_binding() -> str:
+    """A secret for the client that asks for authorize URLs to keep, and to send back with the
+    callback: it ties the state to that browser when no session does."""
+    return secrets.token_urlsafe(32)
+
+
+def _check_binding(started: SingleUseToken, binding: str | None, *, session_bound: bool) -> None:
+    """Without a session, the binding is what proves the callback comes from the browser that
+    asked: a state started elsewhere (an attacker's sign-in carried to a victim's page, login
+    CSRF) is refused. With a session, a binding sent along must still be the right one."""
+    expected = started.data.get("binding_hash")
+    if session_bound and (binding is None or expected is None):
+        return
+    if (
+        binding is None
+        or expected is None
+        or not hmac.compare_digest(token_hash(binding), expected)
+    ):
+        raise StateMismatchError(
+            "this sign-in was started in another browser; start it again from this page"
+        )
 
 
 def _check_provider(provider: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from services.clock import Clock
 from services.settings import Settings
@@ -55,9 +55,14 @@ def session_ttl(auth_type: AuthType, settings: Settings) -> timedelta:
 
 
 def open_session(
-    user: User, sessions: SessionRepository, settings: Settings, clock: Clock
+    user: User,
+    sessions: SessionRepository,
+    settings: Settings,
+    clock: Clock,
+    *,
+    now: datetime | None = None,
 ) -> IssuedSession:
-    now = clock()
+    now = now or clock()
     token = secrets.token_urlsafe(32)
     session = Session(
         session_id=str(uuid.uuid4()),
@@ -66,15 +71,36 @@ def open_session(
         token_hash=token_hash(token),
         created_at=now,
         expires_at=now + session_ttl(user.auth_type, settings),
+        # Instances that cached an older copy of this user (before an upgrade) see that it is
+        # older than the session and read it again.
+        account_version=user.version,
     )
     return IssuedSession(user, sessions.create(session), token)
+
+
+def anonymous_user_expiry(session_expires_at: datetime, settings: Settings) -> datetime:
+    """When the table may forget an anonymous user: its last session's expiry plus a grace
+    period, so a live session always finds its user and the cleanup has time to run."""
+    return session_expires_at + timedelta(seconds=settings.anonymous_user_grace_s)
 
 
 def start_anonymous_session(
     users: UserRepository, sessions: SessionRepository, settings: Settings, clock: Clock
 ) -> IssuedSession:
-    user = users.create(User(user_id=str(uuid.uuid4()), auth_type="anonymous", created_at=clock()))
-    return open_session(user, sessions, settings, clock)
+    """A new anonymous user and its one session. Each anonymous start makes a new user, so
+    the user's expiry, set here from the session's, is tied to its last (and only) session;
+    a sign-in that upgrades the user removes it."""
+    now = clock()
+    session_expires_at = now + session_ttl("anonymous", settings)
+    user = users.create(
+        User(
+            user_id=str(uuid.uuid4()),
+            auth_type="anonymous",
+            created_at=now,
+            expires_at=anonymous_user_expiry(session_expires_at, settings),
+        )
+    )
+    return open_session(user, sessions, settings, clock, now=now)
 
 
 def authenticate(

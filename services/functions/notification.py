@@ -2,7 +2,8 @@
 
 Invoked by two schedules: every minute (deliver what is due) and once a day (queue each
 account's digest, then deliver). An event `{"action": "digest"}` or a scheduled event from
-a rule whose name contains "digest" means the second.
+a rule whose name contains "digest" means the second. Every run then retires a batch of the
+anonymous users past their expiry (`services.auth.anonymous_cleanup`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from functools import cache
 from typing import Any
 
 from services.adapters.email import EmailSender
+from services.auth.anonymous_cleanup import retire_expired_anonymous_users
 from services.clock import Clock, utc_now
 from services.composition import delivery_policy, email_sender, outbox, resilient_guard
 from services.market.sentiment_view import BucketReader
@@ -20,6 +22,7 @@ from services.notifications.digest import queue_digests
 from services.observability import get_logger
 from services.resilience.guard import CallGuard
 from services.settings import Settings, get_settings
+from services.store.anonymous_users import AnonymousUserStore, DynamoAnonymousUserStore
 from services.store.configurations import DynamoConfigurationRepository
 from services.store.outbox import DynamoOutbox
 from services.store.preferences import DynamoPreferenceRepository
@@ -42,6 +45,8 @@ class NotificationDependencies:
     sentiment: BucketReader
     policy: DeliveryPolicy
     clock: Clock = utc_now
+    # Anonymous users past their expiry, retired a batch per invocation (None: not here).
+    anonymous_users: AnonymousUserStore | None = None
 
 
 @cache
@@ -65,6 +70,7 @@ def notification_dependencies(
         sentiment=DynamoSentimentStore(table),
         policy=delivery_policy(settings),
         clock=clock,
+        anonymous_users=DynamoAnonymousUserStore(table),
     )
 
 
@@ -101,4 +107,12 @@ def handler(
     result["delivery"] = asdict(delivered)
     if delivered.due:
         LOGGER.info("outbox delivery", extra=result["delivery"])
+    if deps.anonymous_users is not None:
+        # After delivery, so e-mail never waits for housekeeping.
+        cleanup = retire_expired_anonymous_users(
+            deps.anonymous_users, deps.clock, limit=deps.settings.anonymous_cleanup_batch
+        )
+        if cleanup.due:
+            result["anonymous_cleanup"] = asdict(cleanup)
+            LOGGER.info("expired anonymous users retired", extra=result["anonymous_cleanup"])
     return result

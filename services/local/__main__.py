@@ -18,6 +18,7 @@ from services.local.dynamodb_local import DynamoDBLocalError
 from services.local.paths import LocalPaths, project_root
 from services.local.processes import PortInUseError, die_with_parent
 from services.local.stack import LocalStack, StackOptions
+from services.observability import install_log_sanitiser
 from services.settings import Settings, get_settings
 
 
@@ -129,6 +130,8 @@ def _status(paths: LocalPaths) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # The stack's own loggers (runtime, emulators, adapters) log what callers send it.
+    install_log_sanitiser()
     settings = get_settings()
     args = _parser(settings).parse_args(argv)
     paths = _paths(settings)

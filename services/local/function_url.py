@@ -1,117 +1,123 @@
 """A local Lambda Function URL: HTTP in, payload 2.0 event to the handler, HTTP out.
 
 The handler is the very function deployed to AWS; this server only does what the Function
-URL service does: build the event, call the handler, write its response. Requests are served
-from one thread each; a handler that cannot take concurrent calls serialises itself (the
-dashboard function does, around its resolver).
+URL service does: read the request (its body framed by Content-Length or chunked, at most
+1 MiB), build the event, call the handler, write its response. What it refuses itself gets the
+API's error envelope and a correlation ID, like every answer of the function. Requests are
+served from one thread each; a handler that cannot take concurrent calls serialises itself
+(the dashboard function does, around its resolver).
+
+The event and the answer are made in `function_url_event`; this module is only the HTTP side.
 """
 
 from __future__ import annotations
 
-import base64
-import json
+import re
+import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from email.message import Message
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from io import BufferedIOBase
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
+from services.api.errors import error_body
+from services.local.function_url_event import (
+    HttpAnswer,
+    LocalLambdaContext,
+    build_event,
+    http_answer,
+)
 from services.local.processes import PortInUseError
+from services.observability import correlation_id_from
+
+__all__ = ["MAX_BODY_BYTES", "FunctionUrlServer", "LocalLambdaContext", "build_event", "read_body"]
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
-_TEXT_TYPES = ("application/json", "text/", "application/x-www-form-urlencoded", "application/xml")
 MAX_BODY_BYTES = 1024 * 1024
+# ASCII digits only: `int()` and `str.isdigit()` also take other scripts' digits and signs.
+_CONTENT_LENGTH = re.compile(r"[0-9]{1,20}")
+_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
+_MAX_CHUNK_LINE = 4096
+_METHOD = re.compile(r"[A-Z][A-Z-]{0,31}")
+_MAX_TRAILER_LINES = 32
+# How long a refused request's unread body is read and dropped before the connection closes.
+_LINGER_S = 1.0
 
 
-@dataclass(frozen=True)
-class LocalLambdaContext:
-    """The attributes of Lambda's context object that handlers and Powertools read."""
+class RequestRefusedError(Exception):
+    """A request the server answers itself, without calling the function."""
 
-    function_name: str
-    aws_request_id: str
-    memory_limit_in_mb: int = 128
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:000000000000:function:local"
-    function_version: str = "$LATEST"
-    log_group_name: str = "/aws/lambda/local"
-    log_stream_name: str = "local"
-    timeout_s: float = 30.0
-
-    def get_remaining_time_in_millis(self) -> int:
-        return int(self.timeout_s * 1000)
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
 
 
-def build_event(
-    *,
-    method: str,
-    raw_path: str,
-    headers: dict[str, str],
-    body: bytes,
-    source_ip: str,
-    domain: str,
-) -> dict[str, Any]:
-    """The payload 2.0 event Lambda's Function URL sends for this request."""
-    split = urlsplit(raw_path)
-    content_type = headers.get("content-type", "")
-    is_text = not body or any(content_type.startswith(t) for t in _TEXT_TYPES)
-    now = time.time()
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": split.path,
-        "rawQueryString": split.query,
-        "headers": headers,
-        "requestContext": {
-            "accountId": "anonymous",
-            "apiId": "local",
-            "domainName": domain,
-            "domainPrefix": domain.split(".")[0],
-            "http": {
-                "method": method,
-                "path": split.path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": source_ip,
-                "userAgent": headers.get("user-agent", ""),
-            },
-            "requestId": str(uuid.uuid4()),
-            "routeKey": "$default",
-            "stage": "$default",
-            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
-            "timeEpoch": int(now * 1000),
-        },
-        "isBase64Encoded": not is_text,
-    }
-    if split.query:
-        # Function URLs join repeated parameters with commas.
-        query: dict[str, str] = {}
-        for name, value in parse_qsl(split.query, keep_blank_values=True):
-            query[name] = f"{query[name]},{value}" if name in query else value
-        event["queryStringParameters"] = query
-    if "cookie" in headers:
-        event["cookies"] = [c.strip() for c in headers["cookie"].split(";")]
-    if body:
-        event["body"] = body.decode() if is_text else base64.b64encode(body).decode()
-    return event
-
-
-_BAD_GATEWAY = json.dumps(
-    {"error": {"code": "BAD_GATEWAY", "message": "the function failed to answer"}}
-).encode()
-_TOO_LARGE = json.dumps(
-    {"error": {"code": "PAYLOAD_TOO_LARGE", "message": "request body is over 1 MiB"}}
-).encode()
-
-
-def _payload(result: dict[str, Any]) -> bytes:
-    body = result.get("body")
-    if body is None:
+def read_body(headers: Message, rfile: BufferedIOBase, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The request's body, framed by `Transfer-Encoding: chunked` or by `Content-Length`."""
+    encodings = headers.get_all("transfer-encoding") or []
+    lengths = headers.get_all("content-length") or []
+    if encodings:
+        if lengths:
+            # Two framings disagree on where the body ends: the way requests get smuggled.
+            raise RequestRefusedError(
+                400, "MALFORMED_REQUEST", "send Transfer-Encoding or Content-Length, not both"
+            )
+        codings = [c.strip().lower() for value in encodings for c in value.split(",")]
+        if codings != ["chunked"]:
+            raise RequestRefusedError(
+                501, "UNSUPPORTED_TRANSFER_ENCODING", "only chunked transfer encoding is supported"
+            )
+        return _read_chunked(rfile, limit)
+    if not lengths:
         return b""
-    if result.get("isBase64Encoded"):
-        return base64.b64decode(body)
-    return body.encode() if isinstance(body, str) else json.dumps(body).encode()
+    values = {value.strip() for value in lengths}
+    declared = values.pop()
+    if values or not _CONTENT_LENGTH.fullmatch(declared):
+        raise RequestRefusedError(
+            400, "MALFORMED_REQUEST", "Content-Length must be one non-negative whole number"
+        )
+    length = int(declared)
+    if length > limit:
+        raise RequestRefusedError(413, "PAYLOAD_TOO_LARGE", "request body is over 1 MiB")
+    body = rfile.read(length)
+    if len(body) < length:
+        raise RequestRefusedError(
+            400, "MALFORMED_REQUEST", "the body ended before its Content-Length"
+        )
+    return body
+
+
+def _read_chunked(rfile: BufferedIOBase, limit: int) -> bytes:
+    body = bytearray()
+    while True:
+        size = _chunk_size(rfile.readline(_MAX_CHUNK_LINE + 1))
+        if size == 0:
+            break
+        if len(body) + size > limit:
+            raise RequestRefusedError(413, "PAYLOAD_TOO_LARGE", "request body is over 1 MiB")
+        chunk = rfile.read(size)
+        if len(chunk) < size or rfile.readline(3).rstrip(b"\r\n") != b"":
+            raise RequestRefusedError(400, "MALFORMED_REQUEST", "a chunk is shorter than its size")
+        body += chunk
+    # Trailer fields, if any, end with an empty line; the function gets none of them.
+    for _ in range(_MAX_TRAILER_LINES):
+        line = rfile.readline(_MAX_CHUNK_LINE + 1)
+        if not line.strip():
+            return bytes(body)
+    raise RequestRefusedError(400, "MALFORMED_REQUEST", "too many trailer fields")
+
+
+def _chunk_size(line: bytes) -> int:
+    size = line.split(b";", 1)[0].strip()  # chunk extensions are ignored
+    if len(line) > _MAX_CHUNK_LINE or not line.endswith(b"\n") or not _CHUNK_SIZE.fullmatch(size):
+        raise RequestRefusedError(400, "MALFORMED_REQUEST", "a chunk size line is not valid")
+    return int(size, 16)
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
@@ -120,17 +126,33 @@ class _RequestHandler(BaseHTTPRequestHandler):
     # ~40 ms for a delayed ACK on every response.
     disable_nagle_algorithm = True
     server: FunctionUrlHTTPServer
+    # The current request's, once its headers are read; empty before (a refused request line).
+    correlation_id = ""
 
     def log_message(self, format: str, *args: Any) -> None:
         # Requests are logged by the function itself, with correlation IDs and sanitising.
         return
 
+    def handle_one_request(self) -> None:
+        self.correlation_id = ""
+        super().handle_one_request()
+
+    def parse_request(self) -> bool:
+        parsed = super().parse_request()
+        if parsed:
+            self.correlation_id = correlation_id_from(dict(self.headers.items()))
+        return parsed
+
     def _handle(self) -> None:
-        length = int(self.headers.get("content-length") or 0)
-        if length > MAX_BODY_BYTES:
-            self._write(413, {}, _TOO_LARGE)
+        try:
+            body = read_body(self.headers, self.rfile)
+        except RequestRefusedError as refused:
+            # Where this request's body ends is unknown now: the connection carries no other.
+            self._refuse(refused)
+            self._drop_unread_body()
             return
-        body = self.rfile.read(length) if length else b""
+        # The caller's correlation ID is passed on as it came; a malformed one is replaced by
+        # the function, which then answers with its own.
         headers = {name.lower(): value for name, value in self.headers.items()}
         event = build_event(
             method=self.command,
@@ -148,35 +170,63 @@ class _RequestHandler(BaseHTTPRequestHandler):
             result = self.server.handler(event, context)
         except Exception:
             # What the Function URL service answers when the function itself crashes.
-            self._write(502, {}, _BAD_GATEWAY)
+            self._refuse(RequestRefusedError(502, "BAD_GATEWAY", "the function failed to answer"))
             return
-        status = int(result.get("statusCode", 200))
-        response_headers = {k.lower(): str(v) for k, v in (result.get("headers") or {}).items()}
-        for name, values in (result.get("multiValueHeaders") or {}).items():
-            response_headers[name.lower()] = ", ".join(str(v) for v in values)
-        self._write(status, response_headers, _payload(result), cookies=result.get("cookies"))
+        self._write(http_answer(result))
 
-    def _write(
-        self,
-        status: int,
-        headers: dict[str, str],
-        payload: bytes,
-        cookies: list[str] | None = None,
-    ) -> None:
-        self.send_response(status)
-        headers.setdefault("content-type", "application/json")
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The standard library's own refusals (a malformed request line or headers, a method
+        it does not know), in the API's envelope instead of an HTML page."""
+        status = HTTPStatus(code)
+        if self.request_version == "HTTP/0.9":
+            # The request line did not parse (the version is still the default): answer with a
+            # status line all the same, for the clients of this century.
+            self.request_version = "HTTP/1.1"
+        self._refuse(RequestRefusedError(status.value, status.name, message or status.phrase))
+
+    def _refuse(self, refusal: RequestRefusedError) -> None:
+        self.close_connection = True
+        chosen = self.correlation_id or correlation_id_from(None)
+        body = error_body(refusal.code, refusal.message).encode()
+        self._write(HttpAnswer(refusal.status, {"x-correlation-id": chosen}, body))
+
+    def _drop_unread_body(self) -> None:
+        """Closing a socket with unread bytes resets the connection, and a client still sending
+        its body would lose the answer: stop writing, then read and drop what still comes, for
+        a moment, before the connection closes."""
+        try:
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_WR)
+            self.connection.settimeout(_LINGER_S)
+            deadline = time.monotonic() + _LINGER_S
+            while time.monotonic() < deadline and self.connection.recv(64 * 1024):
+                pass
+        except OSError:
+            pass
+
+    def _write(self, answer: HttpAnswer) -> None:
+        self.send_response(answer.status)
+        headers = {"content-type": "application/json", **answer.headers}
         for name, value in headers.items():
+            # Framing is this server's: the body goes out whole, with its length.
             if name not in ("content-length", "connection", "transfer-encoding"):
                 self.send_header(name, value)
-        for cookie in cookies or []:
+        for cookie in answer.cookies:
             self.send_header("set-cookie", cookie)
-        self.send_header("content-length", str(len(payload)))
+        if self.close_connection:
+            self.send_header("connection", "close")
+        self.send_header("content-length", str(len(answer.payload)))
         self.end_headers()
         if self.command != "HEAD":
-            self.wfile.write(payload)
+            self.wfile.write(answer.payload)
 
-    # BaseHTTPRequestHandler dispatches on these names.
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _handle  # noqa: N815
+    def __getattr__(self, name: str) -> Any:
+        """BaseHTTPRequestHandler dispatches on `do_<METHOD>`: every well-formed method goes to
+        the function, which answers 405 with `Allow` for those a path has no route for (TRACE,
+        QUERY, ...). Anything else gets the standard library's 501, in the envelope."""
+        if name.startswith("do_") and _METHOD.fullmatch(name[3:]):
+            return self._handle
+        raise AttributeError(name)
 
 
 class FunctionUrlHTTPServer(ThreadingHTTPServer):

@@ -31,6 +31,7 @@ from services.settings import Settings
 from services.store.articles import DynamoArticleRepository
 from services.store.sessions import token_hash
 from services.store.table import dynamodb_client, dynamodb_table, ensure_table
+from services.store.users import DynamoUserRepository
 
 LOG = logging.getLogger(__name__)
 SENDGRID_KEY = "local-sendgrid-key"
@@ -114,12 +115,19 @@ class LocalStack:
         operator_token = ensure_secret_file(paths.operator_token_file)
         self.settings = options.settings.model_copy(
             update={
+                # Said, not defaulted: deployed functions refuse to start without it, and only
+                # a local stack serves what `local` switches on (the chaos routes).
+                "environment": "local",
                 "dynamodb_endpoint": self.dynamodb.endpoint,
                 "operator_token_sha256": token_hash(operator_token),
             }
         )
         ensure_table(dynamodb_client(self.settings), self.settings.table_name)
         table = dynamodb_table(self.settings)
+        if self.dynamodb.persistent:
+            # A table kept from before the accounts directory existed: list its accounts
+            # (idempotent, one scan of a local table) so the digest reaches them.
+            DynamoUserRepository(table).index_accounts()
         # Sign-in e-mails need SendGrid with or without the news pipeline.
         self.sendgrid = SendGridEmulator(SENDGRID_KEY, plan=self.settings.sendgrid_plan).start()
         self.settings = self.settings.model_copy(

@@ -4,6 +4,14 @@ Freshness depends on the candle size: an hourly or minute bar moves within minut
 series changes once a day (and only in its last bar), so daily copies are kept longer.
 When the provider fails, a stored copy, even an old one, is better than nothing: it is
 served marked stale. Without one the caller learns that prices are unavailable for now.
+
+Who may cause a fetch. Cached prices are served to anyone; a fetch from the provider spends a
+quota that ingestion needs too, so a caller can pass a `FetchPermit`, asked right before a
+fetch (never for an answer from a cache): it refuses with a `FetchNotPermittedError` (no
+session, or the caller's allowance used up), and then a stored copy, even a stale one, is
+still served. A fetch the guard refused (circuit open, quota share used up) was never made:
+its permit is given back. The fetches are counted in `share` of the provider's quotas when
+one is given (the API's: `PRICES_SHARE`), so they never spend more than that share.
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from functools import partial
-from typing import Literal
+from typing import Literal, Protocol
 
 from services.adapters.errors import (
     ProviderError,
@@ -39,6 +47,8 @@ LOG = logging.getLogger(__name__)
 Layer = Literal["l1", "l2", "provider"]
 PROVIDER = "tiingo"
 DEFAULT_RETRY_AFTER_S = 30
+# The share of the provider's quotas the API's fetches are kept within.
+PRICES_SHARE = "prices"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +89,20 @@ class NoPricesError(Exception):
     """The provider does not know the ticker (a fact, not an outage)."""
 
 
+class FetchNotPermittedError(Exception):
+    """The caller may not cause a fetch now, and no copy of the prices is stored."""
+
+
+class FetchPermit(Protocol):
+    def take(self) -> None:
+        """Allow one fetch from the provider, or raise a `FetchNotPermittedError`."""
+        ...
+
+    def give_back(self) -> None:
+        """The fetch allowed last was not made after all."""
+        ...
+
+
 def policy_for(resolution: PriceResolution) -> CachePolicy:
     return POLICIES["intraday" if is_intraday(resolution) else "daily"]
 
@@ -100,6 +124,7 @@ class PriceService:
         memory_ttl_s: Mapping[str, float] | None = None,
         *,
         priority: bool = False,
+        share: str | None = None,
     ) -> None:
         self._source = source
         self._store = store
@@ -107,6 +132,8 @@ class PriceService:
         self._guard = guard or AllowAll()
         # Whether the guard may spend the quota's reserve on these fetches.
         self._priority = priority
+        # The share of the provider's quotas these fetches are kept within (None: the rest).
+        self._share = share
         # The L1 lifetimes come from settings when given (0 switches L1 off).
         ttls = {kind: policy.memory_ttl_s for kind, policy in POLICIES.items()}
         ttls.update(memory_ttl_s or {})
@@ -115,14 +142,21 @@ class PriceService:
         }
 
     def candles(
-        self, ticker: str, range_name: RangeName, resolution: PriceResolution
+        self,
+        ticker: str,
+        range_name: RangeName,
+        resolution: PriceResolution,
+        *,
+        permit: FetchPermit | None = None,
     ) -> PriceAnswer:
         """The candles of `range_name` (or of the longest range `resolution` serves, which
-        the answer's range then says)."""
+        the answer's range then says). `permit`: asked before a fetch from the provider
+        (None: any caller may cause one)."""
         range_name = served_range(range_name, resolution)
         memory = self.memory["intraday" if is_intraday(resolution) else "daily"]
         key = (ticker, resolution, range_name)
-        answer, hit = memory.get_or_load(key, partial(self._load, ticker, range_name, resolution))
+        load = partial(self._load, ticker, range_name, resolution, permit)
+        answer, hit = memory.get_or_load(key, load)
         if hit:
             return replace(answer, layer="l1")
         if answer.stale:
@@ -130,11 +164,24 @@ class PriceService:
             memory.invalidate(key)
         return answer
 
-    def _load(self, ticker: str, range_name: RangeName, resolution: PriceResolution) -> PriceAnswer:
+    def _load(
+        self,
+        ticker: str,
+        range_name: RangeName,
+        resolution: PriceResolution,
+        permit: FetchPermit | None,
+    ) -> PriceAnswer:
         now = self._clock()
         stored = self._store.get(ticker, resolution, range_name, now)
         if stored is not None and stored.is_fresh(now):
             return PriceAnswer(stored, "l2")
+        if permit is not None:
+            try:
+                permit.take()
+            except FetchNotPermittedError:
+                if stored is not None:
+                    return PriceAnswer(stored, "l2", stale=True)
+                raise
         window = range_window(range_name, now)
         try:
             candles = self._guard.call(
@@ -143,10 +190,13 @@ class PriceService:
                 priority=self._priority,
                 # One request, for one symbol: Tiingo caps distinct symbols a month.
                 symbols=(ticker,),
+                share=self._share,
             )
         except ProviderNotFoundError as error:
             raise NoPricesError(f"{PROVIDER} has no prices for {ticker}") from error
         except ProviderError as error:
+            if permit is not None and isinstance(error, CallRefusedError):
+                permit.give_back()
             if stored is not None:
                 LOG.warning("serving stale %s prices of %s: %s", PROVIDER, ticker, error)
                 return PriceAnswer(stored, "l2", stale=True)

@@ -9,6 +9,11 @@ level. Either way the service still answers, from what it has stored, so neither
 unhealthy; neither can they be read without the table, which the `dynamodb` check covers.
 `plans` lists the provider endpoints not called (`not_entitled`) with the reason, degraded
 only when a provider refused one the configured plan includes.
+
+`/health` is open to anyone, so a failed check says only which kind of error it met (its
+class, e.g. `dynamodb: EndpointConnectionError`): an exception's text can name hosts, tables,
+accounts or request ids. The text itself is kept as the result's `diagnostic`, for the log
+and for the operator.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ class CheckResult:
     status: Status
     critical: bool
     details: dict[str, Any] = field(default_factory=dict)
+    # What went wrong in full (the exception's text): never shown to an anonymous caller.
+    diagnostic: str | None = None
 
 
 HealthCheck = Callable[[], CheckResult]
@@ -48,7 +55,10 @@ def timed_check(name: str, probe: Callable[[], None], *, critical: bool) -> Heal
             probe()
         except Exception as error:  # any failure of a dependency is a finding, not a crash
             return CheckResult(
-                "unhealthy", critical, {"error": f"{name}: {type(error).__name__}: {error}"}
+                "unhealthy",
+                critical,
+                {"error": f"{name}: {type(error).__name__}"},
+                diagnostic=f"{type(error).__name__}: {error}",
             )
         latency_ms = round((time.perf_counter() - started) * 1000, 2)
         return CheckResult("healthy", critical, {"latency_ms": latency_ms})
@@ -63,7 +73,12 @@ def circuits_check(states: Callable[[], Mapping[str, str]]) -> HealthCheck:
         try:
             found = dict(states())
         except Exception as error:
-            return CheckResult("unhealthy", False, {"error": f"circuits: {type(error).__name__}"})
+            return CheckResult(
+                "unhealthy",
+                False,
+                {"error": f"circuits: {type(error).__name__}"},
+                diagnostic=f"{type(error).__name__}: {error}",
+            )
         not_closed = sorted(name for name, state in found.items() if state != "closed")
         status: Status = "degraded" if not_closed else "healthy"
         return CheckResult(status, False, {"states": found, "open": not_closed})
@@ -83,7 +98,12 @@ def quotas_check(levels: Callable[[], Mapping[str, Mapping[str, str]]]) -> Healt
         try:
             found = {service: dict(quotas) for service, quotas in levels().items()}
         except Exception as error:
-            return CheckResult("unhealthy", False, {"error": f"quotas: {type(error).__name__}"})
+            return CheckResult(
+                "unhealthy",
+                False,
+                {"error": f"quotas: {type(error).__name__}"},
+                diagnostic=f"{type(error).__name__}: {error}",
+            )
         highest = {
             service: max(quotas.values(), key=lambda level: _LEVEL_RANK.get(level, 0))
             for service, quotas in found.items()
@@ -117,7 +137,12 @@ def entitlements_check(refusals: Callable[[], Sequence[Refusal]]) -> HealthCheck
         try:
             found = list(refusals())
         except Exception as error:
-            return CheckResult("unhealthy", False, {"error": f"plans: {type(error).__name__}"})
+            return CheckResult(
+                "unhealthy",
+                False,
+                {"error": f"plans: {type(error).__name__}"},
+                diagnostic=f"{type(error).__name__}: {error}",
+            )
         listed = [
             {"provider": r.provider, "endpoint": r.endpoint, "reason": r.reason, "by": r.by}
             for r in found

@@ -5,6 +5,9 @@ state, quota) and learn how it went. A call counts one unit of quota, a provider
 one that makes several says so up front (`units=`, e.g. one per ticker), and requests it made
 beyond those (further pages) are counted afterwards with `guard.count(service, units)`.
 `symbols=` names the tickers it asks for, for a provider that caps distinct symbols.
+`share=` names the share of the provider's quotas the call belongs to (`sign_in`, `prices`):
+calls anybody can cause are kept within their share, so they never spend what the others need
+(`services/resilience/quota.py`).
 
 `AllowAll` is the pass-through used where no protection is wired (unit tests of other use
 cases); `ResilientGuard` (`services/resilience/resilient_guard.py`) puts the circuit breakers
@@ -35,12 +38,14 @@ class CallGuard(Protocol):
         priority: bool = False,
         units: int = 1,
         symbols: Collection[str] = (),
+        share: str | None = None,
     ) -> T:
         """Run `operation` for `service` if allowed; `priority` may use reserved quota,
-        `units` is how many requests it makes, `symbols` the tickers it asks for."""
+        `units` is how many requests it makes, `symbols` the tickers it asks for, `share` the
+        share of the quotas it counts in (None: the rest)."""
         ...
 
-    def count(self, service: str, units: int) -> None:
+    def count(self, service: str, units: int, *, share: str | None = None) -> None:
         """Count `units` requests made beyond those a call declared; never refused."""
         ...
 
@@ -56,10 +61,11 @@ class AllowAll:
         priority: bool = False,
         units: int = 1,
         symbols: Collection[str] = (),
+        share: str | None = None,
     ) -> T:
         return operation()
 
-    def count(self, service: str, units: int) -> None:
+    def count(self, service: str, units: int, *, share: str | None = None) -> None:
         return None
 
 

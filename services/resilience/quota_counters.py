@@ -1,7 +1,8 @@
 """One quota of one provider, counted in its current UTC period and shared through the table:
-`RequestQuota` counts requests (batched in memory, conditional adds near the limit),
-`SymbolQuota` the distinct symbols asked for. The design, and why it is safe, is in the
-docstring of `services/resilience/quota.py`; the tracker there combines a provider's quotas.
+`RequestQuota` counts requests (batched in memory, conditional adds near the limit; a share
+of a quota is one too, sized to the share), `SymbolQuota` the distinct symbols asked for. The
+design, and why it is safe, is in the docstring of `services/resilience/quota.py`; the
+tracker there combines a provider's quotas.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.resilience.quota_rules import (
+    Caps,
     Counted,
     Period,
     QuotaExhaustedError,
@@ -31,7 +33,9 @@ SYMBOL_ADD_ATTEMPTS = 3
 
 
 class _Quota:
-    """What both kinds share: identity, limit, the table, and the refusal they raise."""
+    """What both kinds share: identity, limit, the table, and the refusal they raise. A
+    share of a quota has the quota's name and period, its own size as `limit`, and an id of
+    its own (`sendgrid:requests_per_day@sign_in`)."""
 
     def __init__(
         self,
@@ -40,10 +44,14 @@ class _Quota:
         store: QuotaStore,
         policy: QuotaPolicy,
         note_request: Callable[[], None],
+        *,
+        share: str = "",
     ) -> None:
         self.service = service
         self.limit = limit
-        self.id = f"{service}:{limit.quota_name}"
+        self.share = share
+        self.name = f"{limit.quota_name}@{share}" if share else limit.quota_name
+        self.id = f"{service}:{self.name}"
         self._store = store
         self.policy = policy
         # Tells the tracker a table request was made (its hit and miss figures).
@@ -62,6 +70,7 @@ class _Quota:
             priority=priority,
             quota=self.limit.quota_name,
             counts=self.limit.counts,
+            share=self.share,
         )
 
     def _view(
@@ -69,7 +78,7 @@ class _Quota:
     ) -> QuotaView:
         return QuotaView(
             service=self.service,
-            name=self.limit.quota_name,
+            name=self.name,
             counts=self.limit.counts,
             per=self.limit.period,
             used=used,
@@ -97,9 +106,29 @@ class _Counter:
 
 class RequestQuota(_Quota):
     """Requests per period: the estimate `synced + pending`, batched adds far from the
-    limit, a conditional add per call near it."""
+    limit, a conditional add per call near it. `caps` says how far calls may bring it (by
+    default the policy's: all of it with priority, all but the reserve without); `exact`
+    makes every call its own conditional add, wherever the count stands (a share: small,
+    and it must never be passed)."""
 
     _counter: _Counter | None = None
+
+    def __init__(
+        self,
+        service: str,
+        limit: QuotaLimit,
+        store: QuotaStore,
+        policy: QuotaPolicy,
+        note_request: Callable[[], None],
+        *,
+        share: str = "",
+        caps: Caps | None = None,
+        exact: bool = False,
+    ) -> None:
+        super().__init__(service, limit, store, policy, note_request, share=share)
+        self.caps = caps or policy.caps(limit.limit)
+        self._exact = exact
+        self._near = 0 if exact else policy.near(limit.limit, self.caps)
 
     def refusal(self, units: int, priority: bool, now: datetime) -> QuotaExhaustedError | None:
         """The refusal `units` more would meet on this instance's estimate, or None."""
@@ -108,31 +137,32 @@ class RequestQuota(_Quota):
             if self._due(counter, now):
                 self._sync(counter, now)
             used = counter.synced + counter.pending
-            if used + units > self.policy.cap(self.limit.limit, priority=priority):
+            if used + units > self.caps.of(priority=priority):
                 return self._exhausted(used, counter.period, now, priority)
             return None
 
     def acquire(self, units: int, priority: bool, now: datetime) -> Counted:
         """Count `units` requests, or refuse them (`QuotaExhaustedError`)."""
-        policy, limit = self.policy, self.limit.limit
         counter = self.counter(now)
         with counter.lock:
             if self._due(counter, now):
                 self._sync(counter, now)
-            cap = policy.cap(limit, priority=priority)
+            cap = self.caps.of(priority=priority)
             used = counter.synced + counter.pending
             if used + units > cap:
                 raise self._exhausted(used, counter.period, now, priority)
-            if used + units > policy.near(limit):
+            if used + units > self._near:
                 return self._reserve(counter, units, now, cap, priority)
             self._count(counter, used, units, now)
             return Counted(self.id, counter.period.key, units, reserved=False)
 
-    def add(self, units: int, now: datetime) -> None:
-        """Count requests already made: never refused, synced as any other count."""
+    def add(self, units: int, now: datetime) -> Counted:
+        """Count requests already made (or decided by another counter): never refused,
+        synced as any other count."""
         counter = self.counter(now)
         with counter.lock:
             self._count(counter, counter.synced + counter.pending, units, now)
+            return Counted(self.id, counter.period.key, units, reserved=False)
 
     def release(self, counted: Counted, now: datetime) -> None:
         counter = self.counter(now)
@@ -194,7 +224,7 @@ class RequestQuota(_Quota):
         counter.pending += units
         crossed = policy.level(used + units, limit) != policy.level(used, limit)
         full = counter.pending >= policy.batch(limit)
-        if crossed or full or used + units >= policy.near(limit):
+        if crossed or full or used + units >= self._near:
             self._sync(counter, now)
 
     def _due(self, counter: _Counter, now: datetime) -> bool:

@@ -1,8 +1,10 @@
-"""The vocabulary of quotas: UTC periods, a limit, the policy's levels and caps, a refusal and
-what a view shows. The tracker that applies them is `services/resilience/quota.py`."""
+"""The vocabulary of quotas: UTC periods, a limit, the policy's levels and caps, the shares a
+quota is divided into, a refusal and what a view shows. The tracker that applies them is
+`services/resilience/quota.py`."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -64,6 +66,35 @@ class QuotaLimit:
         return self.name or f"{self.counts}_per_{self.period}"
 
 
+# What the calls that declare no share count in, when a quota has shares.
+REST = "rest"
+
+
+@dataclass(frozen=True, slots=True)
+class Caps:
+    """How far calls may bring one counter: a priority call (a person waiting) to `priority`,
+    any other to `standard`."""
+
+    priority: int
+    standard: int
+
+    def of(self, *, priority: bool) -> int:
+        return self.priority if priority else self.standard
+
+
+@dataclass(frozen=True, slots=True)
+class ShareSizes:
+    """A request quota divided: each named share's size in units, and what is left for the
+    calls that declare none (`rest`)."""
+
+    shares: Mapping[str, int]
+    rest: int
+
+    @property
+    def shared(self) -> int:
+        return sum(self.shares.values())
+
+
 @dataclass(frozen=True, slots=True)
 class QuotaPolicy:
     warning_fraction: float = 0.5
@@ -96,14 +127,34 @@ class QuotaPolicy:
     def batch(self, limit: int) -> int:
         return max(1, self.units(limit, self.batch_fraction))
 
-    def near(self, limit: int) -> int:
+    def near(self, limit: int, caps: Caps | None = None) -> int:
         """From here on every call is its own conditional add."""
-        return min(self.units(limit, self.critical_fraction), self.cap(limit, priority=False))
+        standard = (caps or self.caps(limit)).standard
+        return min(self.units(limit, self.critical_fraction), standard)
+
+    def caps(self, limit: int) -> Caps:
+        """A quota (or a share of one) that nothing else counts in: the reserve is its last
+        part."""
+        return Caps(limit, self.cap(limit, priority=False))
+
+    def share_sizes(self, limit: int, fractions: Mapping[str, float]) -> ShareSizes:
+        """Each share's units (at least one, so a share that exists can be used) and the
+        rest's."""
+        shares = {name: max(1, self.units(limit, f)) for name, f in fractions.items() if f > 0}
+        return ShareSizes(shares, max(0, limit - sum(shares.values())))
+
+    def rest_caps(self, limit: int, sizes: ShareSizes) -> Caps:
+        """The rest of a divided quota. The shares are held back for their own callers as
+        the reserve is for priority calls, so the rest loses only what the shares do not
+        already hold back: calls without priority stop at `limit - max(shares, reserve)`."""
+        reserve = self.units(limit, self.reserve_fraction)
+        return Caps(sizes.rest, max(0, limit - max(sizes.shared, reserve)))
 
 
 class QuotaExhaustedError(CallRefusedError):
     """No quota left for this call in the current period (without priority: none outside
-    the reserve). `quota` names the provider's quota that refused (`requests_per_hour`)."""
+    the reserve). `quota` names the provider's quota that refused (`requests_per_hour`),
+    `share` the share of it that did, when the call declared one that is used up."""
 
     def __init__(
         self,
@@ -116,8 +167,13 @@ class QuotaExhaustedError(CallRefusedError):
         priority: bool,
         quota: str = "",
         counts: Counts = "requests",
+        share: str = "",
     ) -> None:
         what = f"{quota} quota" if quota else "quota"
+        if share == REST:
+            what = f"part of the {what} that its shares leave"
+        elif share:
+            what = f"{share} share of the {what}"
         if not priority:
             what += " outside the reserve for priority calls"
         super().__init__(
@@ -132,6 +188,7 @@ class QuotaExhaustedError(CallRefusedError):
         self.priority = priority
         self.quota = quota
         self.counts = counts
+        self.share = share
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,9 +2,10 @@
 
 For each call: the breaker's copy is asked first (an open circuit refuses without spending
 quota), then every quota of the provider counts the call's units (and new symbols) or one
-refuses it, then the breaker gives its permit (claiming the half-open trial if one is due; if
-another instance won it, the counted units are given back), then the call runs and the
-breaker learns how it went. `count` adds requests a call made beyond those it declared.
+refuses it (in a divided quota, the part of the share the call declares decides), then the
+breaker gives its permit (claiming the half-open trial if one is due; if another instance won
+it, the counted units are given back), then the call runs and the breaker learns how it went.
+`count` adds requests a call made beyond those it declared.
 """
 
 from __future__ import annotations
@@ -63,10 +64,13 @@ class ResilientGuard:
         priority: bool = False,
         units: int = 1,
         symbols: Collection[str] = (),
+        share: str | None = None,
     ) -> T:
         breaker = self.breaker(service)
         breaker.check()
-        ticket = self.quotas.acquire(service, priority=priority, units=units, symbols=symbols)
+        ticket = self.quotas.acquire(
+            service, priority=priority, units=units, symbols=symbols, share=share
+        )
         try:
             permit = breaker.before_call()
         except CircuitOpenError:
@@ -80,10 +84,10 @@ class ResilientGuard:
         breaker.record_success(permit)
         return result
 
-    def count(self, service: str, units: int) -> None:
+    def count(self, service: str, units: int, *, share: str | None = None) -> None:
         """Count requests a call made beyond those it declared (further pages): they were
         made, so they are never refused, and the circuit learnt of them with the call."""
-        self.quotas.count(service, units)
+        self.quotas.count(service, units, share=share)
 
     def flush(self) -> None:
         """Add the quota counts kept in memory to the table (before a Lambda freezes)."""

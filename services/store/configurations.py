@@ -271,6 +271,29 @@ class DynamoConfigurationRepository:
             ) from error
         return moved
 
+    def purge(self, item: dict[str, Any]) -> None:
+        """Delete a stored configuration for good (its owner is being retired) and, if it was
+        live, give back its watcher counts in the same transaction. The version condition
+        makes a repeated purge give nothing back twice; the owner's profile is left alone (it
+        is deleted with the owner)."""
+        config = config_from_item(item)
+        operations: list[dict[str, Any]] = [
+            {
+                "Delete": {
+                    "Key": keys.user_config(config.user_id, config.config_id),
+                    "ConditionExpression": "version = :v",
+                    "ExpressionAttributeValues": {":v": config.version},
+                }
+            }
+        ]
+        if config.deleted_at is None:
+            operations += _watch(config.tickers, -1)
+        try:
+            transact_write(self._table, operations)
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+
     def tracked_tickers(self) -> list[str]:
         """Tickers watched by at least one live configuration, sorted."""
         response = self._table.query(KeyConditionExpression=Key("PK").eq(keys.TRACKED))

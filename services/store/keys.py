@@ -7,6 +7,8 @@ keys by hand. Layout (PK | SK):
     USER#{user_id}          | SESSION#{session_id}    a sign-in session
     USER#{user_id}          | CONFIG#{config_id}      a watchlist configuration
     EMAIL#{email_hash}      | USER                    unique e-mail -> user
+    ACCOUNTS                | USER#{user_id}          the directory of accounts (digest)
+    ANONEXPIRY              | {expires_at}#{user_id}  an anonymous user due for cleanup
     TOKEN#{token_hash}      | TOKEN                   bearer / magic-link / OAuth-state token
     CONFIG#{config_id}      | ALERT#{alert_id}        an alert rule
     ARTICLE#{dedup_key}     | ARTICLE                 a news story (by_status, by_sentiment)
@@ -17,6 +19,8 @@ keys by hand. Layout (PK | SK):
     CIRCUITLOG              | {at}#{service}#{version} a circuit's state change (kept 7 days)
     QUOTA#{service}#{period}| COUNTER                 quota counter of one period
     QUOTA#{service}#{period}| SYMBOLS                 distinct symbols asked for in a period
+    ALLOWANCE#{name}#{subject_hash}#{period} | COUNTER  one caller's (or recipient's) use of
+                            an allowance in a period (sign-in e-mails, price fetches)
     ENTITLEMENT             | {provider}#{endpoint}   an endpoint the key's plan refused
     RATEWINDOW#{window_start} | {instance}#{part}     one instance's rate-limit counts
     OUTBOX#{email_id}       | EMAIL                   an e-mail waiting for delivery
@@ -64,6 +68,23 @@ def user_config(user_id: str, config_id: str) -> Key:
 
 def email_owner(email_hash: str) -> Key:
     return _key(f"EMAIL#{email_hash}", "USER")
+
+
+# Every account under one partition, so the digest reads them with a paginated query instead
+# of scanning the table; written once per account (creation or upgrade), read once a day.
+ACCOUNTS = "ACCOUNTS"
+# Every anonymous user's expiry under one partition, sorted by time: the cleanup reads the
+# oldest due entries first. One write per anonymous sign-up, well within a partition's rate.
+ANONYMOUS_EXPIRY = "ANONEXPIRY"
+
+
+def account_entry(user_id: str) -> Key:
+    return _key(ACCOUNTS, user_pk(user_id))
+
+
+def anonymous_expiry(expires_at: str, user_id: str) -> Key:
+    """`expires_at` is an ISO-8601 UTC time, so the sort key orders entries by expiry."""
+    return _key(ANONYMOUS_EXPIRY, f"{expires_at}#{user_id}")
 
 
 def token(token_hash: str) -> Key:
@@ -121,6 +142,11 @@ def quota_symbols(service: str, period: str) -> Key:
     return _key(f"QUOTA#{service}#{period}", "SYMBOLS")
 
 
+def allowance(name: str, subject_hash: str, period: str) -> Key:
+    """How much of allowance `name` one subject (known only by its hash) used in `period`."""
+    return _key(f"ALLOWANCE#{name}#{subject_hash}#{period}", "COUNTER")
+
+
 def rate_window_pk(window_start: int) -> str:
     return f"{RATE_WINDOW_PREFIX}{window_start}"
 
@@ -162,6 +188,10 @@ def entity_of(pk: str, sk: str) -> str:
         return "alert"
     if prefix == "ARTICLE":
         return "article_tag" if sk.startswith(TAG_PREFIX) else "article"
+    if prefix == ACCOUNTS:
+        return "account_entry"
+    if prefix == ANONYMOUS_EXPIRY:
+        return "anonymous_expiry"
     return prefix.lower()
 
 

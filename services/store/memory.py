@@ -70,13 +70,25 @@ class InMemoryUserRepository:
             taken = email is not None and email_hash(email) in self.emails
             if current.version != user.version or taken:
                 raise ConflictError(f"user {user.user_id} changed or e-mail taken")
+            # An account never expires.
             upgraded = replace(
-                current, auth_type=auth_type, email=email, version=current.version + 1
+                current,
+                auth_type=auth_type,
+                email=email,
+                version=current.version + 1,
+                expires_at=None,
             )
             self.users[user.user_id] = upgraded
             if email:
                 self.emails[email_hash(email)] = user.user_id
         return upgraded
+
+    def list_accounts(self, *, limit: int) -> list[User]:
+        accounts = sorted(
+            (u for u in self.users.values() if u.email and u.auth_type != "anonymous"),
+            key=lambda user: user.user_id,
+        )
+        return accounts[:limit]
 
     def set_config_count(self, user_id: str, delta: int, max_allowed: int | None) -> None:
         with self._lock:
@@ -135,6 +147,16 @@ class InMemoryTokenRepository:
             consumed = replace(token, used_at=now)
             self.tokens[token_hash] = consumed
         return consumed
+
+    def peek(self, token_hash: str, kind: str, now: datetime) -> SingleUseToken:
+        token = self.tokens.get(token_hash)
+        if token is None or token.kind != kind:
+            raise NotFoundError("unknown token")
+        if token.used_at is not None:
+            raise TokenUsedError("token already used")
+        if token.expires_at <= now:
+            raise TokenExpiredError("token expired")
+        return token
 
 
 class InMemoryConfigurationRepository:
@@ -494,3 +516,37 @@ class InMemoryRateWindows:
                     for key, count in counts.items():
                         totals[key] = totals.get(key, 0) + count
         return totals
+
+
+class InMemoryAllowanceStore:
+    """`DynamoAllowanceStore` in memory: a count per (allowance, subject hash, period)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str, str], int] = {}
+        self.expiries: dict[tuple[str, str, str], datetime] = {}
+        self._lock = threading.Lock()
+
+    def take(
+        self,
+        name: str,
+        subject_hash: str,
+        period: str,
+        *,
+        limit: int,
+        now: datetime,
+        expires_at: datetime,
+    ) -> int | None:
+        key = (name, subject_hash, period)
+        with self._lock:
+            used = self.counts.get(key, 0)
+            if used >= limit:
+                return None
+            self.counts[key] = used + 1
+            self.expiries.setdefault(key, expires_at)
+            return used + 1
+
+    def give_back(self, name: str, subject_hash: str, period: str, *, now: datetime) -> None:
+        key = (name, subject_hash, period)
+        with self._lock:
+            if self.counts.get(key, 0) > 0:
+                self.counts[key] -= 1

@@ -5,7 +5,9 @@ snapshots.
     METRICS    | {computed_at}         one run of the metrics function (kept a week)
 
 Both are stored as JSON text: nested counts need no Decimal handling, and nothing queries
-inside them.
+inside them. An API minute whose text would not fit in an item is refused before any write
+(`ApiMinuteTooLargeError`), so the writer drops it instead of retrying a write that cannot
+succeed; the writer caps its keys, so this is a last line, not the limit itself.
 """
 
 from __future__ import annotations
@@ -25,6 +27,12 @@ if TYPE_CHECKING:
 
 API_MINUTES = "APIMETRICS"
 SNAPSHOTS = "METRICS"
+# DynamoDB refuses items over 400 KB; the JSON text gets most of it, the keys the rest.
+MAX_MINUTE_BYTES = 380_000
+
+
+class ApiMinuteTooLargeError(ValueError):
+    """An API minute that no write could store: too large for one item."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,12 +62,19 @@ class DynamoMetricsStore:
         stats: Mapping[str, Any],
         caches: Mapping[str, Any],
     ) -> None:
+        data = json.dumps({"stats": stats, "caches": caches})
+        size = len(data.encode())
+        if size > MAX_MINUTE_BYTES:
+            raise ApiMinuteTooLargeError(
+                f"the API minute {iso(minute)} of {instance} is {size} bytes; "
+                f"at most {MAX_MINUTE_BYTES} fit in an item"
+            )
         self._table.put_item(
             Item={
                 "PK": API_MINUTES,
                 "SK": f"{iso(minute)}#{instance}",
                 "entity": "api_minute",
-                "data": json.dumps({"stats": stats, "caches": caches}),
+                "data": data,
                 "expires_at": epoch_seconds(minute + self._keep_minutes),
             }
         )

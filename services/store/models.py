@@ -20,6 +20,9 @@ class User:
     config_count: int = 0
     version: int = 1
     merged_into: str | None = None
+    # Anonymous users only: when the table may forget them (their last session's expiry plus
+    # a grace period). Accounts never expire; signing in removes it.
+    expires_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +34,9 @@ class Session:
     created_at: datetime
     expires_at: datetime
     revoked_at: datetime | None = None
+    # The user's profile version when the session was opened: an instance whose cached copy
+    # of the user is older (e.g. from before an upgrade) reads the user again.
+    account_version: int | None = None
 
     def is_active(self, now: datetime) -> bool:
         return self.revoked_at is None and self.expires_at > now

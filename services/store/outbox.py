@@ -10,6 +10,11 @@ so asking twice to send the same e-mail stores it once. Two sparse indexes serve
 
 State changes are conditional on the state they leave, so two senders can never both claim,
 send or settle the same e-mail.
+
+`accepted_at` records that SendGrid accepted the e-mail (its 202, with `X-Message-Id` kept as
+`provider_message_id`). It is written on its own, right after the 202 and before the e-mail
+is settled, and a state change from a copy that does not have it is refused: a claim taken
+from a stale read cannot wipe it, and an e-mail with it is settled as sent, never sent again.
 """
 
 from __future__ import annotations
@@ -81,6 +86,8 @@ class OutboxEmail:
     attempts: int = 0
     sent_at: datetime | None = None
     provider_message_id: str | None = None
+    # When SendGrid accepted it: from then on it is sent, whatever its state still says.
+    accepted_at: datetime | None = None
     last_error: str | None = None
     # What the e-mail is about (ticker, score, direction, alert id), for the history.
     details: dict[str, Any] = field(default_factory=dict)
@@ -118,6 +125,7 @@ def email_to_item(email: OutboxEmail, keep_for: timedelta) -> Item:
             "next_attempt_at": iso(email.next_attempt_at),
             "sent_at": opt_iso(email.sent_at),
             "provider_message_id": email.provider_message_id,
+            "accepted_at": opt_iso(email.accepted_at),
             "last_error": email.last_error,
             "details": _decimals(email.details) or None,
             BY_STATUS.partition_key: status_value(email.state),
@@ -146,6 +154,7 @@ def email_from_item(item: dict[str, Any]) -> OutboxEmail:
         next_attempt_at=parse_iso(str(item["next_attempt_at"])),
         sent_at=opt_time(item.get("sent_at")),
         provider_message_id=item.get("provider_message_id"),
+        accepted_at=opt_time(item.get("accepted_at")),
         last_error=item.get("last_error"),
         details=_plain(item.get("details") or {}),
     )
@@ -244,6 +253,40 @@ class DynamoOutbox:
         )
         return claimed if self._move(email, claimed) else None
 
+    def record_acceptance(
+        self, claimed: OutboxEmail, message_id: str | None, at: datetime
+    ) -> OutboxEmail | None:
+        """Record that the provider accepted the claimed e-mail; None when the claim was lost.
+
+        A small update of two attributes, not the whole item, so it is the write most
+        likely to succeed in the moment after the provider's answer."""
+        values: dict[str, Any] = {
+            ":state": claimed.state,
+            ":attempts": claimed.attempts,
+            ":accepted_at": iso(at),
+        }
+        update = "SET accepted_at = :accepted_at"
+        if message_id:
+            update += ", provider_message_id = :message_id"
+            values[":message_id"] = message_id
+        try:
+            self._table.update_item(
+                Key=keys.outbox_email(claimed.email_id),
+                UpdateExpression=update,
+                ConditionExpression="#state = :state AND attempts = :attempts",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return None
+            raise
+        return replace(
+            claimed,
+            accepted_at=at,
+            provider_message_id=message_id or claimed.provider_message_id,
+        )
+
     def settle(self, claimed: OutboxEmail, outcome: OutboxEmail) -> bool:
         """Record what happened to a claimed e-mail (sent, rescheduled or given up)."""
         return self._move(claimed, outcome)
@@ -278,11 +321,15 @@ class DynamoOutbox:
         return counts
 
     def _move(self, current: OutboxEmail, changed: OutboxEmail) -> bool:
-        """Replace the item only if it is still in `current`'s state and attempt."""
+        """Replace the item only if it is still in `current`'s state and attempt, and, when
+        `current` knows of no acceptance, none was recorded since it was read."""
+        condition = "#state = :state AND attempts = :attempts"
+        if current.accepted_at is None:
+            condition += " AND attribute_not_exists(accepted_at)"
         try:
             self._table.put_item(
                 Item=email_to_item(changed, self._keep),
-                ConditionExpression="#state = :state AND attempts = :attempts",
+                ConditionExpression=condition,
                 ExpressionAttributeNames={"#state": "state"},
                 ExpressionAttributeValues={
                     ":state": current.state,

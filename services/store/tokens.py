@@ -94,3 +94,16 @@ class DynamoTokenRepository:
                 raise TokenUsedError("token already used") from error
             raise TokenExpiredError("token expired") from error
         return token_from_item(token_hash, response["Attributes"])
+
+    def peek(self, token_hash: str, kind: str, now: datetime) -> SingleUseToken:
+        """The token, without using it (to ask "sign in as ...?" before spending it); fails
+        like `consume` would: unknown, used or expired."""
+        item = self._table.get_item(Key=keys.token(token_hash), ConsistentRead=True).get("Item")
+        if item is None or item.get("kind") != kind:
+            raise NotFoundError("unknown token")
+        token = token_from_item(token_hash, item)
+        if token.used_at is not None:
+            raise TokenUsedError("token already used")
+        if token.expires_at <= now:
+            raise TokenExpiredError("token expired")
+        return token

@@ -1,16 +1,30 @@
-"""Users: profiles and the unique e-mail index."""
+"""Users: profiles, the unique e-mail index, the accounts directory and anonymous expiry.
+
+An anonymous user carries the table's TTL attribute (its session's expiry plus a grace period)
+and an `ANONEXPIRY` entry the cleanup reads when it is due; signing in removes both. An account
+(a user with an address) has an `ACCOUNTS` entry instead, which is how the digest finds
+accounts without scanning the table.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from typing import TYPE_CHECKING, Any, Protocol
 
+from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from services.clock import iso, parse_iso
+from services.clock import epoch_seconds, iso, parse_iso
 from services.store import keys
 from services.store.errors import ConflictError, NotFoundError
-from services.store.items import Item, is_condition_failure, transact_write, without_nones
+from services.store.items import (
+    Item,
+    is_condition_failure,
+    opt_iso,
+    opt_time,
+    transact_write,
+    without_nones,
+)
 from services.store.models import AuthType, User
 
 if TYPE_CHECKING:
@@ -27,6 +41,11 @@ class UserRepository(Protocol):
     def get(self, user_id: str) -> User: ...
     def find_by_email(self, email: str) -> User | None: ...
     def upgrade(self, user: User, *, auth_type: AuthType, email: str | None) -> User: ...
+    def list_accounts(self, *, limit: int) -> list[User]: ...
+
+
+# BatchGetItem takes at most 100 keys per request.
+_BATCH_GET_MAX = 100
 
 
 def user_to_item(user: User) -> Item:
@@ -41,6 +60,10 @@ def user_to_item(user: User) -> Item:
             "config_count": user.config_count,
             "version": user.version,
             "merged_into": user.merged_into,
+            # The TTL attribute (epoch seconds) and the same moment as text, which names the
+            # user's expiry entry.
+            "expires_at": epoch_seconds(user.expires_at) if user.expires_at else None,
+            "user_expires_at": opt_iso(user.expires_at),
         }
     )
 
@@ -54,7 +77,22 @@ def user_from_item(item: dict[str, Any]) -> User:
         config_count=int(item.get("config_count", 0)),
         version=int(item.get("version", 1)),
         merged_into=item.get("merged_into"),
+        expires_at=opt_time(item.get("user_expires_at")),
     )
+
+
+def expiry_entry(user: User) -> Item:
+    """The `ANONEXPIRY` entry of an anonymous user: found by the cleanup once it is due."""
+    assert user.expires_at is not None
+    return {
+        **keys.anonymous_expiry(iso(user.expires_at), user.user_id),
+        "entity": "anonymous_expiry",
+        "user_id": user.user_id,
+    }
+
+
+def account_entry(user_id: str) -> Item:
+    return {**keys.account_entry(user_id), "entity": "account_entry", "user_id": user_id}
 
 
 class DynamoUserRepository:
@@ -70,8 +108,11 @@ class DynamoUserRepository:
             }
         }
         operations: list[Any] = [profile]
+        if user.expires_at is not None:
+            operations.append({"Put": {"Item": expiry_entry(user)}})
         if user.email:
             operations.append(self._email_claim(user.email, user.user_id))
+            operations.append({"Put": {"Item": account_entry(user.user_id)}})
         try:
             transact_write(self._table, operations)
         except ClientError as error:
@@ -81,7 +122,9 @@ class DynamoUserRepository:
         return user
 
     def get(self, user_id: str) -> User:
-        item = self._table.get_item(Key=keys.user_profile(user_id)).get("Item")
+        # Strongly consistent: authentication reads the profile again when a session is newer
+        # than the cached copy (an upgrade), and a lagging replica could hand back the old one.
+        item = self._table.get_item(Key=keys.user_profile(user_id), ConsistentRead=True).get("Item")
         if item is None:
             raise NotFoundError(f"user {user_id} not found")
         return user_from_item(item)
@@ -92,27 +135,64 @@ class DynamoUserRepository:
             return None
         return self.get(str(owner["user_id"]))
 
-    def list_accounts(self) -> list[User]:
-        """Every user with an e-mail address, for the daily digest. A paginated scan: it runs
-        once a day, and a dedicated index would cost a write on every sign-in instead."""
+    def list_accounts(self, *, limit: int) -> list[User]:
+        """Up to `limit` accounts, for the daily digest: a paginated query of the accounts
+        directory (anonymous users are never in it), then their profiles in batches. Never a
+        scan: the cost follows the number of accounts, not the size of the table."""
+        user_ids: list[str] = []
+        query: dict[str, Any] = {"KeyConditionExpression": Key("PK").eq(keys.ACCOUNTS)}
+        while len(user_ids) < limit:
+            page = self._table.query(**query, Limit=min(_BATCH_GET_MAX, limit - len(user_ids)))
+            user_ids += [str(item["user_id"]) for item in page["Items"]]
+            if "LastEvaluatedKey" not in page:
+                break
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         accounts: list[User] = []
+        for start in range(0, len(user_ids), _BATCH_GET_MAX):
+            accounts += self._profiles(user_ids[start : start + _BATCH_GET_MAX])
+        return sorted(accounts, key=lambda user: user.user_id)
+
+    def index_accounts(self) -> int:
+        """Write the directory entry of every account made before the directory existed: a
+        one-off scan after upgrading a table that already holds accounts. Returns how many."""
+        written = 0
         scan: dict[str, Any] = {
             "FilterExpression": "SK = :profile AND attribute_exists(email)",
             "ExpressionAttributeValues": {":profile": keys.PROFILE},
         }
-        while True:
-            page = self._table.scan(**scan)
-            accounts += [user_from_item(item) for item in page["Items"]]
-            if "LastEvaluatedKey" not in page:
-                return accounts
-            scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        with self._table.batch_writer() as batch:
+            while True:
+                page = self._table.scan(**scan)
+                for item in page["Items"]:
+                    batch.put_item(Item=account_entry(str(item["user_id"])))
+                    written += 1
+                if "LastEvaluatedKey" not in page:
+                    return written
+                scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _profiles(self, user_ids: list[str]) -> list[User]:
+        request: dict[str, Any] = {
+            self._table.name: {"Keys": [keys.user_profile(user_id) for user_id in user_ids]}
+        }
+        found: list[User] = []
+        while request:
+            answer = self._table.meta.client.batch_get_item(RequestItems=request)
+            found += [
+                user_from_item(item) for item in answer["Responses"].get(self._table.name, [])
+            ]
+            request = dict(answer.get("UnprocessedKeys") or {})
+        return found
 
     def upgrade(self, user: User, *, auth_type: AuthType, email: str | None) -> User:
-        """Turn an anonymous user into a full account (optimistic: fails if changed meanwhile)."""
+        """Turn an anonymous user into a full account (optimistic: fails if changed meanwhile).
+
+        An account never expires: the TTL attribute and the expiry entry go in the same
+        transaction, and the account joins the directory the digest reads."""
         update: dict[str, Any] = {
             "Update": {
                 "Key": keys.user_profile(user.user_id),
-                "UpdateExpression": "SET auth_type = :a, email = :e, version = :next",
+                "UpdateExpression": "SET auth_type = :a, email = :e, version = :next "
+                "REMOVE expires_at, user_expires_at",
                 "ConditionExpression": "version = :v",
                 "ExpressionAttributeValues": {
                     ":a": auth_type,
@@ -123,8 +203,12 @@ class DynamoUserRepository:
             }
         }
         operations: list[Any] = [update]
+        if user.expires_at is not None:
+            entry = keys.anonymous_expiry(iso(user.expires_at), user.user_id)
+            operations.append({"Delete": {"Key": entry}})
         if email:
             operations.append(self._email_claim(email, user.user_id))
+            operations.append({"Put": {"Item": account_entry(user.user_id)}})
         try:
             transact_write(self._table, operations)
         except ClientError as error:

@@ -26,6 +26,14 @@ from services.store.table import dynamodb_table
 # limiter stays in front of every route (and shares its counts through the table), with room
 # for that. The limits themselves are tested with the defaults (`default_rate_limits=True`).
 ROOMY_RATE_LIMITS = {"rate_limit_per_identity": 1_000_000, "rate_limit_per_ip": 1_000_000}
+# Likewise the hourly allowances per caller (sign-in e-mails, price fetches): the suites ask
+# for many from one address. They are tested with the defaults (`default_allowances=True`).
+ROOMY_ALLOWANCES = {
+    "sign_in_emails_per_recipient_per_hour": 1_000_000,
+    "sign_in_emails_per_client_per_hour": 1_000_000,
+    "price_fetches_per_session_per_hour": 1_000_000,
+    "price_fetches_per_client_per_hour": 1_000_000,
+}
 
 
 @contextmanager
@@ -34,6 +42,8 @@ def api_stack(root: Path, state_dir: Path, **options: Any) -> Iterator[LocalStac
     settings = options.pop("settings", Settings())
     if not options.pop("default_rate_limits", False):
         settings = settings.model_copy(update=ROOMY_RATE_LIMITS)
+    if not options.pop("default_allowances", False):
+        settings = settings.model_copy(update=ROOMY_ALLOWANCES)
     stack_options = StackOptions(
         paths=LocalPaths(root=root, state_dir_override=state_dir),
         settings=settings,

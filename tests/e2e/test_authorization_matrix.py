@@ -18,10 +18,12 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from services.adapters.models import Candle
 from services.clock import epoch_seconds
 from services.local.stack import LocalStack
 from services.store import keys
 from services.store.models import Session
+from services.store.ohlc_cache import CachedCandles, DynamoOhlcCache
 from services.store.sessions import DynamoSessionRepository, token_hash
 from services.store.table import dynamodb_table
 from tests.e2e.api_support import (
@@ -43,6 +45,7 @@ OPEN: set[Operation] = {
     ("POST", "/api/v2/auth/anonymous"),
     ("POST", "/api/v2/auth/magic-link"),
     ("POST", "/api/v2/auth/magic-link/verify"),
+    ("POST", "/api/v2/auth/magic-link/preview"),
     ("GET", "/api/v2/auth/oauth/urls"),
     ("POST", "/api/v2/auth/oauth/callback"),
     ("GET", "/api/v2/tickers/search"),
@@ -321,8 +324,29 @@ def unusable_credentials(
     }
 
 
+def cache_prices(stack: LocalStack, ticker: str) -> None:
+    """A fresh copy of `ticker`'s default prices (1M, daily) in the table's cache: the price
+    route is open for cached prices, while a fetch from the provider needs a session."""
+    now = datetime.now(UTC)
+    DynamoOhlcCache(dynamodb_table(stack.settings)).put(  # type: ignore[arg-type]
+        CachedCandles(
+            ticker=ticker,
+            resolution="D",
+            range_name="1M",
+            candles=(Candle(now - timedelta(days=1), 10.0, 11.0, 9.5, 10.5, 1000),),
+            start_date=(now - timedelta(days=30)).date(),
+            end_date=now.date(),
+            source="tiingo",
+            fetched_at=now,
+            fresh_until=now + timedelta(hours=1),
+        ),
+        now + timedelta(days=1),
+    )
+
+
 @pytest.fixture(scope="module")
 def world(stack: LocalStack, http: httpx.Client) -> World:
+    cache_prices(stack, "AAPL")
     owner = sign_in(http)
     owner_token = owner["Authorization"].removeprefix("Bearer ")
     owner_id = http.get("/api/v2/auth/me", headers=owner).json()["user_id"]

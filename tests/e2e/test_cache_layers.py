@@ -114,7 +114,8 @@ def test_reads_saved_are_the_reads_the_caches_really_avoided(stack: LocalStack) 
         )
         assert created.status_code == 201, created.text
         config_id = created.json()["config_id"]
-        assert main.get("/api/v2/tickers/AAPL/ohlc?range=1M").status_code == 200
+        ohlc = main.get("/api/v2/tickers/AAPL/ohlc?range=1M", headers=headers)
+        assert ohlc.status_code == 200
     # And two fresh function instances on one table client, which this test watches; the
     # limiter is off in both, so that every read counted is a route's
     table = dynamodb_table(stack.settings)

@@ -169,8 +169,9 @@ def test_a_scenario_outside_the_list_or_a_bad_duration_fails_the_schema(
 def test_tiingo_500_fails_tiingo_news_and_uncached_prices(
     stack: LocalStack, client: httpx.Client, operator: dict[str, str]
 ) -> None:
-    # Given one price series already cached
-    assert client.get("/api/v2/tickers/AAPL/ohlc?range=1M").status_code == 200
+    # Given one price series already cached (a fetch needs a session; cached prices do not)
+    session = sign_in(client)
+    assert client.get("/api/v2/tickers/AAPL/ohlc?range=1M", headers=session).status_code == 200
     # When Tiingo fails
     state = switch(client, operator, "tiingo_500", True, duration_s=120)
     assert 0 < state["remaining_s"] <= 120 and state["targets"]["tiingo"]["mode"] == "http_500"
@@ -182,14 +183,14 @@ def test_tiingo_500_fails_tiingo_news_and_uncached_prices(
     # And prices answer from the cache where there is a copy, 503 where there is none
     cached = client.get("/api/v2/tickers/AAPL/ohlc?range=1M")
     assert cached.status_code == 200 and cached.headers["X-Cache"] == "hit"
-    missing = client.get("/api/v2/tickers/MSFT/ohlc?range=3M")
+    missing = client.get("/api/v2/tickers/MSFT/ohlc?range=3M", headers=session)
     assert missing.status_code == 503 and error_code(missing) == "PROVIDER_UNAVAILABLE"
     assert int(missing.headers["Retry-After"]) >= 1
     # When it is switched off, the emulator answers again and so do the adapters
     switch(client, operator, "tiingo_500", False)
     assert emulator_fault(stack, "tiingo") is None
     assert "tiingo" not in ingest(client, operator)["errors"]
-    assert client.get("/api/v2/tickers/MSFT/ohlc?range=3M").status_code == 200
+    assert client.get("/api/v2/tickers/MSFT/ohlc?range=3M", headers=session).status_code == 200
 
 
 def test_finnhub_500_leaves_tiingo_alone(
@@ -215,8 +216,9 @@ def test_slow_upstream_makes_both_news_sources_time_out_and_fail_fast(
     for source in ("tiingo", "finnhub"):
         assert "Timeout" in summary["errors"].get(source, ""), summary
     # A price the cache lacks: the adapter gives up at its timeout, not at the emulator's delay
+    session = sign_in(client)
     started = time.monotonic()
-    slow = client.get("/api/v2/tickers/NVDA/ohlc?range=6M")
+    slow = client.get("/api/v2/tickers/NVDA/ohlc?range=6M", headers=session)
     waited = time.monotonic() - started
     assert slow.status_code == 503 and error_code(slow) == "PROVIDER_UNAVAILABLE"
     assert HTTP_TIMEOUT_S <= waited < HTTP_TIMEOUT_S + 1.0, waited

@@ -21,7 +21,7 @@ from services.local.stack import LocalStack
 from services.settings import Settings
 from services.store.outbox import DynamoOutbox, OutboxEmail
 from services.store.table import dynamodb_table
-from tests.e2e.api_support import api_stack, error_code, wait_for
+from tests.e2e.api_support import api_stack, error_code, sign_in, wait_for
 from tests.e2e.test_news_pipeline import WATCHLIST, assert_table_matches_oracle, settle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
@@ -158,7 +158,9 @@ def test_a_scenario_opens_its_circuits_degrades_recovers_and_loses_nothing(
             if all(states(client, operator)[s] != "closed" for s in failing):
                 break
         if "tiingo" in failing:
-            prices = client.get("/api/v2/tickers/JPM/ohlc?range=6M&resolution=D")
+            prices = client.get(
+                "/api/v2/tickers/JPM/ohlc?range=6M&resolution=D", headers=sign_in(client)
+            )
             assert prices.status_code == 503 and error_code(prices) == "PROVIDER_UNAVAILABLE"
         # ... sentiment still answers, and says which sources are not answering
         status = sentiment_status(client)

@@ -4,8 +4,10 @@ and CORS for the workbench's origin."""
 
 from __future__ import annotations
 
+import http.client
 import re
-from collections.abc import Callable
+import socket
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -42,19 +44,34 @@ def create_configuration(client: httpx.Client, headers: dict[str, str]) -> dict[
 
 
 @pytest.mark.parametrize(
-    ("method", "path"),
-    [
-        ("GET", "/api/v2/nothing-here"),
-        ("PUT", "/api/v2/configurations"),  # a served path, but not with this method
-        ("POST", "/health"),
-    ],
+    ("method", "path"), [("GET", "/api/v2/nothing-here"), ("TRACE", "/api/v2/nothing/here")]
 )
-def test_an_unknown_route_or_method_is_a_404_envelope(client, method, path) -> None:
+def test_an_unknown_route_is_a_404_envelope(client, method, path) -> None:
     response = client.request(method, path, headers=sign_in(client))
 
     assert response.status_code == 404, response.text
     assert error_code(response) == "NOT_FOUND"
     assert f"{method} {path}" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PUT", "/api/v2/configurations", "GET, POST"),  # a served path, not with this method
+        ("POST", "/health", "GET"),
+        ("TRACE", "/api/v2/alerts/a-1", "DELETE, PATCH"),
+        ("QUERY", "/api/v2/auth/me", "GET"),
+    ],
+)
+def test_a_method_the_path_does_not_serve_is_a_405_envelope_with_allow(
+    client, method, path, allowed
+) -> None:
+    response = client.request(method, path, headers={**sign_in(client), "X-Correlation-ID": "m-1"})
+
+    assert response.status_code == 405, response.text
+    assert error_code(response) == "METHOD_NOT_ALLOWED"
+    assert response.headers["Allow"] == allowed
+    assert response.headers["X-Correlation-ID"] == "m-1"
 
 
 @pytest.mark.parametrize("config_id", ["a.b", "x" * 65, "%2E%2E"])
@@ -211,6 +228,86 @@ def test_a_body_over_the_function_url_limit_is_a_413_envelope(stack) -> None:
     assert error_code(response) == "PAYLOAD_TOO_LARGE"
 
 
+def raw_exchange(stack, request: bytes) -> httpx.Response:
+    """`request` sent byte for byte (httpx would fix its framing), and the answer read back."""
+    assert stack.api is not None
+    host, port = stack.api.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as connection:
+        connection.sendall(request)
+        answer = http.client.HTTPResponse(connection)
+        answer.begin()
+        return httpx.Response(answer.status, headers=answer.getheaders(), content=answer.read())
+
+
+def test_a_negative_content_length_is_a_400_envelope_not_a_read_to_the_end(stack) -> None:
+    request = (
+        b"POST /api/v2/configurations HTTP/1.1\r\nHost: api\r\n"
+        b"Content-Type: application/json\r\nContent-Length: -1\r\n"
+        b"X-Correlation-ID: frame-1\r\n\r\n{}"
+    )
+
+    response = raw_exchange(stack, request)
+
+    assert response.status_code == 400
+    assert error_code(response) == "MALFORMED_REQUEST"
+    assert response.headers["X-Correlation-ID"] == "frame-1"
+
+
+def test_a_chunked_body_is_read_and_over_the_limit_is_a_413_envelope(client, stack) -> None:
+    def chunks(total: int) -> Iterator[bytes]:
+        sent = 0
+        while sent < total:
+            sent += 64 * 1024
+            yield b" " * (64 * 1024)
+
+    small = client.post(
+        "/api/v2/configurations",
+        headers={**sign_in(client), "Content-Type": "application/json"},
+        content=iter([b'{"name": "chunked", ', b'"tickers": ["AAPL"]}']),
+    )
+    large = client.post(
+        "/api/v2/configurations",
+        headers={"Content-Type": "application/json"},
+        content=chunks(1024 * 1024 + 1),
+    )
+
+    assert small.status_code == 201, small.text  # httpx sends an iterator chunked
+    assert large.status_code == 413
+    assert error_code(large) == "PAYLOAD_TOO_LARGE"
+    assert large.headers["X-Correlation-ID"]
+
+
+def test_a_transfer_coding_other_than_chunked_is_a_501_envelope(stack) -> None:
+    request = b"POST /api/v2/alerts HTTP/1.1\r\nHost: api\r\nTransfer-Encoding: gzip\r\n\r\n"
+
+    response = raw_exchange(stack, request)
+
+    assert response.status_code == 501
+    assert error_code(response) == "UNSUPPORTED_TRANSFER_ENCODING"
+
+
+def test_a_body_that_is_not_json_is_a_415_envelope(client) -> None:
+    response = client.patch(
+        "/api/v2/configurations/c-1",
+        headers={**sign_in(client), "Content-Type": "text/plain"},
+        content=b'{"name": "x"}',
+    )
+
+    assert response.status_code == 415, response.text
+    assert error_code(response) == "UNSUPPORTED_MEDIA_TYPE"
+
+
+def test_a_json_body_that_is_not_utf8_is_a_400_invalid_json(client) -> None:
+    response = client.post(
+        "/api/v2/alerts",
+        headers={**sign_in(client), "Content-Type": "application/json"},
+        content=b'{"config_id": "\xff\xfe"}',
+    )
+
+    assert response.status_code == 400, response.text
+    assert error_code(response) == "INVALID_JSON"
+
+
 # --- correlation ID ------------------------------------------------------------------------
 
 
@@ -223,7 +320,13 @@ ANSWERS: list[tuple[str, str, str, dict[str, Any], int]] = [
     ("bad parameter", "GET", "/api/v2/tickers/search", {"params": {"limit": "lots"}}, 400),
     ("bad json", "POST", "/api/v2/configurations", {"content": b"{nope"}, 400),
     ("bad body", "POST", "/api/v2/configurations", {"json": {"name": 1}}, 422),
-    ("rule broken", "POST", "/api/v2/configurations", {"json": {"name": "x", "tickers": []}}, 400),
+    (
+        "rule broken",
+        "POST",
+        "/api/v2/configurations",
+        {"json": {"name": "x", "tickers": ["ZZZZ"]}},
+        400,
+    ),
     ("ops refused", "GET", "/api/v2/ops/pipeline", {}, 401),
 ]
 

@@ -266,3 +266,27 @@ def test_the_link_token_is_stored_only_as_its_hash(stack, client, mailbox) -> No
 
     assert token not in dump
     assert hashlib.sha256(token.encode()).hexdigest() in dump
+
+
+def test_a_link_can_be_previewed_before_it_is_used(client, mailbox) -> None:
+    # Given a link sent to an address
+    address = new_address()
+    token = request_link(client, mailbox, address)
+
+    # When a page opened with it asks who it is for
+    preview = client.post("/api/v2/auth/magic-link/preview", json={"token": token})
+
+    # Then it names the address, masked, and the link still works afterwards
+    assert preview.status_code == 200, preview.text
+    local, domain = address.split("@")
+    hint = preview.json()["email_hint"]
+    assert hint == f"{local[:2]}{'*' * (len(local) - 3)}{local[-1]}@{domain}"
+    assert address not in preview.text
+    assert verify(client, token).status_code == 200
+    # And a used or unknown link is said to be so
+    used = client.post("/api/v2/auth/magic-link/preview", json={"token": token})
+    assert used.status_code == 409 and error_code(used) == "LINK_USED"
+    unknown = client.post(
+        "/api/v2/auth/magic-link/preview", json={"token": secrets.token_urlsafe(32)}
+    )
+    assert unknown.status_code == 400 and error_code(unknown) == "INVALID_LINK"

@@ -277,7 +277,7 @@ def test_candles_are_what_tiingo_serves_then_l1_then_l2(
     stack, client, range_name: str, resolution: str
 ) -> None:
     path = f"/api/v2/tickers/aapl/ohlc?range={range_name}&resolution={resolution}"
-    first = client.get(path)
+    first = client.get(path, headers=sign_in(client))  # a fetch needs a session
     assert first.status_code == 200, first.text
     assert first.headers["X-Cache"] == "miss"
     body = first.json()
@@ -298,7 +298,7 @@ def test_candles_are_what_tiingo_serves_then_l1_then_l2(
     assert body["candles"] == expected_candles(stack, "AAPL", body, resolution)
     assert body["count"] == len(body["candles"]) > 0
 
-    second = client.get(path)
+    second = client.get(path)  # a cached answer does not
     assert second.headers["X-Cache"] == "hit"
     assert second.json() == {**body, "cache_layer": "l1"}
 
@@ -316,7 +316,8 @@ def test_candles_are_what_tiingo_serves_then_l1_then_l2(
 
 
 def test_a_tiingo_outage_is_503_with_retry_after_unless_a_copy_is_stored(stack, client) -> None:
-    primed = client.get("/api/v2/tickers/JPM/ohlc?range=6M&resolution=D")
+    session = sign_in(client)
+    primed = client.get("/api/v2/tickers/JPM/ohlc?range=6M&resolution=D", headers=session)
     assert primed.status_code == 200 and primed.json()["cache_layer"] == "provider"
     # The stored copy is past its freshness, so a new instance asks Tiingo first.
     table(stack).update_item(
@@ -325,7 +326,7 @@ def test_a_tiingo_outage_is_503_with_retry_after_unless_a_copy_is_stored(stack, 
         ExpressionAttributeValues={":past": iso(datetime.now(UTC) - timedelta(minutes=1))},
     )
     with tiingo_failing(stack):
-        down = client.get("/api/v2/tickers/MSFT/ohlc?range=3M&resolution=D")
+        down = client.get("/api/v2/tickers/MSFT/ohlc?range=3M&resolution=D", headers=session)
         assert down.status_code == 503, down.text
         assert error_code(down) == "PROVIDER_UNAVAILABLE"
         assert int(down.headers["Retry-After"]) > 0
@@ -339,7 +340,7 @@ def test_a_tiingo_outage_is_503_with_retry_after_unless_a_copy_is_stored(stack, 
             assert (body["cache_layer"], body["stale"]) == ("l2", True)
             assert body["candles"] == primed.json()["candles"]
 
-    recovered = client.get("/api/v2/tickers/MSFT/ohlc?range=3M&resolution=D")
+    recovered = client.get("/api/v2/tickers/MSFT/ohlc?range=3M&resolution=D", headers=session)
     assert recovered.status_code == 200 and recovered.json()["cache_layer"] == "provider"
 
 
@@ -358,7 +359,11 @@ def test_unknown_tickers_and_bad_parameters_get_the_error_envelope(client) -> No
 
 
 def test_a_range_too_long_for_minute_candles_is_served_as_the_longest_it_allows(client) -> None:
-    response = client.get("/api/v2/tickers/NVDA/ohlc", params={"range": "1Y", "resolution": "1"})
+    response = client.get(
+        "/api/v2/tickers/NVDA/ohlc",
+        params={"range": "1Y", "resolution": "1"},
+        headers=sign_in(client),
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert (body["range"], body["range_limited"], body["resolution"]) == ("1W", True, "1")

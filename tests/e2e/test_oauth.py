@@ -56,12 +56,23 @@ def bearer(body: dict[str, Any]) -> dict[str, str]:
     return {"Authorization": f"Bearer {body['token']}"}
 
 
+# What this test "browser" keeps from each `/oauth/urls` answer: the binding of each state.
+BINDINGS: dict[str, str] = {}
+
+
+def kept(urls: httpx.Response) -> str:
+    """The Google authorize URL of an `/oauth/urls` answer, its binding kept for its state."""
+    url = str(urls.json()["providers"]["google"]["authorize_url"])
+    BINDINGS[parse_qs(urlsplit(url).query)["state"][0]] = urls.json()["binding"]
+    return url
+
+
 def authorize_url(client: httpx.Client, headers: dict[str, str] | None = None) -> str:
     response = client.get("/api/v2/auth/oauth/urls", headers=headers)
     assert response.status_code == 200, response.text
-    assert set(response.json()) == {"providers"}
+    assert set(response.json()) == {"providers", "binding"}
     assert set(response.json()["providers"]) == {"google"}
-    return str(response.json()["providers"]["google"]["authorize_url"])
+    return kept(response)
 
 
 def visit_provider(provider: httpx.Client, url: str, address: str) -> dict[str, str]:
@@ -79,6 +90,8 @@ def callback(
     client: httpx.Client, back: dict[str, str], headers: dict[str, str] | None = None
 ) -> httpx.Response:
     body = {"provider": "google", "code": back["code"], "state": back["state"]}
+    if back["state"] in BINDINGS:
+        body["binding"] = BINDINGS[back["state"]]
     return client.post("/api/v2/auth/oauth/callback", json=body, headers=headers)
 
 
@@ -101,7 +114,7 @@ def test_signing_in_with_google_gives_an_oauth_session(stack, client, provider) 
     address = new_address()
     urls = client.get("/api/v2/auth/oauth/urls")
     assert urls.headers["Cache-Control"] == "no-store"
-    url = urls.json()["providers"]["google"]["authorize_url"]
+    url = kept(urls)
     assert url.startswith(stack.describe()["oidc_url"] + "/oauth2/authorize?")
     query = parse_qs(urlsplit(url).query)
     assert query["code_challenge_method"] == ["S256"] and query["response_type"] == ["code"]
@@ -240,6 +253,25 @@ def test_a_callback_with_another_session_is_refused(stack, client, provider) -> 
     assert response.status_code == 400 and error_code(response) == "STATE_MISMATCH"
     assert account_of(stack, address) is None
     assert client.get("/api/v2/auth/me", headers=other).status_code == 200
+
+
+def test_a_sign_in_started_in_another_browser_is_refused(stack, client, provider) -> None:
+    # Given an attacker who started a sign-in without a session and signed in at the provider
+    attacker = new_address()
+    back = visit_provider(provider, authorize_url(client), attacker)
+
+    # When the victim's page posts the callback it was sent (it holds no binding for it)
+    response = client.post(
+        "/api/v2/auth/oauth/callback",
+        json={"provider": "google", "code": back["code"], "state": back["state"]},
+    )
+
+    # Then it is refused, and nobody is signed in as the attacker
+    assert response.status_code == 400 and error_code(response) == "STATE_MISMATCH"
+    assert "another browser" in response.json()["error"]["message"]
+    assert account_of(stack, attacker) is None
+    # And the state is spent: the attacker's own browser cannot use it afterwards either
+    assert callback(client, back).status_code == 409
 
 
 def test_a_code_the_provider_refuses_is_400(client, provider) -> None:

@@ -102,12 +102,13 @@ def test_one_role_per_function(root: Path) -> None:
 
 def test_roles_grant_only_what_each_function_does(root: Path) -> None:
     access = iam_access(root)
-    # Only ingestion publishes; only analysis writes dead letters; analysis and metrics read
-    # no provider key; notification reads only SendGrid's.
+    # Only ingestion publishes; only analysis writes dead letters; analysis reads no provider
+    # key (only the unsubscribe links' key) and metrics no secret; notification reads only
+    # SendGrid's key and the unsubscribe key.
     assert [n for n, a in access.items() if a["publishes"]] == ["ingestion"]
     assert [n for n, a in access.items() if a["dead_letters"]] == ["analysis"]
-    assert access["analysis"]["secrets"] == [] and access["metrics"]["secrets"] == []
-    assert access["notification"]["secrets"] == ["sendgrid"]
+    assert access["analysis"]["secrets"] == ["unsubscribe"] and access["metrics"]["secrets"] == []
+    assert access["notification"]["secrets"] == ["sendgrid", "unsubscribe"]
     assert access["ingestion"]["indexes"] == ["by_status"]
     assert access["analysis"]["indexes"] == []
     text = (root / TERRAFORM / "modules" / "iam" / "main.tf").read_text()
@@ -126,7 +127,7 @@ def test_lambda_module_declares_the_five_handlers_with_128_mb_default(root: Path
     assert function["memory_size"] == "${lookup(var.memory_mb, each.key, 128)}"
     assert function["tracing_config"][0]["mode"] == '${var.tracing ? "Active" : "PassThrough"}'
     url = blocks(parsed, "resource")["aws_lambda_function_url"]["dashboard"]
-    assert url["function_name"] == '${aws_lambda_function.this["dashboard"].function_name}'
+    assert url["function_name"] == "${aws_lambda_function.dashboard.function_name}"
     assert "retention_in_days" in blocks(parsed, "resource")["aws_cloudwatch_log_group"]["function"]
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from services.auth.magic_link_preview import mask_address
 from services.local.stack import LocalStack
 from tests.ui.conftest import SCREENSHOTS, application_tracebacks
 
@@ -226,11 +227,12 @@ def _wait_for_change(page: Page, label: str, before: tuple[str, str]) -> tuple[s
     raise AssertionError(f"the {label} tile stayed at {before[0]!r}")
 
 
-def test_the_link_in_the_email_opens_the_workbench_signed_in(
+def test_the_link_in_the_email_asks_then_signs_in(
     stack_with_news: LocalStack, browser: Any
 ) -> None:
     # Given a link sent by the API, When the person opens it (the workbench with
-    # `?magic_token=`), Then the page verifies it on load and shows the e-mail identity.
+    # `?magic_token=`), Then the page asks "sign in as <masked address>?" and signs in only
+    # after the click (a link sent by someone else must not sign anyone in on its own).
     assert stack_with_news.api is not None and stack_with_news.sendgrid is not None
     address = "link.opener@example.com"
     sent = httpx.post(f"{stack_with_news.api.url}/api/v2/auth/magic-link", json={"email": address})
@@ -239,6 +241,9 @@ def test_the_link_in_the_email_opens_the_workbench_signed_in(
     link = re.search(r"http://\S+magic_token=\S+", outbox.json()[-1]["text"])
     assert link is not None
     page = Page(browser, link.group(0))
+    page.text(f"Sign in as {mask_address(address)}?")
+    assert page.page.get_by_text("Merge report").count() == 0
+    page.click("Yes, sign me in")
     page.text("Merge report")
     page.page.get_by_role("cell", name="email", exact=True).first.wait_for(timeout=WAIT_MS)
     page.page.get_by_role("cell", name=address).first.wait_for(timeout=WAIT_MS)

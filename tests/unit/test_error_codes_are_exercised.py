@@ -19,8 +19,9 @@ UNREACHABLE = {
     "UNKNOWN_PROVIDER": "OAuthCallbackIn allows only google",
     "BAD_GATEWAY": "the app answers every exception itself, so the handler never raises",
 }
-# Built by the resolver's error helpers: `Name(status, "CODE", ...)`.
-RAISERS = {"ApiError", "error_response", "fail"}
+# Built by the resolver's error helpers and the local Function URL's refusals:
+# `Name(status, "CODE", ...)`.
+RAISERS = {"ApiError", "error_response", "fail", "RequestRefusedError"}
 
 
 def raised_codes(root: Path) -> set[str]:

@@ -9,7 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from services.secrets import key_from_secret, with_provider_keys
+from services.secrets import key_from_secret, with_secrets
 from services.settings import Settings
 
 pytestmark = pytest.mark.unit
@@ -35,7 +35,7 @@ def test_empty_keys_are_read_from_their_secrets(secrets) -> None:  # type: ignor
         finnhub_api_key_secret_arn="arn:aws:secretsmanager:us-east-1:123456789012:secret:unused",
     )
 
-    resolved = with_provider_keys(settings)
+    resolved = with_secrets(settings)
 
     assert resolved.tiingo_api_key.get_secret_value() == "tiingo-key"
     assert resolved.sendgrid_api_key.get_secret_value() == "sg-key"
@@ -47,7 +47,7 @@ def test_without_arns_nothing_is_asked() -> None:
         raise AssertionError("Secrets Manager was called")
 
     settings = Settings()
-    assert with_provider_keys(settings, refuse) is settings
+    assert with_secrets(settings, refuse) is settings
 
 
 def test_a_json_secret_without_its_field_is_an_error() -> None:

@@ -14,7 +14,7 @@ from panel.viewable import Viewer
 from services.analytics.correlation import correlation_table
 from services.analytics.report import AnalyticsReport
 from workbench.charts.analytics import equity_curves, event_curve, lead_lag_bars
-from workbench.components.format import problem_markdown
+from workbench.components.format import md_code, md_text, problem_markdown
 from workbench.stores.analytics import AnalyticsStore, parse_tickers
 
 EMULATOR_NOTE = (
@@ -32,16 +32,16 @@ def summary_markdown(report: AnalyticsReport | None) -> str:
     test = report.backtest
     best = f"**{lead.best_lag}**" if lead.best_lag is not None else "**none**"
     lines = [
-        f"**{', '.join(report.tickers) or 'no ticker'}**: {report.days} ticker-days with a "
-        f"price, {report.days_with_sentiment} with sentiment.",
+        f"**{md_text(', '.join(report.tickers)) or 'no ticker'}**: {report.days} ticker-days "
+        f"with a price, {report.days_with_sentiment} with sentiment.",
         f"- Lead/lag: strongest significant lag {best} (n = {lead.n} at lag 0)"
-        + (f". *{lead.note}*" if lead.note else ""),
+        + (f". *{md_text(lead.note)}*" if lead.note else ""),
         f"- Event study: **{study.n_events}** crossings of {study.threshold:+.2f}"
-        + (f". *{study.note}*" if study.note else ""),
+        + (f". *{md_text(study.note)}*" if study.note else ""),
         f"- Backtest over {test.days} days: long/short **{_pct(test.total_return)}**, "
         f"buy-and-hold **{_pct(test.benchmark_return)}**, turnover {test.turnover:.2f} a day, "
         f"{test.active_days} ticker-days in a position, hit rate {_share(test.hit_rate)}"
-        + (f". *{test.note}*" if test.note else ""),
+        + (f". *{md_text(test.note)}*" if test.note else ""),
     ]
     return "\n".join(lines)
 
@@ -123,7 +123,7 @@ class AnalyticsPanel(Viewer):
     @param.depends("store.requests")
     def requests(self) -> str:
         calls = self.store.requests
-        return "" if not calls else "<small>" + " · ".join(f"`{c}`" for c in calls) + "</small>"
+        return "" if not calls else "<small>" + " · ".join(md_code(c) for c in calls) + "</small>"
 
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Column(

@@ -11,6 +11,7 @@ import param
 from panel.viewable import Viewer
 
 from services.store.schema import GLOBAL_INDEXES, PARTITION_KEY, SORT_KEY
+from workbench.components.format import md_code, md_text
 from workbench.stores.metrics import MetricsStore
 from workbench.stores.pipeline import PipelineStore
 from workbench.stores.table import TableStore
@@ -113,16 +114,16 @@ class ArchitecturePanel(Viewer):
     def items(self) -> str:
         table = self.table
         if table.status != "live":
-            return f"**Item counts**: {table.note or 'waiting for the first answer'}"
+            return f"**Item counts**: {md_text(table.note or 'waiting for the first answer')}"
         rows = [
-            f"**{_count(table.items)} items** in `{table.body.get('table', '')}` "
-            f"(counted {table.body.get('age_s', 0)} s ago by a scan of "
-            f"{table.body.get('scan_ms', '?')} ms)",
+            f"**{_count(table.items)} items** in {md_code(table.body.get('table', ''))} "
+            f"(counted {md_text(table.body.get('age_s', 0))} s ago by a scan of "
+            f"{md_text(table.body.get('scan_ms', '?'))} ms)",
             "",
             "| entity | items |",
             "|---|---:|",
         ]
-        rows += [f"| {name} | {_count(n)} |" for name, n in table.entities.items()]
+        rows += [f"| {md_text(name)} | {_count(n)} |" for name, n in table.entities.items()]
         if not table.entities:
             rows.append("| (no items yet) | 0 |")
         rows += ["", "| GSI | keys | items | values (most items first) |", "|---|---|---:|---|"]
@@ -131,7 +132,7 @@ class ArchitecturePanel(Viewer):
             top = ", ".join(f"{v}: {n}" for v, n in (found.get("top_values") or {}).items())
             rows.append(
                 f"| {index.name} | {index.partition_key} → {index.sort_key} "
-                f"| {_count(found.get('items'))} | {escape(top)} |"
+                f"| {_count(found.get('items'))} | {md_text(top)} |"
             )
         return "\n".join(rows)
 

@@ -9,6 +9,7 @@ import panel as pn
 import param
 from panel.viewable import Viewer
 
+from workbench.components.format import md_text
 from workbench.components.tile import TILE_CSS, tile_html
 from workbench.stores.ops import OpsStore
 
@@ -38,7 +39,7 @@ class CachingPanel(Viewer):
     def layers(self) -> str:
         ops = self.ops
         if ops.caches_status != "live":
-            return f"**Cache layers**: {ops.caches_note or 'waiting for the first answer'}"
+            return f"**Cache layers**: {md_text(ops.caches_note or 'waiting for the first answer')}"
         rows = [
             "| layer | TTL | pattern | hits | misses | hit rate | entries | DynamoDB reads saved |",
             "|---|---|---|---:|---:|---:|---:|---:|",
@@ -49,9 +50,9 @@ class CachingPanel(Viewer):
             hits, misses = int(layer.get("hits", 0)), int(layer.get("misses", 0))
             rate = f"{hits / (hits + misses):.0%}" if hits + misses else "no reads"
             rows.append(
-                f"| {name} | {_ttl(layer.get('ttl_s'))} | {PATTERNS.get(name, '-')} | {hits} "
-                f"| {misses} | {rate} | {layer.get('entries', '-')} "
-                f"| {layer.get('reads_saved', '-')} |"
+                f"| {md_text(name)} | {_ttl(layer.get('ttl_s'))} | {PATTERNS.get(name, '-')} "
+                f"| {hits} | {misses} | {rate} | {md_text(layer.get('entries', '-'))} "
+                f"| {md_text(layer.get('reads_saved', '-'))} |"
             )
         return "\n".join(rows)
 

@@ -12,7 +12,7 @@ import param
 from panel.viewable import Viewer
 
 from services.resilience.chaos import SCENARIO_NAMES
-from workbench.components.format import call_markdown, problem_markdown
+from workbench.components.format import call_markdown, md_text, problem_markdown
 from workbench.stores.chaos import ChaosStore
 from workbench.stores.ops import OpsStore
 
@@ -110,7 +110,7 @@ class ChaosPanel(Viewer):
     def status(self) -> str:
         if self.store.status == "live":
             return ""
-        return f"**Chaos**: {self.store.note or 'waiting for the first answer'}"
+        return f"**Chaos**: {md_text(self.store.note or 'waiting for the first answer')}"
 
     @param.depends("store.last_call", "store.problem", "store.last_summary", "store.busy")
     def outcome(self) -> str:
@@ -124,8 +124,8 @@ class ChaosPanel(Viewer):
             fetched = summary.get("fetched") or {}
             lines.append(
                 f"**Ingestion cycles run from this page**: {store.ingestion_runs}. Last: "
-                f"fetched {fetched}, new {summary.get('new')}, errors "
-                f"{errors or 'none'}"
+                f"fetched {md_text(fetched)}, new {md_text(summary.get('new'))}, errors "
+                f"{md_text(errors or 'none')}"
             )
         lines.append(call_markdown(store.last_call, empty="", body=False))
         return "\n\n".join(line for line in lines if line)
@@ -135,8 +135,8 @@ class ChaosPanel(Viewer):
         if self.ops.circuits_status != "live":
             return ""
         cells = ", ".join(
-            f"{name}: **{str(c.get('state', '?')).replace('_', '-').upper()}** "
-            f"({c.get('failures')}/{c.get('threshold')})"
+            f"{md_text(name)}: **{md_text(str(c.get('state', '?')).replace('_', '-').upper())}** "
+            f"({md_text(c.get('failures'))}/{md_text(c.get('threshold'))})"
             for name, c in sorted(self.ops.circuits.items())
         )
         return f"Circuits now: {cells}"

@@ -10,7 +10,7 @@ import panel as pn
 import param
 from panel.viewable import Viewer
 
-from workbench.components.format import duration_text, seconds_until
+from workbench.components.format import duration_text, md_text, seconds_until
 from workbench.stores.live import LiveTiles
 
 _STATE_COLOURS = {"closed": "#16a34a", "open": "#dc2626", "half_open": "#d97706"}
@@ -87,8 +87,10 @@ class CircuitsPanel(Viewer):
                 f'data-state="{escape(state)}" style="border-color:{colour}" '
                 f'title="GET /api/v2/ops/circuits; last change {escape(str(changed))}">'
                 f'<div class="name">{escape(service.capitalize())}</div>'
-                f'<div class="state" style="color:{colour}">State: {state_label(state)}</div>'
-                f"<div>Failures: {circuit.get('failures', '?')}/{circuit.get('threshold', '?')}"
+                f'<div class="state" style="color:{colour}">State: '
+                f"{escape(state_label(state))}</div>"
+                f"<div>Failures: {escape(str(circuit.get('failures', '?')))}/"
+                f"{escape(str(circuit.get('threshold', '?')))}"
                 f"</div><div>{escape(timing)}</div></div>"
             )
         return f'<div class="cards">{"".join(cards)}</div>'
@@ -100,8 +102,10 @@ class CircuitsPanel(Viewer):
             return "No state change in the last 7 days."
         rows = ["| at | service | from | to | reason | failures |", "|---|---|---|---|---|---|"]
         rows += [
-            f"| {t.get('at')} | {t.get('service')} | {state_label(str(t.get('from')))} "
-            f"| {state_label(str(t.get('to')))} | {t.get('reason')} | {t.get('failures')} |"
+            f"| {md_text(t.get('at'))} | {md_text(t.get('service'))} "
+            f"| {md_text(state_label(str(t.get('from'))))} "
+            f"| {md_text(state_label(str(t.get('to'))))} | {md_text(t.get('reason'))} "
+            f"| {md_text(t.get('failures'))} |"
             for t in shown
         ]
         return "\n".join(rows)

@@ -10,7 +10,7 @@ import panel as pn
 import param
 from panel.viewable import Viewer
 
-from workbench.components.format import problem_markdown
+from workbench.components.format import md_code, md_text, problem_markdown
 from workbench.stores.configurations import ConfigurationsStore
 from workbench.stores.schema import SchemaStore
 
@@ -81,7 +81,13 @@ class ConfigurationsPanel(Viewer):
         fields = self.schema.configuration_fields
 
         def limit(kind: str, how: str) -> str:
-            return f"**{seen[kind]}**" if kind in seen else f"_{how} to read it from the API_"
+            if kind in seen:
+                return f"**{md_text(seen[kind])}**"
+            return f"_{how} to read it from the API_"
+
+        def rule(field: str) -> str:
+            described = fields.get(field)
+            return md_text(described) if described else "_loading the API document_"
 
         tickers = limits.get("max_tickers_per_configuration")
         return "\n".join(
@@ -90,10 +96,9 @@ class ConfigurationsPanel(Viewer):
                 f"- Configurations per anonymous session: {limit('anonymous', 'start one')}",
                 f"- Configurations per account: {limit('account', 'sign in as an account')}",
                 "- Tickers per configuration: "
-                + (f"at most **{tickers}**" if tickers else "_sign in to read it_"),
-                f"- Name: {fields.get('name') or '_loading the API document_'}",
-                f"- Tickers: {fields.get('tickers') or '_loading the API document_'}, "
-                "each validated against the exchange list",
+                + (f"at most **{md_text(tickers)}**" if tickers else "_sign in to read it_"),
+                f"- Name: {rule('name')}",
+                f"- Tickers: {rule('tickers')}, each validated against the exchange list",
                 "- Deletes are soft: kept for audit, hidden from reads",
                 "",
                 "<small>Limits from `GET /api/v2/auth/me` of each kind of identity this page "
@@ -108,7 +113,8 @@ class ConfigurationsPanel(Viewer):
             return ""
         rows = ["| symbol | name | exchange | sector |", "|---|---|---|---|"]
         rows += [
-            f"| **{r.get('symbol')}** | {r.get('name')} | {r.get('exchange')} | {r.get('sector')} |"
+            f"| **{md_text(r.get('symbol'))}** | {md_text(r.get('name'))} "
+            f"| {md_text(r.get('exchange'))} | {md_text(r.get('sector'))} |"
             for r in results
         ]
         return "\n".join([*rows, "", "Pick them in **Tickers** above."])
@@ -117,7 +123,7 @@ class ConfigurationsPanel(Viewer):
     def outcome(self) -> str:
         if self.store.problem is not None:
             return problem_markdown(self.store.problem)
-        return f"✔ {self.store.notice}" if self.store.notice else ""
+        return f"✔ {md_text(self.store.notice)}" if self.store.notice else ""
 
     @param.depends("store.configurations", "store.max_allowed", "store.list_cache")
     def listing(self) -> pn.viewable.Viewable:
@@ -125,8 +131,8 @@ class ConfigurationsPanel(Viewer):
         if store.max_allowed is None:
             return pn.pane.Markdown("Sign in to list your configurations.")
         heading = (
-            f"**{len(store.configurations)} of {store.max_allowed}** configuration(s). "
-            f"`GET /api/v2/configurations` X-Cache: **{store.list_cache or '-'}**"
+            f"**{len(store.configurations)} of {md_text(store.max_allowed)}** configuration(s). "
+            f"`GET /api/v2/configurations` X-Cache: **{md_text(store.list_cache or '-')}**"
         )
         rows: list[Any] = [pn.pane.Markdown(heading, sizing_mode="stretch_width")]
         for config in store.configurations:
@@ -135,10 +141,12 @@ class ConfigurationsPanel(Viewer):
             edit.on_click(partial(self._edit, config_id))
             delete = pn.widgets.Button(label="Delete", color="danger", width=70)
             delete.on_click(partial(self._delete, config_id))
+            # The name is whatever its owner typed: text, never Markdown or HTML.
+            tickers = ", ".join(str(t) for t in config.get("tickers", []))
             summary = (
-                f"**{config.get('name')}**: {', '.join(config.get('tickers', []))} "
-                f"<small>(version {config.get('version')}, updated {config.get('updated_at')}, "
-                f"id `{config_id}`)</small>"
+                f"**{md_text(config.get('name'))}**: {md_text(tickers)} "
+                f"<small>(version {md_text(config.get('version'))}, updated "
+                f"{md_text(config.get('updated_at'))}, id {md_code(config_id)})</small>"
             )
             rows.append(pn.Row(pn.pane.Markdown(summary), edit, delete))
         return pn.Column(*rows, sizing_mode="stretch_width")

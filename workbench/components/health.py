@@ -8,6 +8,7 @@ import panel as pn
 import param
 from panel.viewable import Viewer
 
+from workbench.components.format import md_code, md_text
 from workbench.stores.health import HealthStore
 
 _COLOURS = {"healthy": "#16a34a", "degraded": "#d97706", "unhealthy": "#dc2626"}
@@ -35,13 +36,16 @@ class HealthPanel(Viewer):
     @param.depends("store.checks", "store.status", "store.error")
     def _checks_markdown(self) -> str:
         if self.store.error:
-            return f"**API unreachable:** `{self.store.error}`"
+            return f"**API unreachable:** {md_code(self.store.error)}"
         rows = ["| check | status | detail |", "|---|---|---|"]
         for name, check in sorted(self.store.checks.items()):
             status = check.get("status", "?")
             colour = _COLOURS.get(status, "#6b7280")
             detail = ", ".join(f"{k}: {v}" for k, v in check.items() if k != "status")
-            rows.append(f"| {name} | <span style='color:{colour}'>{status}</span> | {detail} |")
+            rows.append(
+                f"| {md_text(name)} | <span style='color:{colour}'>{md_text(status)}</span> "
+                f"| {md_text(detail)} |"
+            )
         return "\n".join(rows)
 
     def __panel__(self) -> pn.viewable.Viewable:

@@ -9,6 +9,7 @@ import param
 from panel.viewable import Viewer
 
 from services.costs import SEED_DEV_ESTIMATE_USD
+from workbench.components.format import md_code
 from workbench.stores.infrastructure import ENVIRONMENTS, PARITY_ROWS, InfrastructureStore
 
 
@@ -36,7 +37,7 @@ class InfrastructurePanel(Viewer):
     @param.depends("store.modules", "store.error")
     def modules_markdown(self) -> str:
         if self.store.error:
-            return f"**Terraform not readable:** `{self.store.error}`"
+            return f"**Terraform not readable:** {md_code(self.store.error)}"
         rows = ["| module | what it holds | resources |", "|---|---|---|"]
         for module in self.store.modules:
             resources = ", ".join(f"`{r}`" for r in module.resources)

@@ -10,7 +10,13 @@ import param
 from panel.viewable import Viewer
 
 from workbench.charts.model import confusion_frame, confusion_heatmap
-from workbench.components.format import call_markdown, per_class_markdown, problem_markdown
+from workbench.components.format import (
+    call_markdown,
+    md_code,
+    md_text,
+    per_class_markdown,
+    problem_markdown,
+)
 from workbench.components.tile import TILE_CSS, tile_html
 from workbench.stores.accuracy import LiveAccuracyStore
 
@@ -58,11 +64,11 @@ class LiveAccuracyPanel(Viewer):
     def state(self) -> str:
         store = self.store
         if store.status == "missing":
-            return f"{LOCAL_ONLY}\n\n{store.note}"
+            return f"{LOCAL_ONLY}\n\n{md_text(store.note)}"
         if store.status != "live":
-            return f"**Live accuracy**: {store.note or 'waiting for the first answer'}"
+            return f"**Live accuracy**: {md_text(store.note or 'waiting for the first answer')}"
         if not store.n:
-            return f"{NOTHING_YET}\n\n<small>The API: {store.empty_note}</small>"
+            return f"{NOTHING_YET}\n\n<small>The API: {md_text(store.empty_note)}</small>"
         return ""
 
     @param.depends("store.accuracy", "store.macro_f1", "store.n", "store.status")
@@ -99,12 +105,12 @@ class LiveAccuracyPanel(Viewer):
         store = self.store
         if store.status != "live" or not store.n:
             return ""
-        versions = ", ".join(f"`{v}` ({n})" for v, n in store.model_versions.items())
+        versions = ", ".join(f"{md_code(v)} ({n})" for v, n in store.model_versions.items())
         return "\n\n".join(
             [
                 per_class_markdown(store.per_class, store.labels),
-                f"Scored by {versions or 'n/a'}, between {store.analyzed_from} and "
-                f"{store.analyzed_to}.",
+                f"Scored by {versions or 'n/a'}, between {md_text(store.analyzed_from)} and "
+                f"{md_text(store.analyzed_to)}.",
             ]
         )
 

@@ -1,4 +1,5 @@
-"""The magic-link journey: e-mail, outbox, verify with the current bearer, merge report."""
+"""The magic-link journey: e-mail, outbox, verify with the current bearer, merge report; and
+the confirmation a page opened with a link asks for before signing in."""
 
 from __future__ import annotations
 
@@ -8,7 +9,13 @@ import panel as pn
 import param
 from panel.viewable import Viewer
 
-from workbench.components.format import call_markdown, merge_markdown, problem_markdown
+from workbench.components.format import (
+    call_markdown,
+    md_code,
+    md_text,
+    merge_markdown,
+    problem_markdown,
+)
 from workbench.stores.magic_link import MagicLinkStore
 
 
@@ -26,6 +33,23 @@ class MagicLinkPanel(Viewer):
         self.outbox_button.on_click(self._read_outbox)
         self.verify_button = pn.widgets.Button(label="Verify link", color="success")
         self.verify_button.on_click(self._verify)
+        self.confirm_button = pn.widgets.Button(label="Yes, sign me in", color="primary")
+        self.confirm_button.on_click(self._confirm)
+        self.dismiss_button = pn.widgets.Button(label="Not me")
+        self.dismiss_button.on_click(lambda _: self.store.dismiss_link())
+        self.confirmation = pn.Column(
+            pn.pane.Markdown(self.question, sizing_mode="stretch_width"),
+            pn.Row(self.confirm_button, self.dismiss_button),
+            sizing_mode="stretch_width",
+            visible=bool(self.store.pending_hint),
+        )
+        self.store.param.watch(self._show_confirmation, "pending_hint")
+
+    def _show_confirmation(self, *_: Any) -> None:
+        self.confirmation.visible = bool(self.store.pending_hint)
+
+    async def _confirm(self, _: Any) -> None:
+        await self.store.confirm_link()
 
     async def _send(self, _: Any) -> None:
         await self.store.request_link()
@@ -36,24 +60,36 @@ class MagicLinkPanel(Viewer):
     async def _verify(self, _: Any) -> None:
         await self.store.verify()
 
+    @param.depends("store.pending_hint")
+    def question(self) -> str:
+        if not self.store.pending_hint:
+            return ""
+        return (
+            f"#### Sign in as {md_text(self.store.pending_hint)}?\n\n"
+            "This page was opened with a sign-in link. Confirm only if this is your address: "
+            "a link someone else sent would sign you in to *their* account, and take this "
+            "page's anonymous data with it."
+        )
+
     @param.depends("store.sent")
     def sent(self) -> str:
         sent = self.store.sent
         answer = sent.get("body")
         expires = answer.get("expires_in_seconds") if isinstance(answer, dict) else None
         heading = call_markdown(sent, empty="No link requested yet.", body=False)
-        return f"{heading}: link valid for {expires} s" if expires else heading
+        return f"{heading}: link valid for {md_text(expires)} s" if expires else heading
 
     @param.depends("store.outbox", "store.outbox_note")
     def outbox(self) -> str:
         if not self.store.outbox:
-            return self.store.outbox_note or "The outbox is empty (or not read yet)."
+            return md_text(self.store.outbox_note) or "The outbox is empty (or not read yet)."
         rows = ["| to | subject | received | link |", "|---|---|---|---|"]
         rows += [
-            f"| {m['to']} | {m['subject']} | {m['received_at']} | `{m['link']}` |"
+            f"| {md_text(m['to'])} | {md_text(m['subject'])} | {md_text(m['received_at'])} "
+            f"| {md_code(m['link'], cell=True)} |"
             for m in self.store.outbox
         ]
-        return "\n".join([*rows, "", f"<small>{self.store.outbox_note}</small>"])
+        return "\n".join([*rows, "", f"<small>{md_text(self.store.outbox_note)}</small>"])
 
     @param.depends("store.verified", "store.merge", "store.problem")
     def verified(self) -> str:
@@ -66,6 +102,7 @@ class MagicLinkPanel(Viewer):
 
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Column(
+            self.confirmation,
             "### Magic link",
             "`POST /api/v2/auth/magic-link` sends a single-use link through SendGrid; locally it "
             "lands in the SendGrid emulator's outbox. **Verify** takes the token from the newest "

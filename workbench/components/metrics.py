@@ -8,7 +8,7 @@ import param
 from panel.viewable import Viewer
 
 from workbench.charts.observability import bars, per_minute
-from workbench.components.format import problem_markdown
+from workbench.components.format import md_text, problem_markdown
 from workbench.stores.metrics import MetricsStore
 
 
@@ -32,7 +32,7 @@ class MetricCharts(Viewer):
         lines = [problem_markdown(store.problem)]
         if store.status == "live" and store.computed_at:
             lines.append(
-                f"Snapshot computed at {store.computed_at} by the metrics function (every "
+                f"Snapshot computed at {md_text(store.computed_at)} by the metrics function (every "
                 "minute; the route keeps it 60 s)."
             )
         return "\n\n".join(line for line in lines if line)
@@ -42,11 +42,11 @@ class MetricCharts(Viewer):
         store = self.store
         if store.status == "missing":
             return (
-                f"**Metrics not available yet**: {store.note}. The charts appear at the next "
-                "refresh once there are metrics."
+                f"**Metrics not available yet**: {md_text(store.note)}. The charts appear at "
+                "the next refresh once there are metrics."
             )
         if store.status != "live":
-            return f"**Metrics**: {store.note or 'waiting for the first answer'}"
+            return f"**Metrics**: {md_text(store.note or 'waiting for the first answer')}"
         if not store.groups:
             return "The metrics route answered with no figures yet."
         return ""
@@ -80,7 +80,7 @@ class MetricCharts(Viewer):
         if self.store.status != "live" or not loose:
             return ""
         rows = ["| metric | value |", "|---|---:|"]
-        rows += [f"| {name} | {value:g} |" for name, value in sorted(loose.items())]
+        rows += [f"| {md_text(name)} | {value:g} |" for name, value in sorted(loose.items())]
         return "\n".join(rows)
 
     def __panel__(self) -> pn.viewable.Viewable:

@@ -19,7 +19,7 @@ from workbench.charts.model import (
     share_bars,
     share_frame,
 )
-from workbench.components.format import per_class_markdown
+from workbench.components.format import md_text, per_class_markdown
 from workbench.stores.model_card import ModelCardStore
 
 NOT_BUILT = (
@@ -35,8 +35,9 @@ def _cell(value: Any, digits: int = 3) -> str:
         return f"{value:.{digits}f}"
     if isinstance(value, int):
         return f"{value:,}"
-    # A table cell holds one line, and a pipe would end it.
-    return " ".join(str(value).split()).replace("|", "\\|")
+    # A table cell holds one line; headlines and descriptions are text, never Markdown (a pipe
+    # would end the cell, a tag would reach the page).
+    return md_text(" ".join(str(value).split()))
 
 
 def evaluations_markdown(card: dict[str, Any]) -> str:
@@ -158,7 +159,8 @@ class ModelCardPanel(Viewer):
     def heading(self) -> str:
         store = self.store
         if store.status != "live":
-            return f"{NOT_BUILT}\n\n**Model card**: {store.note or 'waiting for the first answer'}"
+            note = md_text(store.note or "waiting for the first answer")
+            return f"{NOT_BUILT}\n\n**Model card**: {note}"
         card = store.card
         return (
             f"Card `{card.get('version')}`, generated at {card.get('generated_at')}; analysis "

@@ -8,7 +8,7 @@ import panel as pn
 import param
 from panel.viewable import Viewer
 
-from workbench.components.format import merge_markdown, problem_markdown
+from workbench.components.format import md_code, md_text, merge_markdown, problem_markdown
 from workbench.stores.oauth import OAuthStore
 
 
@@ -36,7 +36,8 @@ class OAuthPanel(Viewer):
             return "Not started."
         rows = ["| step | request | status | what happened |", "|---|---|---|---|"]
         rows += [
-            f"| {n} | `{s['request']}` | {s['status']} | {s['detail']} |"
+            f"| {n} | {md_code(s['request'], cell=True)} | {md_text(s['status'])} "
+            f"| {md_text(s['detail'])} |"
             for n, s in enumerate(self.store.steps, start=1)
         ]
         parts = [
@@ -52,7 +53,8 @@ class OAuthPanel(Viewer):
             "`GET /api/v2/auth/oauth/urls` gives an authorize URL with a server-side state, PKCE "
             "challenge and nonce. The workbench opens it itself; the provider answers with a "
             "redirect carrying `code` and `state`, which go to `POST /api/v2/auth/oauth/callback` "
-            "with the same bearer that asked (the API binds the state to that session).",
+            "with the same bearer that asked and the answer's `binding`, kept by this page: the "
+            "API finishes a sign-in only in the browser that started it.",
             pn.Row(self.hint_input, self.sign_in_button),
             pn.pane.Markdown(self.journey, sizing_mode="stretch_width"),
             sizing_mode="stretch_width",

@@ -9,7 +9,7 @@ import param
 from panel.viewable import Viewer
 
 from workbench.charts.price_sentiment import price_sentiment_chart
-from workbench.components.format import problem_markdown
+from workbench.components.format import md_code, md_text, problem_markdown
 from workbench.stores.overlay import OverlayStore
 
 
@@ -72,16 +72,18 @@ class PriceSentimentPanel(Viewer):
             limited = " (shortened for this resolution)" if prices.get("range_limited") else ""
             stale = ", **stale copy**" if prices.get("stale") else ""
             lines.append(
-                f"`{prices.get('request')}`: {prices.get('count')} candles ({prices.get('range')}"
-                f"{limited}, resolution {prices.get('resolution')}) from "
-                f"{prices.get('source')}, cache layer **{prices.get('cache_layer')}**, "
-                f"X-Cache **{prices.get('x_cache') or '-'}**{stale}"
+                f"{md_code(prices.get('request'))}: {md_text(prices.get('count'))} candles "
+                f"({md_text(prices.get('range'))}{limited}, resolution "
+                f"{md_text(prices.get('resolution'))}) from {md_text(prices.get('source'))}, "
+                f"cache layer **{md_text(prices.get('cache_layer'))}**, "
+                f"X-Cache **{md_text(prices.get('x_cache') or '-')}**{stale}"
             )
         if history:
             empty = " (none in this range yet)" if not history.get("count") else ""
             lines.append(
-                f"`{history.get('request')}`: {history.get('count')} {history.get('source')} "
-                f"points{empty}, resolution {history.get('resolution')}"
+                f"{md_code(history.get('request'))}: {md_text(history.get('count'))} "
+                f"{md_text(history.get('source'))} points{empty}, resolution "
+                f"{md_text(history.get('resolution'))}"
             )
         return "\n\n".join(line for line in lines if line)
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from html import escape
 from typing import Any
 
 import panel as pn
 import param
 from panel.viewable import Viewer
 
-from workbench.components.format import problem_markdown
+from workbench.components.format import md_code, md_text, problem_markdown
 from workbench.stores.sentiment import SentimentStore
 
 _STATUS_COLOURS = {
@@ -63,17 +62,17 @@ class SentimentPanel(Viewer):
             return "Create a configuration, then get sentiment for its tickers."
         badges = " ".join(
             f"<span style='color:{_STATUS_COLOURS.get(status, '#6b7280')}'>"
-            f"**{source}: {status}**</span>"
+            f"**{md_text(source)}: {md_text(status)}**</span>"
             for source, status in sorted(store.source_status.items())
         )
         rows = [
-            f"`{store.request}` → X-Cache: **{store.cache or '-'}** in {store.elapsed_ms} ms, "
-            f"last updated {store.last_updated}",
+            f"{md_code(store.request)} → X-Cache: **{md_text(store.cache or '-')}** in "
+            f"{md_text(store.elapsed_ms)} ms, last updated {md_text(store.last_updated)}",
             "",
             f"Source status: {badges}",
             "",
             *(
-                f"- {source} is not in the key's plan: {escape(note)}"
+                f"- {md_text(source)} is not in the key's plan: {md_text(note)}"
                 for source, note in sorted(store.source_notes.items())
             ),
             "",
@@ -81,8 +80,9 @@ class SentimentPanel(Viewer):
             "|---|---|---|---|---|---|---|",
         ]
         rows += [
-            f"| {r['ticker']} | {r['source']} | {_number(r['score'], '+.3f')} | {r['label']} "
-            f"| {_number(r['confidence'], '.2f')} | {_number(r['count'], 'd')} | {r['status']} |"
+            f"| {md_text(r['ticker'])} | {md_text(r['source'])} | {_number(r['score'], '+.3f')} "
+            f"| {md_text(r['label'])} | {_number(r['confidence'], '.2f')} "
+            f"| {_number(r['count'], 'd')} | {md_text(r['status'])} |"
             for r in store.rows
         ]
         return "\n".join(rows)

@@ -8,7 +8,7 @@ import panel as pn
 import param
 from panel.viewable import Viewer
 
-from workbench.components.format import call_markdown, problem_markdown
+from workbench.components.format import call_markdown, md_code, md_text, problem_markdown
 from workbench.stores.session import SessionStore
 
 
@@ -44,14 +44,15 @@ class SessionPanel(Viewer):
         rows = [
             "| | |",
             "|---|---|",
-            f"| user | `{session.user_id}` |",
-            f"| kind | **{session.auth_type}** |",
-            f"| e-mail | {session.email or '-'} |",
-            f"| session expires | {session.session_expires_at} |",
-            f"| configurations | {limits.get('configurations_used', '?')} used "
-            f"of {limits.get('max_configurations', '?')} |",
-            f"| tickers per configuration | {limits.get('max_tickers_per_configuration', '?')} |",
-            f"| alerts | {limits.get('alerts', '?')} |",
+            f"| user | {md_code(session.user_id, cell=True)} |",
+            f"| kind | **{md_text(session.auth_type)}** |",
+            f"| e-mail | {md_text(session.email or '-')} |",
+            f"| session expires | {md_text(session.session_expires_at)} |",
+            f"| configurations | {md_text(limits.get('configurations_used', '?'))} used "
+            f"of {md_text(limits.get('max_configurations', '?'))} |",
+            "| tickers per configuration "
+            f"| {md_text(limits.get('max_tickers_per_configuration', '?'))} |",
+            f"| alerts | {md_text(limits.get('alerts', '?'))} |",
         ]
         return "\n".join([*rows, "", problem])
 

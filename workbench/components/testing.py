@@ -10,6 +10,7 @@ import panel as pn
 import param
 from panel.viewable import Viewer
 
+from workbench.components.format import md_code, md_text
 from workbench.stores.reports import ReportsStore
 
 # The pyramid's layers, bottom first: what each suite is for.
@@ -59,12 +60,13 @@ class SuiteResultsPanel(Viewer):
             rows.append(
                 f"| **{name}** | {SUITES.get(name, '')} | {suite['tests']} | {suite['passed']} "
                 f"| {suite['failures']} | {suite['errors']} | {suite['skipped']} "
-                f"| {suite['seconds']} | {suite['ran_at']} | `{suite['report']}` |"
+                f"| {md_text(suite['seconds'])} | {md_text(suite['ran_at'])} "
+                f"| {md_code(suite['report'], cell=True)} |"
             )
-        failed = [f"- `{t}`" for s in store.suites.values() for t in s["failed"][:10]]
+        failed = [f"- {md_code(t)}" for s in store.suites.values() for t in s["failed"][:10]]
         if failed:
             rows += ["", "**Failing in the latest runs:**", *failed]
-        rows += [f"- could not read {p}" for p in store.problems]
+        rows += [f"- could not read {md_text(p)}" for p in store.problems]
         return "\n".join(rows)
 
     @param.depends("store.benchmarks")
@@ -86,7 +88,8 @@ class SuiteResultsPanel(Viewer):
                 within = {None: "", True: "yes", False: "**no**"}.get(m.get("within_budget"), "")
                 budget = "" if m.get("budget") is None else m.get("budget")
                 rows.append(
-                    f"| {name} | {measure} | {m.get('value')} | {m.get('unit')} | {budget} "
+                    f"| {md_text(name)} | {md_text(measure)} | {md_text(m.get('value'))} "
+                    f"| {md_text(m.get('unit'))} | {md_text(budget)} "
                     f"| {within} |"
                 )
         return "\n".join(rows)

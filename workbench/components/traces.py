@@ -9,7 +9,7 @@ import param
 from panel.viewable import Viewer
 
 from workbench.charts.observability import waterfall
-from workbench.components.format import problem_markdown
+from workbench.components.format import md_code, md_text, problem_markdown
 from workbench.stores.traces import TracesStore
 
 
@@ -67,20 +67,24 @@ class TraceBreakdown(Viewer):
         for span in trace["spans"]:
             detail = ", ".join(f"{k}: {v}" for k, v in (span.get("detail") or {}).items())
             rows.append(
-                f"| {span.get('name')} | {span.get('kind')} | {span.get('start_ms')} "
-                f"| {span.get('duration_ms')} | {detail} |"
+                f"| {md_text(span.get('name'))} | {md_text(span.get('kind'))} "
+                f"| {md_text(span.get('start_ms'))} | {md_text(span.get('duration_ms'))} "
+                f"| {md_text(detail)} |"
             )
+        # The path is whatever a caller asked for: text, never Markdown.
         return (
-            f"**{trace.get('method')} {trace.get('path')}** → {trace.get('status')}, "
-            f"{trace.get('duration_ms')} ms in all, {trace.get('dynamodb_calls')} DynamoDB calls "
-            f"taking {trace.get('dynamodb_ms')} ms (correlation ID `{trace.get('correlation_id')}`,"
-            f" started {trace.get('started_at')})\n\n" + "\n".join(rows)
+            f"**{md_text(trace.get('method'))} {md_text(trace.get('path'))}** → "
+            f"{md_text(trace.get('status'))}, {md_text(trace.get('duration_ms'))} ms in all, "
+            f"{md_text(trace.get('dynamodb_calls'))} DynamoDB calls taking "
+            f"{md_text(trace.get('dynamodb_ms'))} ms (correlation ID "
+            f"{md_code(trace.get('correlation_id'))}, started {md_text(trace.get('started_at'))})"
+            "\n\n" + "\n".join(rows)
         )
 
     @param.depends("store.status", "store.note", "store.traces")
     def status(self) -> str:
         if self.store.status != "live":
-            return f"**Traces**: {self.store.note or 'waiting for the first answer'}"
+            return f"**Traces**: {md_text(self.store.note or 'waiting for the first answer')}"
         return (
             f"{len(self.store.traces)} recent requests traced (the page's own polling of "
             "`/health` and `/api/v2/ops/*` is left out)."

@@ -14,6 +14,7 @@ from panel.viewable import Viewer
 from services.traffic import ScenarioResult
 from services.traffic.frames import records_frame
 from workbench.charts.traffic import OUTCOME_COLOURS, latency_histogram, outcome_bars
+from workbench.components.format import md_text
 from workbench.stores.traffic import ALL, TrafficStore
 
 SCENARIOS = """| scenario | what it does | what it checks |
@@ -117,11 +118,14 @@ class TrafficPanel(Viewer):
             f" · {store.elapsed_s:.1f} s" if store.running else ""
         )
         if store.running:
-            return f"Running **{store.current}**{position}: {escape(store.step)}  \n{figures}"
+            return (
+                f"Running **{md_text(store.current)}**{md_text(position)}: "
+                f"{md_text(store.step)}  \n{figures}"
+            )
         colour, note = OUTCOME_NOTES[store.outcome]
         lines = [f'<span style="color:{colour}"><b>{note}</b></span>', figures]
         if store.error:
-            lines.insert(1, f"**{escape(store.error)}**")
+            lines.insert(1, f"**{md_text(store.error)}**")
         return "  \n".join(lines)
 
     @param.depends("store.status_counts")

@@ -2,7 +2,9 @@
 
 The store reads each ticker's daily candles and sentiment history through the workbench's
 client (so the calls are timed like every other), builds the daily panel and runs every
-analysis on it. Everything shown is computed from those answers.
+analysis on it. Everything shown is computed from those answers. Prices are read with the
+workbench's session when there is one: the API fetches prices it has not cached for a
+session only.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from services.analytics.frames import stack_panels
 from services.analytics.loader import panel_from_answers
 from services.analytics.report import AnalyticsReport, analyze_panel
 from workbench.client import ApiClient, Problem
+from workbench.stores.session import SessionStore
 
 # Daily analysis needs daily sentiment points: the history route gives them from a month on.
 DAILY_RANGES = ["1M", "3M", "6M", "1Y"]
@@ -46,20 +49,24 @@ class AnalyticsStore(param.Parameterized):
     loading = param.Boolean(default=False)
     loads = param.Integer(default=0, doc="completed loads")
 
-    def __init__(self, client: ApiClient, **params: Any) -> None:
+    def __init__(
+        self, client: ApiClient, session: SessionStore | None = None, **params: Any
+    ) -> None:
         super().__init__(**params)
         self.client = client
+        self.session = session
 
     async def load(self) -> None:
         if not self.tickers:
             self.problem = Problem(0, "NOTHING_CHOSEN", "name at least one ticker")
             return
+        bearer = self.session.bearer if self.session else None
         self.loading = True
         try:
             answers = await asyncio.gather(
                 *(
                     asyncio.gather(
-                        self.client.ohlc(t, self.range_name),
+                        self.client.ohlc(t, self.range_name, bearer),
                         self.client.sentiment_history(t, self.range_name, self.source),
                     )
                     for t in self.tickers

@@ -8,7 +8,7 @@ from workbench.client import ApiResult
 
 # Bearer tokens and one-time secrets: shown by their first characters only, enough to tell
 # two apart on screen, never enough to use.
-SECRET_KEYS = frozenset({"token", "access_token", "id_token", "code", "state"})
+SECRET_KEYS = frozenset({"token", "access_token", "id_token", "code", "state", "binding"})
 SHOWN_CHARS = 6
 
 

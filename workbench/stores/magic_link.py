@@ -2,6 +2,11 @@
 
 Verifying sends the current bearer along, so an anonymous session's data is converted into the
 account; the API's merge report says what happened to it.
+
+A page opened with `?magic_token=` does not verify on load: a link is not bound to the browser
+that asked for it, so anyone could send one for their own account and sign the reader in as
+themselves (login CSRF). `open_link` asks the API who the link is for and shows the masked
+address; only `confirm_link`, the person's click, verifies it.
 """
 
 from __future__ import annotations
@@ -40,6 +45,9 @@ class MagicLinkStore(param.Parameterized):
     verified = param.Dict(default={}, doc="the last verification call")
     merge = param.Dict(default={}, doc="`merged` of the last sign-in")
     problem = param.ClassSelector(class_=Problem, allow_None=True)
+    pending_hint = param.String(
+        default="", doc="the masked address of the link the page was opened with, unconfirmed"
+    )
 
     def __init__(
         self, client: ApiClient, sendgrid_url: Callable[[], str | None], **params: Any
@@ -49,6 +57,30 @@ class MagicLinkStore(param.Parameterized):
         self._sendgrid_url = sendgrid_url
         # The tokens themselves stay here; the params only hold hints of them.
         self._tokens: list[tuple[tuple[str, ...], str]] = []
+        self._pending_token: str | None = None
+
+    async def open_link(self, token: str) -> None:
+        """The link the page was opened with: ask who it is for, then wait for a click."""
+        result = await self.client.preview_magic_link(token)
+        body = result.body if isinstance(result.body, dict) else {}
+        if not result.ok:
+            self._pending_token = None
+            self.param.update(pending_hint="", verified=call_view(result), problem=result.problem)
+            return
+        self._pending_token = token
+        self.param.update(pending_hint=str(body.get("email_hint", "")), problem=None)
+
+    async def confirm_link(self) -> None:
+        """The person confirmed the address is theirs: use the link now."""
+        token, self._pending_token = self._pending_token, None
+        self.pending_hint = ""
+        if token is not None:
+            await self.verify(token)
+
+    def dismiss_link(self) -> None:
+        """Not their address: forget the link unused (it expires on its own)."""
+        self._pending_token = None
+        self.pending_hint = ""
 
     async def request_link(self) -> None:
         result = await self.client.request_magic_link(self.email.strip(), self.session.bearer)

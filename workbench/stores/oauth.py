@@ -3,8 +3,12 @@
 The workbench follows the authorize URL itself, server-side: the emulator signs its test
 identity in without a form and answers with a redirect to the workbench carrying `code` and
 `state`, which are posted to `/api/v2/auth/oauth/callback` with the same bearer that asked
-for the URL (the API binds the state to that session). A browser that comes back to the page
-with `?code=&state=` (a real hosted UI) is completed by `complete` instead.
+for the URL and the `binding` of the URLs' answer, kept here (never on a param, never in a
+URL): the API accepts a state only from the browser that asked for it.
+
+A page opened with `?code=&state=` holds no binding for that state (it was asked for
+elsewhere, or by an earlier page), so the API refuses it (400 `STATE_MISMATCH`): a sign-in
+someone else started cannot be finished in this browser (login CSRF).
 """
 
 from __future__ import annotations
@@ -44,6 +48,8 @@ class OAuthStore(param.Parameterized):
     def __init__(self, client: ApiClient, **params: Any) -> None:
         super().__init__(**params)
         self.client = client
+        # state -> the binding of the answer that issued it (secrets: kept off the params).
+        self._bindings: dict[str, str] = {}
 
     async def sign_in(self) -> None:
         self.param.update(steps=[], merge={}, problem=None)
@@ -58,13 +64,17 @@ class OAuthStore(param.Parameterized):
         if not url:
             self.problem = Problem(0, "NO_PROVIDER", f"the API offers no {self.provider} sign-in")
             return
+        state = parse_qs(urlsplit(url).query).get("state", [""])[0]
+        binding = urls.body.get("binding")
+        if isinstance(binding, str) and binding:
+            self._bindings[state] = binding
         if self.login_hint.strip():
             url = f"{url}&{urlencode({'login_hint': self.login_hint.strip()})}"
         redirect = await self.client.authorize(url)
         location = redirect.headers.get("location", "")
         answer = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
         back_to = urlsplit(location).path
-        self._step(redirect, f"redirected to `{back_to}` with code and state" if location else "")
+        self._step(redirect, f"redirected to {back_to} with code and state" if location else "")
         if "code" not in answer or "state" not in answer:
             self.problem = (
                 Problem(redirect.status_code, answer["error"], answer.get("error_description", ""))
@@ -75,7 +85,8 @@ class OAuthStore(param.Parameterized):
         await self.complete(answer["code"], answer["state"], bearer=bearer)
 
     async def complete(self, code: str, state: str, *, bearer: str | None = None) -> None:
-        result = await self.client.oauth_callback(self.provider, code, state, bearer)
+        binding = self._bindings.pop(state, None)
+        result = await self.client.oauth_callback(self.provider, code, state, bearer, binding)
         self._step(result, "code and state exchanged for a session")
         body = result.body if isinstance(result.body, dict) else {}
         self.param.update(

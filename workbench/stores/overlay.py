@@ -76,7 +76,7 @@ class OverlayStore(param.Parameterized):
             self.problem = Problem(0, "NOTHING_CHOSEN", "choose a ticker (from a configuration)")
             return
         prices, history = await asyncio.gather(
-            self.client.ohlc(self.ticker, self.range_name),
+            self.client.ohlc(self.ticker, self.range_name, self.configurations.session.bearer),
             self.client.sentiment_history(self.ticker, self.range_name, self.source),
         )
         body = prices.body if isinstance(prices.body, dict) else {}

@@ -1,4 +1,4 @@
-"""The rate-limit middleware in the real app, resolved in process: what it counts a request
+"""The rate limit in the real dashboard function, called in process: what it counts a request
 under, what it leaves alone, and the 429 it answers."""
 
 from __future__ import annotations
@@ -7,16 +7,14 @@ import json
 from typing import Any
 
 import pytest
-from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver
 
-from services.api.app import build_app
 from services.api.dependencies import ApiDependencies
 from services.api.rate_limiting import address_key
+from services.functions.dashboard import Dashboard, build_dashboard
 from services.local.function_url import LocalLambdaContext, build_event
-from services.observability import get_logger
 from services.resilience.rate_limit import ADDRESS, IDENTITY, RateLimiter
 from services.settings import Settings
-from services.store.memory import InMemoryRateWindows
+from services.store.memory import InMemoryRateWindows, InMemorySessionRepository
 from services.store.sessions import token_hash
 
 pytestmark = pytest.mark.unit
@@ -33,20 +31,22 @@ class Clock:
         return self.now
 
 
-def make_app(**settings: Any) -> tuple[LambdaFunctionUrlResolver, ApiDependencies]:
+def make_app(**settings: Any) -> tuple[Dashboard, ApiDependencies]:
     deps = ApiDependencies(
         settings=Settings(operator_token_sha256=token_hash(OPERATOR), **settings)
     )
+    # The function reads a bearer's session before resolving: no table here.
+    deps.sessions = InMemorySessionRepository()  # type: ignore[misc]
     if deps.settings.rate_limit_enabled:
         # The same limiter the API builds, on an in-memory store and the test's clock.
         deps.rate_limiter = RateLimiter(  # type: ignore[misc]
             {IDENTITY: 3, ADDRESS: 5}, window_s=10, shared=InMemoryRateWindows(), clock=Clock()
         )
-    return build_app(deps, get_logger("rate-limit-test", "WARNING")), deps
+    return build_dashboard(deps), deps
 
 
 def call(
-    app: LambdaFunctionUrlResolver,
+    app: Dashboard,
     path: str = SEARCH,
     *,
     method: str = "GET",
@@ -60,10 +60,10 @@ def call(
     event = build_event(
         method=method, raw_path=path, headers=sent, body=b"", source_ip=ip, domain="local"
     )
-    return app.resolve(event, LocalLambdaContext(function_name="t", aws_request_id="r"))
+    return app(event, LocalLambdaContext(function_name="t", aws_request_id="r"))
 
 
-def statuses(app: LambdaFunctionUrlResolver, n: int, **kwargs: Any) -> list[int]:
+def statuses(app: Dashboard, n: int, **kwargs: Any) -> list[int]:
     return [call(app, **kwargs)["statusCode"] for _ in range(n)]
 
 

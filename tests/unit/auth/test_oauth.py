@@ -53,6 +53,8 @@ CLIENT_ID = "client-123"
 TOKEN_URL = "https://auth.example.test/oauth2/token"
 JWKS_URL = f"{ISSUER}/.well-known/jwks.json"
 REDIRECT = "https://app.example.test/app"
+# What the browser that asked for the authorize URL keeps (the `/oauth/urls` answer's binding).
+BINDING = "binding-kept-by-the-browser-that-asked-0000000"
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +97,7 @@ class World:
 
     def start(self, caller: Principal | None = None) -> tuple[str, dict[str, str]]:
         """The state of a new authorize URL, and the URL's query."""
-        url = self.oauth.authorize_url("google", caller)
+        url = self.oauth.authorize_url("google", caller, BINDING)
         query = {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
         return query["state"], query
 
@@ -222,7 +224,7 @@ def test_every_authorize_url_has_its_own_state_verifier_and_nonce(world) -> None
 
 def test_only_google_is_offered(world) -> None:
     with pytest.raises(UnknownProviderError):
-        world.oauth.authorize_url("github", None)
+        world.oauth.authorize_url("github", None, BINDING)
 
 
 def test_settings_without_a_provider_mean_no_oauth() -> None:
@@ -251,7 +253,7 @@ def test_a_callback_exchanges_the_code_with_the_verifier_and_signs_in(world, pro
     state, _ = world.start()
     route = answer_with(provider_http, world, state, email="Reader@Example.com")
 
-    signed = world.oauth.complete("google", "the-code", state, None)
+    signed = world.oauth.complete("google", "the-code", state, None, BINDING)
 
     assert signed.issued.session.auth_type == "oauth"
     assert signed.issued.user.email == "reader@example.com"
@@ -272,11 +274,11 @@ def test_a_callback_exchanges_the_code_with_the_verifier_and_signs_in(world, pro
 def test_a_second_sign_in_reaches_the_same_account(world, provider_http) -> None:
     first_state, _ = world.start()
     answer_with(provider_http, world, first_state)
-    first = world.oauth.complete("google", "c1", first_state, None)
+    first = world.oauth.complete("google", "c1", first_state, None, BINDING)
     second_state, _ = world.start()
     answer_with(provider_http, world, second_state)
 
-    second = world.oauth.complete("google", "c2", second_state, None)
+    second = world.oauth.complete("google", "c2", second_state, None, BINDING)
 
     assert second.issued.user.user_id == first.issued.user.user_id and not second.created
 
@@ -284,10 +286,10 @@ def test_a_second_sign_in_reaches_the_same_account(world, provider_http) -> None
 def test_a_state_works_once(world, provider_http) -> None:
     state, _ = world.start()
     answer_with(provider_http, world, state)
-    world.oauth.complete("google", "code", state, None)
+    world.oauth.complete("google", "code", state, None, BINDING)
 
     with pytest.raises(StateUsedError):
-        world.oauth.complete("google", "code", state, None)
+        world.oauth.complete("google", "code", state, None, BINDING)
 
 
 def test_a_state_expires_after_ten_minutes(world) -> None:
@@ -295,13 +297,13 @@ def test_a_state_expires_after_ten_minutes(world) -> None:
     world.clock.now = START + timedelta(minutes=10, seconds=1)
 
     with pytest.raises(StateExpiredError):
-        world.oauth.complete("google", "code", state, None)
+        world.oauth.complete("google", "code", state, None, BINDING)
 
 
 @pytest.mark.parametrize("state", ["x" * 43, "too-short", "not a state at all, with spaces......."])
 def test_an_unknown_or_malformed_state_is_invalid(world, state) -> None:
     with pytest.raises(InvalidStateError):
-        world.oauth.complete("google", "code", state, None)
+        world.oauth.complete("google", "code", state, None, BINDING)
 
 
 def test_a_callback_from_another_session_is_refused_and_merges_nothing(world) -> None:
@@ -319,6 +321,30 @@ def test_a_sign_in_started_without_a_session_cannot_be_finished_with_one(world) 
 
     with pytest.raises(StateMismatchError):
         world.oauth.complete("google", "code", state, world.guest(configs=1))
+
+
+def test_a_state_started_without_a_session_is_bound_to_the_browser_that_asked(world) -> None:
+    # Given a sign-in started without a session (the attacker's, carried to a victim's page)
+    state, _ = world.start(None)
+    # Then only its binding's hash is kept with the state
+    assert world.stored(state).data["binding_hash"] == token_hash(BINDING)
+    assert BINDING not in world.stored(state).data.values()
+
+    # When another browser (no binding, or its own) sends the callback, Then it is refused
+    # before the code is exchanged (no provider is set up to answer here)
+    with pytest.raises(StateMismatchError, match="another browser"):
+        world.oauth.complete("google", "code", state, None)
+    other, _ = world.start(None)
+    with pytest.raises(StateMismatchError, match="another browser"):
+        world.oauth.complete("google", "code", other, None, "a-binding-of-another-browser")
+
+
+def test_a_session_bound_state_refuses_a_wrong_binding(world) -> None:
+    guest = world.guest()
+    state, _ = world.start(guest)
+
+    with pytest.raises(StateMismatchError):
+        world.oauth.complete("google", "code", state, guest, "a-binding-of-another-browser")
 
 
 def test_an_anonymous_user_becomes_the_account_with_its_configuration(world, provider_http) -> None:
@@ -358,7 +384,7 @@ def test_a_tampered_id_token_is_refused_with_its_reason(world, provider_http, ta
     answer_with(provider_http, world, state, tamper=tamper)
 
     with pytest.raises(InvalidIdTokenError) as refused:
-        world.oauth.complete("google", "code", state, None)
+        world.oauth.complete("google", "code", state, None, BINDING)
 
     assert refused.value.reason == EXPECTED_REASON[tamper]
     assert world.users.find_by_email("reader@example.com") is None
@@ -381,7 +407,7 @@ def test_other_bad_claims_are_refused(world, provider_http, claims, reason) -> N
     answer_with(provider_http, world, state, claims=claims)
 
     with pytest.raises(InvalidIdTokenError) as refused:
-        world.oauth.complete("google", "code", state, None)
+        world.oauth.complete("google", "code", state, None, BINDING)
 
     assert refused.value.reason == reason
 
@@ -398,14 +424,14 @@ def test_acceptable_variants_of_the_claims(world, provider_http, claims) -> None
     state, _ = world.start()
     answer_with(provider_http, world, state, claims=claims)
 
-    assert world.oauth.complete("google", "code", state, None).issued.user.email
+    assert world.oauth.complete("google", "code", state, None, BINDING).issued.user.email
 
 
 def test_keys_are_fetched_once_for_many_sign_ins(world, provider_http) -> None:
     for code in ("a", "b", "c"):
         state, _ = world.start()
         answer_with(provider_http, world, state)
-        world.oauth.complete("google", code, state, None)
+        world.oauth.complete("google", code, state, None, BINDING)
 
     assert world.keys.fetches == 1
     assert provider_http.routes[0].call_count == 1
@@ -469,7 +495,7 @@ def test_token_endpoint_failures(world, provider_http, response, error) -> None:
         route.mock(return_value=response)
 
     with pytest.raises(error):
-        world.oauth.complete("google", "code", state, None)
+        world.oauth.complete("google", "code", state, None, BINDING)
 
 
 def test_a_provider_rate_limit_passes_its_retry_after_on(world, provider_http) -> None:
@@ -479,7 +505,7 @@ def test_a_provider_rate_limit_passes_its_retry_after_on(world, provider_http) -
     )
 
     with pytest.raises(OAuthUnavailableError) as unavailable:
-        world.oauth.complete("google", "code", state, None)
+        world.oauth.complete("google", "code", state, None, BINDING)
 
     assert unavailable.value.retry_after_s == 42.0
 
@@ -490,7 +516,7 @@ def test_an_unreadable_key_set_means_the_provider_is_unavailable(world, provider
     provider_http.get(JWKS_URL).mock(return_value=httpx.Response(200, json={"nope": []}))
 
     with pytest.raises(OAuthUnavailableError):
-        world.oauth.complete("google", "code", state, None)
+        world.oauth.complete("google", "code", state, None, BINDING)
 
 
 def test_a_header_that_is_not_json_is_malformed(world, provider_http) -> None:
@@ -500,7 +526,7 @@ def test_a_header_that_is_not_json_is_malformed(world, provider_http) -> None:
     )
 
     with pytest.raises(InvalidIdTokenError) as refused:
-        world.oauth.complete("google", "code", state, None)
+        world.oauth.complete("google", "code", state, None, BINDING)
 
     assert refused.value.reason == "malformed"
 

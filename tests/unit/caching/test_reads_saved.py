@@ -5,17 +5,13 @@ reports every layer and their totals."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from services.caching.reads import reads_on_this_thread, record_read, watch_reads
 from services.caching.registry import CacheRegistry
 from services.caching.ttl import TtlCache
-from services.store.schema import create_table_request
 
 pytestmark = pytest.mark.unit
 
@@ -40,13 +36,8 @@ def reading(n: int, value: str = "v") -> Any:
 
 
 @pytest.fixture
-def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "testing")
-    with mock_aws():
-        resource = boto3.resource("dynamodb", region_name="us-east-1")
-        resource.meta.client.create_table(**create_table_request("reads"))
-        yield resource.Table("reads")
+def table(moto_table: Any) -> Any:
+    return moto_table
 
 
 # --- the hook --------------------------------------------------------------------------------
@@ -64,9 +55,9 @@ def test_every_read_call_is_counted_and_no_write(table: Any) -> None:
     table.query(KeyConditionExpression="PK = :pk", ExpressionAttributeValues={":pk": "A"})
     table.scan()
     # (the resource's client takes plain values, as the repositories pass them)
-    client.batch_get_item(RequestItems={"reads": {"Keys": [{"PK": "A", "SK": "1"}]}})
+    client.batch_get_item(RequestItems={table.name: {"Keys": [{"PK": "A", "SK": "1"}]}})
     client.transact_get_items(
-        TransactItems=[{"Get": {"TableName": "reads", "Key": {"PK": "A", "SK": "1"}}}]
+        TransactItems=[{"Get": {"TableName": table.name, "Key": {"PK": "A", "SK": "1"}}}]
     )
     table.put_item(Item={"PK": "B", "SK": "1"})
     # Then five reads were counted, on this thread

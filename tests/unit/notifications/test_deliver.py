@@ -53,10 +53,22 @@ class FakeOutbox:
         )
         return claimed if self.settle(email, claimed) else None
 
+    def record_acceptance(
+        self, claimed: OutboxEmail, message_id: str | None, at: datetime
+    ) -> OutboxEmail | None:
+        stored = self.emails[claimed.email_id]
+        if (stored.state, stored.attempts) != (claimed.state, claimed.attempts):
+            return None
+        accepted = replace(stored, accepted_at=at, provider_message_id=message_id)
+        self.emails[claimed.email_id] = accepted
+        return accepted
+
     def settle(self, claimed: OutboxEmail, outcome: OutboxEmail) -> bool:
         stored = self.emails[claimed.email_id]
         if (stored.state, stored.attempts) != (claimed.state, claimed.attempts):
             return False
+        if stored.accepted_at is not None and claimed.accepted_at is None:
+            return False  # as the table: a stale copy never overwrites a recorded acceptance
         self.emails[claimed.email_id] = outcome
         return True
 

@@ -3,19 +3,15 @@ readable and upgraded on their next write (moto)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from services.store import keys
 from services.store.articles import DynamoArticleRepository
 from services.store.models import Article
-from services.store.schema import create_table_request
 from services.store.sentiment import DynamoSentimentStore, ScoredArticle
 
 pytestmark = pytest.mark.unit
@@ -24,13 +20,8 @@ NOW = datetime(2026, 11, 24, 12, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "testing")
-    with mock_aws():
-        resource = boto3.resource("dynamodb", region_name="us-east-1")
-        resource.meta.client.create_table(**create_table_request("relevance"))
-        yield resource.Table("relevance")
+def table(moto_table: Any) -> Any:
+    return moto_table
 
 
 def story(key: str, tickers: tuple[str, ...]) -> Article:

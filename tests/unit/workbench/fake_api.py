@@ -89,6 +89,7 @@ class FakeApi:
     outbox: list[dict[str, Any]] = field(default_factory=list)
     links: dict[str, str] = field(default_factory=dict)
     states: dict[str, str | None] = field(default_factory=dict)
+    bindings: dict[str, str] = field(default_factory=dict)
     codes: dict[str, str] = field(default_factory=dict)
     sentiment_reads: set[str] = field(default_factory=set)
     cache_hits: int = 0
@@ -156,6 +157,7 @@ class FakeApi:
             (r"POST /api/v2/auth/signout", self._signout),
             (r"POST /api/v2/auth/magic-link", self._magic_link),
             (r"POST /api/v2/auth/magic-link/verify", self._verify),
+            (r"POST /api/v2/auth/magic-link/preview", self._preview),
             (r"GET /api/v2/auth/oauth/urls", self._oauth_urls),
             (r"POST /api/v2/auth/oauth/callback", self._oauth_callback),
             (r"GET /api/v2/configurations", self._list),
@@ -297,12 +299,22 @@ class FakeApi:
         email = self.links.pop(token)
         return self._sign_in(email, "email", bearer)
 
+    def _preview(self, body: Any, **_: Any) -> httpx.Response:
+        token = str(body.get("token", ""))
+        if token not in self.links:
+            return envelope(400, "INVALID_LINK", "the link is not valid")
+        local, _, domain = self.links[token].partition("@")
+        hint = f"{local[:2]}{'*' * max(0, len(local) - 3)}{local[-1:]}@{domain}"
+        return httpx.Response(200, json={"email_hint": hint, "expires_at": "2026-01-01T00:15:00Z"})
+
     def _oauth_urls(self, bearer: str | None, **_: Any) -> httpx.Response:
-        state = secrets.token_urlsafe(32)
+        state, binding = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         self.states[state] = self.sessions.get(bearer or "")
+        self.bindings[state] = binding
         query = urlencode({"state": state, "nonce": "n" * 20, "code_challenge": "c" * 43})
         url = f"{OIDC}/oauth2/authorize?{query}"
-        return httpx.Response(200, json={"providers": {"google": {"authorize_url": url}}})
+        providers = {"google": {"authorize_url": url}}
+        return httpx.Response(200, json={"providers": providers, "binding": binding})
 
     def _authorize(self, params: dict[str, str]) -> httpx.Response:
         code = secrets.token_urlsafe(16)
@@ -316,8 +328,11 @@ class FakeApi:
         state, code = str(body.get("state")), str(body.get("code"))
         if state not in self.states:
             return envelope(400, "INVALID_STATE", "the sign-in state is not valid; start again")
-        if self.states.pop(state) != self.sessions.get(bearer or ""):
+        started_by, binding = self.states.pop(state), self.bindings.pop(state)
+        if started_by != self.sessions.get(bearer or ""):
             return envelope(400, "STATE_MISMATCH", "this sign-in was started by another session")
+        if started_by is None and body.get("binding") != binding:
+            return envelope(400, "STATE_MISMATCH", "this sign-in was started in another browser")
         return self._sign_in(self.codes.pop(code), "oauth", bearer)
 
     # --- configurations ------------------------------------------------------------------

@@ -33,22 +33,48 @@ def test_first_load_reads_the_document_and_the_tiles(fake: FakeApi, tmp_path: Pa
     assert not page.session.signed_in
 
 
-def test_a_magic_link_in_the_url_signs_in_on_load(fake: FakeApi, tmp_path: Path) -> None:
+def test_a_magic_link_in_the_url_asks_before_signing_in(fake: FakeApi, tmp_path: Path) -> None:
+    # Given a page opened with a link (possibly sent by someone else, for their account)
     page = stores(fake, tmp_path)
-    run(page.client.request_magic_link("ann@example.com", None))
+    run(page.client.request_magic_link("reader@example.com", None))
+    token = next(iter(fake.links))
+
+    # When it loads, Then nobody is signed in: it asks, naming the masked address
+    run(page.start(token, None, None))
+    assert not page.session.signed_in
+    assert page.magic_link.pending_hint == "re***r@example.com"
+    assert token in fake.links  # not used yet
+
+    # When the person confirms, Then the link is used and the page is signed in
+    run(page.magic_link.confirm_link())
+    assert (page.session.auth_type, page.session.email) == ("email", "reader@example.com")
+    assert page.magic_link.merge["mode"] == "none" and page.magic_link.pending_hint == ""
+
+
+def test_a_magic_link_that_is_not_mine_is_dismissed_unused(fake: FakeApi, tmp_path: Path) -> None:
+    page = stores(fake, tmp_path)
+    run(page.client.request_magic_link("attacker@example.com", None))
     token = next(iter(fake.links))
     run(page.start(token, None, None))
-    assert (page.session.auth_type, page.session.email) == ("email", "ann@example.com")
-    assert page.magic_link.merge["mode"] == "none"
+
+    page.magic_link.dismiss_link()
+    run(page.magic_link.confirm_link())
+
+    assert not page.session.signed_in and page.magic_link.pending_hint == ""
+    assert token in fake.links
 
 
-def test_an_oauth_code_in_the_url_completes_on_load(fake: FakeApi, tmp_path: Path) -> None:
+def test_an_oauth_code_started_elsewhere_is_refused_on_load(fake: FakeApi, tmp_path: Path) -> None:
+    # Given a code and state from a sign-in this page did not start (an attacker's)
     page = stores(fake, tmp_path)
     urls = run(page.client.oauth_urls(None))
     redirect = run(page.client.authorize(urls.body["providers"]["google"]["authorize_url"]))
     query = {k: v[0] for k, v in location_query(redirect.headers["location"]).items()}
+
+    # When the page is opened with them, Then it is not signed in and says why
     run(page.start(None, query["code"], query["state"]))
-    assert page.session.auth_type == "oauth"
+    assert not page.session.signed_in
+    assert page.oauth.problem is not None and page.oauth.problem.code == "STATE_MISMATCH"
 
 
 def test_the_stores_share_one_client_and_one_session(fake: FakeApi, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from tests.unit.workbench.fake_api import SENDGRID, FakeApi
 from tests.unit.workbench.loop import run
+from tests.unit.workbench.markdown import shown
 from workbench.client import ApiClient, Problem
 from workbench.components.cache_layer import CacheLayerNote
 from workbench.components.configurations import ConfigurationsPanel
@@ -107,7 +108,7 @@ def test_magic_link_panel_sends_reads_and_verifies(fake: FakeApi, client: ApiCli
     panel.email_input.value = "ann@example.com"
     click(panel.send_button)
     assert "**202**" in panel.sent() and "900 s" in panel.sent()
-    assert "ann@example.com" in panel.outbox()
+    assert "ann@example.com" in shown(panel.outbox())
     click(panel.verify_button)
     assert "**Merge report**: `upgraded`" in panel.verified()
     assert session.auth_type == "email"
@@ -137,14 +138,14 @@ def test_configurations_panel_rules_form_and_list(fake: FakeApi, client: ApiClie
     assert "anonymous session: **1**" in rules and "at most **5**" in rules
     assert "Name: 1 to 50 characters" in rules
     click(panel.create_button)
-    assert "'Tech Watchlist' created" in panel.outcome()
+    assert "'Tech Watchlist' created" in shown(panel.outcome())
     listing = panel.listing()
     assert "**1 of 1**" in listing[0].object and "X-Cache: **miss**" in listing[0].object
     click(panel.create_button)
-    assert "maximum of 1 configuration(s) reached" in panel.outcome()
+    assert "maximum of 1 configuration(s) reached" in shown(panel.outcome())
     panel.query_input.value = "tesla"
     click(panel.search_button)
-    assert "TSLA" in panel.tickers_input.options and "Tesla Inc." in panel.search_results()
+    assert "TSLA" in panel.tickers_input.options and "Tesla Inc." in shown(panel.search_results())
 
 
 def test_configurations_panel_edits_and_deletes(client: ApiClient) -> None:
@@ -210,8 +211,8 @@ def test_health_panel_renders_the_checks(client: ApiClient) -> None:
 
 def test_format_helpers() -> None:
     assert problem_markdown(None) == ""
-    shown = problem_markdown(Problem(409, "LIMIT_REACHED", "full", "tickers"))
-    assert shown.startswith("**Error**: full (field: `tickers`)") and "409 LIMIT_REACHED" in shown
+    error = shown(problem_markdown(Problem(409, "LIMIT_REACHED", "full", "tickers")))
+    assert error.startswith("**Error**: full (field: `tickers`)") and "409 LIMIT_REACHED" in error
     assert call_markdown({}, empty="nothing") == "nothing"
     call = {"request": "GET /x", "status": 200, "elapsed_ms": 1.0, "cache": "hit", "body": {}}
     assert call_markdown(call, empty="", body=False) == "`GET /x` → **200** in 1.0 ms, X-Cache: hit"

@@ -15,6 +15,7 @@ from bokeh.models import Plot
 from services.settings import Settings
 from tests.unit.workbench.fake_api import FakeApi
 from tests.unit.workbench.loop import run
+from tests.unit.workbench.markdown import shown
 from workbench.app import Stores
 from workbench.charts.model import (
     confusion_frame,
@@ -133,7 +134,7 @@ def test_a_card_not_built_yet_says_how_and_appears_once_built(
     store, panel = card_panel(fake, client)
     run(store.refresh())
     assert store.status == "missing"
-    assert "run `make model`" in panel.heading() and panel.evaluations() == ""
+    assert "run `make model`" in shown(panel.heading()) and panel.evaluations() == ""
     assert not panel.dataset_select.visible and panel.charts.objects == []
 
     fake.model_card = CARD
@@ -153,7 +154,7 @@ def test_the_card_is_shown_table_by_table(fake: FakeApi, client: ApiClient) -> N
     store, panel = card_panel(fake, client)
     run(store.refresh())
 
-    evaluations = panel.evaluations()
+    evaluations = shown(panel.evaluations())
     assert "| linear | tfns_valid | 20 | 0.850 | 0.800 | 0.050 | 9000 | 15000 |" in evaluations
     assert "| **cascade** (default) | news_prose | 20 | 0.800 | 0.750 | 0.080 | 400 | 700 |" in (
         evaluations
@@ -163,7 +164,7 @@ def test_the_card_is_shown_table_by_table(fake: FakeApi, client: ApiClient) -> N
     assert "| negative | 0.857 | 1.000 | 0.923 | 6 |" in detail
     assert len(panel.charts.objects) == 2  # the confusion matrix and the reliability plot
     assert len(panel.shares.objects) == 2
-    data = panel.data()
+    data = shown(panel.data())
     assert "| sent_train.csv | 9,543 | MIT | `abababababab…` |" in data
     assert "| news_prose | news prose sentences | CC BY-SA 3.0 |" in data
     assert "**Base model**: name: a small transformer" in data

@@ -14,6 +14,7 @@ import pytest
 from services.costs import SEED_DEV
 from tests.unit.workbench.fake_api import FakeApi
 from tests.unit.workbench.loop import run
+from tests.unit.workbench.markdown import shown
 from workbench.client import ApiClient
 from workbench.components.architecture import ArchitecturePanel
 from workbench.components.caching import CachingPanel
@@ -253,7 +254,7 @@ def test_trace_breakdown_draws_the_chosen_request(fake: FakeApi, client: ApiClie
     assert list(panel.request_select.options.values()) == ["req-1"]
     click(panel.show_button)
     assert isinstance(panel.chart(), pn.pane.HoloViews)
-    summary = panel.summary()
+    summary = shown(panel.summary())
     assert "| route handler | handler | 3.0 | 6.0 |" in summary and "1 DynamoDB calls" in summary
     run(store.load("gone"))
     assert "no trace of that correlation ID" in panel.chart().object
@@ -272,13 +273,13 @@ def test_metric_charts_wait_for_the_route_then_draw_it(fake: FakeApi, client: Ap
     # "Compute now" asks the metrics function for a snapshot, and the charts follow.
     click(charts.run_button)
     assert len(charts.grid.objects) >= 5 and charts.message() == ""
-    assert "window_s" not in charts.single() and "| api.requests |" in charts.single()
+    assert "window_s" not in charts.single() and "| api.requests |" in shown(charts.single())
     assert store.figure("p99") == 7.5
     assert "sentiment_distribution" in store.groups and "window_s" not in str(
         store.groups["sentiment_distribution"]
     )
     assert store.groups["caches.hit_rate by layer"] == {"accounts": 0.75}
-    assert "computed at 2026-01-01T00:00:00Z" in charts.heading()
+    assert "computed at 2026-01-01T00:00:00Z" in shown(charts.heading())
 
 
 def test_metric_readers() -> None:
@@ -320,7 +321,7 @@ def test_testing_panel_reads_the_latest_reports(tmp_path: Path) -> None:
         )
     )
     run(store.refresh())
-    suites = panel.suites()
+    suites = shown(panel.suites())
     assert "| **unit** |" in suites and "| 2 | 1 | 1 | 0 | 0 | 0.75 |" in suites
     assert "| **e2e** |" in suites and "| 2 | 1 | 0 | 0 | 1 |" in suites
     assert "tests.unit.test_a::t2" in suites
@@ -375,7 +376,8 @@ def test_architecture_shows_live_stage_and_table_counts(fake: FakeApi, client: A
     flow = panel.flow()
     assert 'data-count="pending">2<' in flow and 'data-count="analyzed">5<' in flow
     assert "e-mails (metrics n/a)" in flow
-    assert "| article | 7 |" in panel.items() and "pending: 2, analyzed: 5" in panel.items()
+    items = shown(panel.items())
+    assert "| article | 7 |" in items and "pending: 2, analyzed: 5" in items
     # An ingestion cycle moves the counts.
     run(client.ops_run_ingestion(operator(fake)))
     run(pipeline.refresh())

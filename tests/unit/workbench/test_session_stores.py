@@ -115,11 +115,12 @@ def test_oauth_follows_the_provider_and_converts(fake: FakeApi, client: ApiClien
     assert oauth.problem is None and oauth.merge["mode"] == "upgraded"
     assert (session.auth_type, session.email) == ("oauth", "oa@example.com")
     # The redirect is described, never shown with its code and state.
-    assert oauth.steps[1]["detail"] == "redirected to `/app` with code and state"
+    assert oauth.steps[1]["detail"] == "redirected to /app with code and state"
 
 
-def test_oauth_landing_completes_without_a_bearer(fake: FakeApi, client: ApiClient) -> None:
-    # A browser back from a real hosted UI: the state was asked for without a session.
+def test_oauth_landing_from_another_browser_is_refused(fake: FakeApi, client: ApiClient) -> None:
+    # A page opened with `?code=&state=` of a sign-in it did not start holds no binding for
+    # that state: the API refuses it (login CSRF), and nobody is signed in.
     urls = run(client.oauth_urls(None))
     authorize = urls.body["providers"]["google"]["authorize_url"]
     redirect = run(client.authorize(authorize))
@@ -127,7 +128,20 @@ def test_oauth_landing_completes_without_a_bearer(fake: FakeApi, client: ApiClie
     session = SessionStore(client)
     oauth = OAuthStore(client, session=session)
     run(oauth.complete(query["code"], query["state"]))
-    assert session.auth_type == "oauth" and oauth.merge["mode"] == "none"
+    assert oauth.problem is not None and oauth.problem.code == "STATE_MISMATCH"
+    assert not session.signed_in
+
+
+def test_oauth_without_a_session_sends_back_its_binding(fake: FakeApi, client: ApiClient) -> None:
+    # Started by this page without a session: the binding of the URLs' answer, kept by the
+    # store, finishes it.
+    session = SessionStore(client)
+    oauth = OAuthStore(client, session=session)
+    oauth.login_hint = "solo@example.com"
+    run(oauth.sign_in())
+    assert oauth.problem is None and oauth.merge["mode"] == "none"
+    assert (session.auth_type, session.email) == ("oauth", "solo@example.com")
+    assert all("binding" not in str(value) for value in oauth.param.values().values())
 
 
 def test_an_oauth_state_from_another_session_is_refused(fake: FakeApi, client: ApiClient) -> None:

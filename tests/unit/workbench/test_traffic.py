@@ -18,6 +18,7 @@ from services.traffic.client import Recorder
 from services.traffic.scenarios import run_scenario
 from tests.unit.workbench.fake_api import FakeApi
 from tests.unit.workbench.loop import run
+from tests.unit.workbench.markdown import shown
 from workbench.app import Stores
 from workbench.client import ApiClient
 from workbench.components.traffic import TrafficPanel
@@ -219,7 +220,7 @@ def test_an_api_that_does_not_answer_is_said_so() -> None:
     click(panel.run_button)
     assert panel.store.status_counts == {0: 2}
     assert "no answer" in panel.status_codes()
-    assert f"No answer from {LOCAL_API} (ConnectError): is the API running?" in panel.live()
+    assert f"No answer from {LOCAL_API} (ConnectError): is the API running?" in shown(panel.live())
 
 
 def test_heavy_scenarios_are_refused_for_a_remote_api_with_the_reason() -> None:
@@ -233,7 +234,7 @@ def test_heavy_scenarios_are_refused_for_a_remote_api_with_the_reason() -> None:
     click(panel.run_button)
     assert store.outcome == "error" and store.done == 0
     assert "only to an API on this machine" in store.error
-    assert "sentiment-traffic --env preprod" in panel.live()
+    assert "sentiment-traffic --env preprod" in shown(panel.live())
     assert panel.progress_bar.bar_color == "danger"
 
 
@@ -244,7 +245,7 @@ def test_a_failing_runner_is_shown_not_raised() -> None:
     panel = section(broken)
     click(panel.run_button)
     assert panel.store.outcome == "error" and panel.store.running is False
-    assert "RuntimeError: the generator broke" in panel.live()
+    assert "RuntimeError: the generator broke" in shown(panel.live())
     # And it can run again
     panel.store._runner = FakeRunner()
     click(panel.run_button)

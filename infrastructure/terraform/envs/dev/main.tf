@@ -26,6 +26,21 @@ locals {
   function_memory_mb = {
     analysis = 384
   }
+
+  # The variable that names each secret's ARN (services/secrets.py reads them at cold start).
+  secret_variables = {
+    tiingo      = "TIINGO_API_KEY_SECRET_ARN"
+    finnhub     = "FINNHUB_API_KEY_SECRET_ARN"
+    sendgrid    = "SENDGRID_API_KEY_SECRET_ARN"
+    unsubscribe = "UNSUBSCRIBE_SIGNING_KEY_SECRET_ARN"
+  }
+  # Each function is given the ARNs of exactly the secrets its role may read: a function that
+  # were given one more would fail its cold start asking for it.
+  secret_environment = {
+    for function, secrets in module.iam.secrets_read : function => {
+      for secret in secrets : local.secret_variables[secret] => module.secrets.secret_arns[secret]
+    }
+  }
 }
 
 module "dynamodb" {
@@ -88,29 +103,31 @@ module "lambda" {
   analysis_dead_letter_queue_arn = module.sns.dead_letter_queue_arn
   cors_allow_origins             = [var.workbench_origin]
 
-  # Names and ARNs only: the provider keys stay in Secrets Manager.
+  # Names, URLs and ARNs only: the keys stay in Secrets Manager. MAGIC_LINK_URL is the
+  # workbench page every e-mail links to (sign-in links, alerts, digests); the module adds
+  # PUBLIC_API_URL, the dashboard's Function URL, for the unsubscribe links.
   environment = {
-    SERVICE_ENVIRONMENT         = var.environment
-    TABLE_NAME                  = module.dynamodb.table_name
-    LOG_LEVEL                   = var.log_level
-    TIINGO_API_KEY_SECRET_ARN   = module.secrets.secret_arns["tiingo"]
-    FINNHUB_API_KEY_SECRET_ARN  = module.secrets.secret_arns["finnhub"]
-    SENDGRID_API_KEY_SECRET_ARN = module.secrets.secret_arns["sendgrid"]
+    SERVICE_ENVIRONMENT = var.environment
+    TABLE_NAME          = module.dynamodb.table_name
+    LOG_LEVEL           = var.log_level
+    MAGIC_LINK_URL      = var.workbench_url
   }
 
   function_environment = {
-    ingestion = {
+    ingestion = merge(local.secret_environment["ingestion"], {
       ANALYSIS_TOPIC_ARN = module.sns.topic_arn
-    }
-    dashboard = {
+    })
+    analysis = local.secret_environment["analysis"]
+    dashboard = merge(local.secret_environment["dashboard"], {
       OAUTH_ISSUER        = module.cognito.issuer
       OAUTH_CLIENT_ID     = module.cognito.client_id
       OAUTH_AUTHORIZE_URL = module.cognito.authorize_url
       OAUTH_TOKEN_URL     = module.cognito.token_url
       OAUTH_REDIRECT_URI  = var.workbench_url
-      MAGIC_LINK_URL      = var.workbench_url
       CORS_ALLOW_ORIGIN   = var.workbench_origin
-    }
+    })
+    notification = local.secret_environment["notification"]
+    metrics      = local.secret_environment["metrics"]
   }
 }
 

@@ -19,7 +19,7 @@ output "dead_letter_queue_url" {
 }
 
 output "secret_arns" {
-  description = "Provider key secrets to fill with `aws secretsmanager put-secret-value`."
+  description = "Secrets to fill with `aws secretsmanager put-secret-value`: the provider keys and the unsubscribe links' signing key."
   value       = module.secrets.secret_arns
 }
 
@@ -61,4 +61,9 @@ output "function_handlers" {
 output "schedules" {
   description = "Expression of each EventBridge schedule."
   value       = module.eventbridge.schedule_expressions
+}
+
+output "function_environment_variables" {
+  description = "Names of each function's environment variables (which secrets and URLs it is given)."
+  value       = module.lambda.environment_variable_names
 }

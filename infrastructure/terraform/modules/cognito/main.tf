@@ -41,9 +41,12 @@ resource "aws_cognito_identity_provider" "google" {
     authorize_scopes = "openid email profile"
   }
 
+  # email_verified is required: the API refuses an ID token whose address is not verified
+  # (services/auth/oauth.py), and Cognito's token carries only what is mapped here.
   attribute_mapping = {
-    email    = "email"
-    username = "sub"
+    email          = "email"
+    email_verified = "email_verified"
+    username       = "sub"
   }
 }
 

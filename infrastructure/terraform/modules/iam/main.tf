@@ -1,6 +1,6 @@
 # One role per function, each with one inline policy scoped to exact ARNs: the table and only
 # the indexes the function queries, the topic it publishes to, the dead-letter queue, the
-# provider secrets it reads, and its own log group. The action lists follow the repositories
+# secrets it reads, and its own log group. The action lists follow the repositories
 # each function uses (services/store/).
 
 data "aws_partition" "current" {}
@@ -30,30 +30,33 @@ locals {
       dead_letters  = false
       secrets       = ["tiingo", "finnhub"]
     }
-    # Scores the articles of a message and updates the per-ticker sentiment buckets.
+    # Scores the articles of a message and updates the per-ticker sentiment buckets; queues
+    # the alert e-mails a batch fires, whose unsubscribe links it signs.
     analysis = {
       table_actions = concat(local.read_actions, local.write_actions)
       indexes       = []
       publishes     = false
       dead_letters  = true
-      secrets       = []
+      secrets       = ["unsubscribe"]
     }
-    # The REST API: every entity, deletes included (configurations, alerts, sign-out), and
-    # DescribeTable for the health check.
+    # The REST API: every entity, deletes included (configurations, alerts, sign-out),
+    # DescribeTable for the health check and the operator's table view, and Scan for that
+    # view's bounded sample (services/store/census.py reads a capped number of items).
     dashboard = {
-      table_actions = concat(local.read_actions, local.write_actions, ["dynamodb:DeleteItem", "dynamodb:DescribeTable"])
+      table_actions = concat(local.read_actions, local.write_actions, ["dynamodb:DeleteItem", "dynamodb:DescribeTable", "dynamodb:Scan"])
       indexes       = ["by_sentiment", "by_status", "by_tag"]
       publishes     = false
       dead_letters  = false
-      secrets       = ["tiingo", "finnhub", "sendgrid"]
+      secrets       = ["tiingo", "finnhub", "sendgrid", "unsubscribe"]
     }
-    # Alert and digest e-mails from the outbox, within SendGrid's quota.
+    # Alert and digest e-mails from the outbox, within SendGrid's quota; queues the digests,
+    # whose unsubscribe links it signs.
     notification = {
       table_actions = concat(local.read_actions, local.write_actions, ["dynamodb:DeleteItem"])
       indexes       = ["by_tag"]
       publishes     = false
       dead_letters  = false
-      secrets       = ["sendgrid"]
+      secrets       = ["sendgrid", "unsubscribe"]
     }
     # Pipeline counts and sentiment distribution from the indexes, written for the workbench.
     metrics = {
@@ -134,7 +137,7 @@ data "aws_iam_policy_document" "function" {
     for_each = length(each.value.secrets) > 0 ? [1] : []
 
     content {
-      sid       = "ProviderKeys"
+      sid       = "Secrets"
       actions   = ["secretsmanager:GetSecretValue"]
       resources = [for name in each.value.secrets : var.secret_arns[name]]
     }

@@ -24,7 +24,7 @@ variable "dead_letter_queue_arn" {
 }
 
 variable "secret_arns" {
-  description = "ARN of each provider's API-key secret, by provider name."
+  description = "ARN of each secret a function may read, by name (the providers' API keys, `unsubscribe`)."
   type        = map(string)
 }
 

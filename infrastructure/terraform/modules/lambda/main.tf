@@ -3,6 +3,10 @@
 # build/lambda-analysis.zip (the same plus the transformer model, onnxruntime and tokenizers)
 # for analysis, deployed through an S3 bucket of this module. They differ by handler, role,
 # runtime, memory and environment.
+#
+# The dashboard is a resource of its own: every other function is given its Function URL as
+# PUBLIC_API_URL (the e-mails' unsubscribe links open the API there), and a function's
+# environment cannot name the URL of a function of the same for_each resource without a cycle.
 
 locals {
   handlers = {
@@ -27,6 +31,11 @@ locals {
   runtimes = {
     analysis = "python3.12"
   }
+
+  # Every function but the dashboard (see the top of this file).
+  url_readers = { for name, handler in local.handlers : name => handler if name != "dashboard" }
+  # Both resources as one map, for the outputs.
+  functions = merge(aws_lambda_function.this, { dashboard = aws_lambda_function.dashboard })
 
   # Plan time must not need the artifacts: a missing zip only leaves its hash unknown.
   package_hash          = fileexists(var.package_path) ? filebase64sha256(var.package_path) : null
@@ -115,7 +124,7 @@ resource "aws_cloudwatch_log_group" "function" {
 }
 
 resource "aws_lambda_function" "this" {
-  for_each = local.handlers
+  for_each = local.url_readers
 
   #checkov:skip=CKV_AWS_117:The functions reach only AWS APIs and the public provider APIs; a VPC would add a NAT gateway (about $32/month) and nothing to protect.
   #checkov:skip=CKV_AWS_173:Environment variables hold names and ARNs only; the provider keys live in Secrets Manager.
@@ -140,6 +149,7 @@ resource "aws_lambda_function" "this" {
   environment {
     variables = merge(
       var.environment,
+      { PUBLIC_API_URL = trimsuffix(aws_lambda_function_url.dashboard.function_url, "/") },
       lookup(var.function_environment, each.key, {}),
       { POWERTOOLS_SERVICE_NAME = each.key },
     )
@@ -162,11 +172,55 @@ resource "aws_lambda_function" "this" {
   depends_on = [aws_cloudwatch_log_group.function]
 }
 
+# The REST API, as the other functions but from the shared artifact only, on python3.11, and
+# without PUBLIC_API_URL (its own URL: it writes no unsubscribe link, it only checks them).
+resource "aws_lambda_function" "dashboard" {
+  #checkov:skip=CKV_AWS_117:The functions reach only AWS APIs and the public provider APIs; a VPC would add a NAT gateway (about $32/month) and nothing to protect.
+  #checkov:skip=CKV_AWS_173:Environment variables hold names and ARNs only; the provider keys live in Secrets Manager.
+  #checkov:skip=CKV_AWS_272:The artifacts are built reproducibly from the repository (make package) and each hash is pinned by source_code_hash; code signing adds a signer profile per account for no further guarantee here.
+  #checkov:skip=CKV_AWS_115:Reserved concurrency is optional (var.reserved_concurrency): new accounts cannot reserve any from their 10-instance limit.
+  #checkov:skip=CKV_AWS_116:The dashboard is invoked synchronously through its Function URL: a failed request is answered, there is no event to keep.
+  function_name                  = "${var.name_prefix}-dashboard"
+  description                    = local.descriptions["dashboard"]
+  role                           = var.role_arns["dashboard"]
+  handler                        = local.handlers["dashboard"]
+  runtime                        = lookup(local.runtimes, "dashboard", "python3.11")
+  architectures                  = [var.architecture]
+  filename                       = var.package_path
+  source_code_hash               = local.package_hash
+  memory_size                    = lookup(var.memory_mb, "dashboard", 128)
+  timeout                        = lookup(var.timeout_s, "dashboard", 30)
+  reserved_concurrent_executions = lookup(var.reserved_concurrency, "dashboard", -1)
+
+  environment {
+    variables = merge(
+      var.environment,
+      lookup(var.function_environment, "dashboard", {}),
+      { POWERTOOLS_SERVICE_NAME = "dashboard" },
+    )
+  }
+
+  tracing_config {
+    mode = var.tracing ? "Active" : "PassThrough"
+  }
+
+  tags = var.tags
+
+  depends_on = [aws_cloudwatch_log_group.function]
+}
+
+# The dashboard was an instance of aws_lambda_function.this: keep the deployed function (and
+# so its Function URL) instead of replacing it.
+moved {
+  from = aws_lambda_function.this["dashboard"]
+  to   = aws_lambda_function.dashboard
+}
+
 # The dashboard API is public: the API authenticates every protected route itself (bearer
 # tokens checked against the table), and sign-in and health routes must answer anyone.
 resource "aws_lambda_function_url" "dashboard" {
   #checkov:skip=CKV_AWS_258:The API authenticates each protected route with its own bearer tokens; sign-in and /health must be reachable without AWS credentials.
-  function_name      = aws_lambda_function.this["dashboard"].function_name
+  function_name      = aws_lambda_function.dashboard.function_name
   authorization_type = "NONE"
 
   cors {

@@ -1,11 +1,11 @@
 output "function_arns" {
   description = "ARN of each function, by function key."
-  value       = { for name, function in aws_lambda_function.this : name => function.arn }
+  value       = { for name, function in local.functions : name => function.arn }
 }
 
 output "function_names" {
   description = "Name of each function, by function key."
-  value       = { for name, function in aws_lambda_function.this : name => function.function_name }
+  value       = { for name, function in local.functions : name => function.function_name }
 }
 
 output "handlers" {
@@ -25,7 +25,7 @@ output "log_group_names" {
 
 output "runtimes" {
   description = "Runtime of each function, by function key."
-  value       = { for name, function in aws_lambda_function.this : name => function.runtime }
+  value       = { for name, function in local.functions : name => function.runtime }
 }
 
 output "artifact_bucket" {
@@ -35,10 +35,15 @@ output "artifact_bucket" {
 
 output "memory_mb" {
   description = "Memory of each function in MB, by function key."
-  value       = { for name, function in aws_lambda_function.this : name => function.memory_size }
+  value       = { for name, function in local.functions : name => function.memory_size }
 }
 
 output "tracing_modes" {
   description = "X-Ray tracing mode of each function, by function key."
-  value       = { for name, function in aws_lambda_function.this : name => function.tracing_config[0].mode }
+  value       = { for name, function in local.functions : name => function.tracing_config[0].mode }
+}
+
+output "environment_variable_names" {
+  description = "Names of each function's environment variables, by function key (values stay out: they are plan-time unknowns or ARNs)."
+  value       = { for name, function in local.functions : name => sort(keys(function.environment[0].variables)) }
 }

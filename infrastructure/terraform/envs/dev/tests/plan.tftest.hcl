@@ -78,3 +78,27 @@ run "functions_and_schedules" {
     error_message = "Ingestion every 5 minutes, metrics every minute."
   }
 }
+
+run "email_links_and_secrets" {
+  command = plan
+
+  assert {
+    condition = alltrue([
+      for name in ["analysis", "notification"] : alltrue([
+        for variable in ["PUBLIC_API_URL", "MAGIC_LINK_URL", "UNSUBSCRIBE_SIGNING_KEY_SECRET_ARN"] :
+        contains(output.function_environment_variables[name], variable)
+      ])
+    ])
+    error_message = "The functions that queue alert and digest e-mails know the API's URL, the workbench's URL and the unsubscribe key's secret."
+  }
+
+  assert {
+    condition     = contains(output.function_environment_variables["dashboard"], "UNSUBSCRIBE_SIGNING_KEY_SECRET_ARN")
+    error_message = "The dashboard checks unsubscribe links: it reads the signing key."
+  }
+
+  assert {
+    condition     = length([for variable in output.function_environment_variables["metrics"] : variable if endswith(variable, "_SECRET_ARN")]) == 0
+    error_message = "The metrics function reads no secret, so it is given no secret's ARN."
+  }
+}
