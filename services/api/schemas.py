@@ -13,9 +13,10 @@ from services.clock import iso
 from services.market.universe import Ticker
 from services.store.models import Configuration
 
-# An ASCII address (RFC 5322's atoms, a dotted domain): a part of what `normalise_email`
+# An ASCII address (RFC 5322's atoms, a dotted domain), spaces around it allowed (a pasted
+# address often has them; `normalise_email` trims them): a part of what `normalise_email`
 # accepts, so that whatever the document lets through, the service takes.
-EMAIL_PATTERN = r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$"
+EMAIL_PATTERN = r"^ *[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+ *$"
 # A name is trimmed (`str.strip`) before its length is checked, so it needs one character that
 # is not a space. Python's spaces are spelled out: `\s` means other sets in other regex engines.
 PYTHON_SPACES = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"

@@ -161,11 +161,17 @@ def test_an_expired_link_is_410(stack, client) -> None:
     assert response.status_code == 410 and error_code(response) == "LINK_EXPIRED"
 
 
-@pytest.mark.parametrize("token", [secrets.token_urlsafe(32), "short", "not a token!", ""])
+@pytest.mark.parametrize("token", [secrets.token_urlsafe(32), "short", "not a token!"])
 def test_an_unknown_or_malformed_link_is_400(client, token) -> None:
     response = verify(client, token)
 
     assert response.status_code == 400 and error_code(response) == "INVALID_LINK"
+
+
+def test_an_empty_link_token_breaks_the_schema(client) -> None:
+    response = verify(client, "")
+
+    assert response.status_code == 422 and error_code(response) == "INVALID_BODY"
 
 
 @pytest.mark.parametrize(
