@@ -7,6 +7,7 @@ embedded local stack, in tests and in AWS Lambda; only the environment differs.
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from typing import Literal
 
@@ -221,14 +222,20 @@ class Settings(BaseSettings):
     notification_interval_s: float = 60.0
     digest_interval_s: float = 24 * 3600.0
     # How long the metrics function's snapshots are kept, and how long `/ops/metrics` keeps
-    # the latest one in memory (the metrics cache layer).
+    # the latest one in memory (the metrics cache layer). Short, because a run asked of one
+    # execution environment drops only that one's copy: the others catch up within this.
     metrics_snapshot_ttl_s: int = 7 * 24 * 3600
-    metrics_cache_ttl_s: float = 60.0
+    metrics_cache_ttl_s: float = 10.0
 
     # The embedded local stack (ignored in AWS).
     local_api_port: int = 8080
     local_dynamodb_port: int = 8000
     local_workbench_port: int = 5006
+    # The API's execution environments (worker processes, each serving one request at a time;
+    # one per CPU core unless said) and the function's timeout: a request still running after
+    # it is answered 504 and its environment replaced.
+    local_api_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+    local_api_timeout_s: float = Field(default=30.0, gt=0)
     # Where clients (workbench, traffic generator, notebooks) find the API.
     api_url: str | None = None
     # Directory holding stack.json and the operator token; default `.local` in the checkout.

@@ -4,7 +4,8 @@ A trace is one request: its correlation ID, route, status and total time, and th
 spent its time in: the session read made before the request is resolved, the rate limit,
 the route handler, and every DynamoDB call (timed by botocore hooks on the table's client).
 The last `capacity` traces of this process are kept, for the workbench's trace view; in AWS
-the same breakdown is what X-Ray shows.
+the same breakdown is what X-Ray shows. With several execution environments each keeps its
+own: `/api/v2/ops/traces` says which environment answered (`services.api.ops_observability`).
 
 Spans are collected per thread: a request is resolved on one thread from its session read to
 its answer, while other threads (the local pipeline's workers) use the same table client.

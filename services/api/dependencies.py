@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from services.auth.accounts import AccountSignIn, SignIn
 from services.auth.sign_in_limits import SignInEmailLimits
 from services.caching.reads import watch_reads
 from services.caching.registry import CacheRegistry
+from services.caching.shared import SharedCacheCounts
 from services.caching.ttl import TtlCache
 from services.clock import Clock, utc_now
 from services.composition import entitlements, outbox, resilient_guard, tiingo_adapter
@@ -21,7 +23,7 @@ from services.market.fetch_limits import PriceFetchLimits
 from services.market.prices import PRICES_SHARE, PriceService
 from services.market.universe import TickerUniverse
 from services.metrics.collect import cache_counts
-from services.metrics.requests import RequestMetrics
+from services.metrics.requests import SHARED_FLUSH_INTERVAL, RequestMetrics
 from services.ops.model_card import CARD_FILE, ModelCardFile
 from services.resilience.allowance import Allowances
 from services.resilience.chaos import ChaosSwitches, chaos_switches
@@ -30,6 +32,7 @@ from services.resilience.rate_limit import RateLimiter, rate_limiter
 from services.resilience.resilient_guard import ResilientGuard
 from services.settings import Settings
 from services.store.allowances import DynamoAllowanceStore
+from services.store.cache_counts import DynamoCacheCounts
 from services.store.configurations import DynamoConfigurationRepository
 from services.store.metrics import DynamoMetricsStore
 from services.store.models import Configuration, User
@@ -216,14 +219,36 @@ class ApiDependencies:
         return service
 
     @cached_property
+    def instance(self) -> str:
+        """This execution environment's id in the figures it shares (request minutes, cache
+        counters) and in the ops routes' answers."""
+        return uuid.uuid4().hex[:12]
+
+    @cached_property
+    def shared_caches(self) -> SharedCacheCounts:
+        """This environment's cache counters, published to the table when due, and the
+        report across every environment seen lately (`GET /api/v2/ops/caches`)."""
+        local = self.settings.environment == "local"
+        return SharedCacheCounts(
+            self.caches,
+            DynamoCacheCounts(self.table),
+            self.clock,
+            instance=self.instance,
+            pid=os.getpid() if local else None,
+        )
+
+    @cached_property
     def request_metrics(self) -> RequestMetrics:
         """This instance's request minutes (latency histogram, statuses, routes), written to
-        the table with its cache counts at most once a minute for the metrics function."""
+        the table with its cache counts every few seconds for the metrics function; each
+        request also publishes the cache counters when they are due."""
         return RequestMetrics(
-            instance=uuid.uuid4().hex[:12],
+            instance=self.instance,
             sink=self.metrics_store,
             clock=self.clock,
             caches=lambda: cache_counts(self.caches.report()["layers"]),
+            flush_interval=SHARED_FLUSH_INTERVAL,
+            after_record=self.shared_caches.publish_if_due,
         )
 
     @cached_property

@@ -28,7 +28,7 @@ ERROR_STATUSES = {
 }
 # Only where a request body is read.
 BODY_ERROR_STATUSES = {
-    "413": "The body is over 1 MiB (the Function URL's limit)",
+    "413": "The body is over 6 MB (the Function URL's limit)",
     "415": "The body is not application/json",
 }
 ERROR_SCHEMA: dict[str, Any] = {

@@ -9,6 +9,12 @@
   sample beyond: `truncated`, `estimated`; `services/store/census.py`), kept for
   `OPS_TABLE_CACHE_TTL_S` so polling stays cheap.
 
+Logs and traces are kept in the memory of the execution environment that made them, so with
+several environments (Lambda's, or the local server's workers) each answer is one
+environment's: it says which (`environment`: its instance id, the one `/api/v2/ops/caches`
+lists, and its pid where local), and a request served by another environment is not among
+them. Across environments, CloudWatch Logs and X-Ray hold them all in AWS.
+
 Like the rest of `/api/v2/ops/*`, they need the operator token.
 """
 
@@ -149,6 +155,10 @@ def build_router(
     def authorize() -> None:
         require_operator(router.current_event.headers, deps.settings)
 
+    def answering() -> dict[str, Any]:
+        """Which environment's memory an answer comes from."""
+        return {"instance": deps.instance, "pid": deps.shared_caches.pid}
+
     def query(name: str) -> str | None:
         value = router.current_event.get_query_string_value(name)
         return value.strip() if value and value.strip() else None
@@ -181,6 +191,8 @@ def build_router(
             "buffered": len(records),
             "services": sorted({str(r.get("service")) for r in records if r.get("service")}),
             "levels": list(LEVELS),
+            "scope": "environment",
+            "environment": answering(),
         }
 
     @router.get("/api/v2/ops/traces", tags=["ops"])
@@ -188,15 +200,26 @@ def build_router(
         authorize()
         kept = traces.snapshot()
         listed = [t.as_dict(spans=False) for t in reversed(kept)][:TRACES_LISTED]
-        return {"traces": listed, "count": len(listed), "buffered": len(kept)}
+        return {
+            "traces": listed,
+            "count": len(listed),
+            "buffered": len(kept),
+            "scope": "environment",
+            "environment": answering(),
+        }
 
     @router.get("/api/v2/ops/traces/<correlation_id>", tags=["ops"])
     def trace_detail(correlation_id: str) -> dict[str, Any]:
         authorize()
         found = traces.find(correlation_id)
         if found is None:
-            raise ApiError(404, "NOT_FOUND", "no trace of that correlation ID is kept")
-        return found.as_dict()
+            raise ApiError(
+                404,
+                "NOT_FOUND",
+                "no trace of that correlation ID is kept by the environment that answered "
+                f"({deps.instance}); a request served by another environment is traced there",
+            )
+        return {**found.as_dict(), "environment": answering()}
 
     @router.get("/api/v2/ops/table", tags=["ops"])
     def table_items() -> dict[str, Any]:

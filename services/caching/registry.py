@@ -1,4 +1,5 @@
-"""Every cache layer of one process, in one place, for `GET /api/v2/ops/caches`.
+"""Every cache layer of one process, in one place, for `GET /api/v2/ops/caches` (which adds
+up the registries of every execution environment, see `services.caching.shared`).
 
 Registering is one line where a layer is built: `return deps.caches.register(TtlCache("circuits",
 60.0))`. Any object with a `name` and a `layer_stats()` can be a layer; a cache of another
@@ -42,12 +43,17 @@ class CacheRegistry:
         with self._lock:
             return list(self._layers)
 
-    def report(self) -> dict[str, Any]:
-        """`{layers: {name: {ttl_s, hits, misses, hit_rate, entries, reads_saved, ...}},
-        totals: {...}}`."""
+    def stats(self) -> dict[str, LayerStats]:
+        """Every layer's counters now, by name (sorted)."""
         with self._lock:
             layers = dict(self._layers)
-        stats = {name: layer.layer_stats() for name, layer in sorted(layers.items())}
+        return {name: layer.layer_stats() for name, layer in sorted(layers.items())}
+
+    def report(self) -> dict[str, Any]:
+        """`{layers: {name: {ttl_s, hits, misses, hit_rate, entries, reads_saved, ...}},
+        totals: {...}}` of this process alone (`services.caching.shared` adds up every
+        environment's)."""
+        stats = self.stats()
         return {
             "layers": {name: layer.as_dict() for name, layer in stats.items()},
             "totals": totals(stats.values()),

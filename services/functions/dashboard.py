@@ -3,17 +3,10 @@
 A request is first counted by the rate limit (`services/api/rate_limiting.py`): nothing is
 read for a caller the limit refuses, whatever its bearer, body or path. Only then is the
 caller's session read and the request resolved.
-
-Powertools' resolver keeps the request being resolved in process-wide state (a class
-attribute shared by every resolver), so a process that serves several requests at once, like
-the local Function URL server, must resolve them one at a time. In Lambda the lock is never
-contended. The caller's session is read before the lock is taken, so that read (a table
-round trip) overlaps with other requests instead of queueing behind them.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
 from functools import cache
@@ -31,8 +24,6 @@ from services.observability import correlation_id_from, get_logger
 from services.resilience.rate_limit import Refusal
 from services.settings import get_settings
 from services.tracing import TRACES, TraceBuffer
-
-_RESOLVING = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -57,12 +48,11 @@ class Dashboard:
         elif admission.exempt:
             # Health, the document, preflight, the operator: no route of these reads a
             # session, so none is read ahead (an uncounted request must cost no read).
-            with _RESOLVING:
-                response = self.app.resolve(event, context)
+            response = self.app.resolve(event, context)
         else:
-            with authenticated_beforehand(event.get("headers") or {}, self.deps), _RESOLVING:
+            with authenticated_beforehand(event.get("headers") or {}, self.deps):
                 response = self.app.resolve(event, context)
-        # Counted outside the lock; once a minute this writes the instance's minutes out.
+        # Once a minute this writes the instance's minutes out.
         self.deps.request_metrics.record(
             self.routes.name(method, path),
             int(response.get("statusCode", 0)),
@@ -106,5 +96,4 @@ def handler(
 ) -> dict[str, Any]:
     if app is None:
         return default_dashboard()(event, context)
-    with _RESOLVING:
-        return app.resolve(event, context)
+    return app.resolve(event, context)

@@ -11,9 +11,11 @@ import sys
 import threading
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import httpx
 
+from services.local.api_pool import PoolStartError
 from services.local.dynamodb_local import DynamoDBLocalError
 from services.local.paths import LocalPaths, project_root
 from services.local.processes import PortInUseError, die_with_parent
@@ -38,6 +40,12 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     up.add_argument("--api-port", type=int, default=settings.local_api_port)
     up.add_argument("--dynamodb-port", type=int, default=settings.local_dynamodb_port)
     up.add_argument("--workbench-port", type=int, default=settings.local_workbench_port)
+    up.add_argument(
+        "--api-workers",
+        type=int,
+        default=settings.local_api_workers,
+        help="the API's execution environments (worker processes; default: one per core)",
+    )
     up.add_argument("--workbench", action="store_true", help="also `panel serve` the workbench")
     up.add_argument(
         "--in-memory", action="store_true", help="DynamoDB Local -inMemory (nothing persists)"
@@ -63,6 +71,7 @@ def _up(args: argparse.Namespace, settings: Settings, paths: LocalPaths) -> int:
         in_memory=args.in_memory,
         workbench=args.workbench,
         workbench_port=args.workbench_port,
+        api_workers=args.api_workers,
     )
     stop = threading.Event()
 
@@ -74,7 +83,7 @@ def _up(args: argparse.Namespace, settings: Settings, paths: LocalPaths) -> int:
     stack = LocalStack(options)
     try:
         stack.start()
-    except (PortInUseError, DynamoDBLocalError) as error:
+    except (PortInUseError, DynamoDBLocalError, PoolStartError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     try:
@@ -88,6 +97,7 @@ def _up(args: argparse.Namespace, settings: Settings, paths: LocalPaths) -> int:
                 print(f"  {name:18} {info[name]}")
         where = "in memory" if args.in_memory else str(paths.dynamodb_dir)
         print(f"  {'data':18} {where}")
+        print(f"  {'api environments':18} {_environments_line(info['api_environments'])}")
         print(f"  {'operator token':18} {paths.operator_token_file}")
         print("Stop with Ctrl-C (or `python -m services.local down`).", flush=True)
         while not stop.wait(0.5):
@@ -96,6 +106,12 @@ def _up(args: argparse.Namespace, settings: Settings, paths: LocalPaths) -> int:
         print("Stopping the embedded stack...", flush=True)
         stack.stop()
     return 0
+
+
+def _environments_line(environments: list[dict[str, Any]]) -> str:
+    """`2: pid 123 (cold start 850 ms), pid 124 (cold start 910 ms)`."""
+    described = [f"pid {e['pid']} (cold start {e['cold_start_ms']:.0f} ms)" for e in environments]
+    return f"{len(environments)}: " + ", ".join(described)
 
 
 def _down(paths: LocalPaths) -> int:
@@ -119,6 +135,7 @@ def _status(paths: LocalPaths) -> int:
         return 1
     info = json.loads(paths.stack_file.read_text())
     print(json.dumps(info, indent=2))
+    print(f"environments: {_environments_line(info.get('api_environments') or [])}")
     try:
         health = httpx.get(f"{info['api_url']}/health", timeout=5).json()
     except httpx.HTTPError as error:

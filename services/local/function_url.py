@@ -1,61 +1,55 @@
-"""A local Lambda Function URL: HTTP in, payload 2.0 event to the handler, HTTP out.
+"""A local Lambda Function URL in this process: HTTP in, payload 2.0 event to the handler,
+HTTP out.
 
 The handler is the very function deployed to AWS; this server only does what the Function
 URL service does: read the request (its body framed by Content-Length or chunked, at most
-1 MiB), build the event, call the handler, write its response. What it refuses itself gets the
-API's error envelope and a correlation ID, like every answer of the function. Requests are
-served from one thread each; a handler that cannot take concurrent calls serialises itself
-(the dashboard function does, around its resolver).
+6 MB), build the event, call the handler, write its response. What it refuses itself gets the
+API's error envelope and a correlation ID, like every answer of the function.
+
+It is one execution environment: connections are read from a thread each, but the handler is
+called for one request at a time, as Lambda calls one environment (Powertools keeps the
+request being resolved in process-wide state). The stack serves the API from a pool of
+environments in processes of their own (`api_pool`); this server stays for tests that start
+another function instance with collaborators of their own.
 
 The event and the answer are made in `function_url_event`; this module is only the HTTP side.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
-import socket
 import threading
-import time
-from collections.abc import Callable
 from email.message import Message
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import BufferedIOBase
 from typing import Any
 
-from services.api.errors import error_body
 from services.local.function_url_event import (
+    MAX_BODY_BYTES,
+    Handler,
     HttpAnswer,
     LocalLambdaContext,
+    RequestRefusedError,
     build_event,
+    drain_after_answer,
     http_answer,
+    invoke,
+    joined_headers,
+    refusal_answer,
 )
 from services.local.processes import PortInUseError
 from services.observability import correlation_id_from
 
 __all__ = ["MAX_BODY_BYTES", "FunctionUrlServer", "LocalLambdaContext", "build_event", "read_body"]
 
-Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
-
-MAX_BODY_BYTES = 1024 * 1024
 # ASCII digits only: `int()` and `str.isdigit()` also take other scripts' digits and signs.
 _CONTENT_LENGTH = re.compile(r"[0-9]{1,20}")
 _CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
 _MAX_CHUNK_LINE = 4096
 _METHOD = re.compile(r"[A-Z][A-Z-]{0,31}")
 _MAX_TRAILER_LINES = 32
-# How long a refused request's unread body is read and dropped before the connection closes.
-_LINGER_S = 1.0
-
-
-class RequestRefusedError(Exception):
-    """A request the server answers itself, without calling the function."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
 
 
 def read_body(headers: Message, rfile: BufferedIOBase, limit: int = MAX_BODY_BYTES) -> bytes:
@@ -84,7 +78,7 @@ def read_body(headers: Message, rfile: BufferedIOBase, limit: int = MAX_BODY_BYT
         )
     length = int(declared)
     if length > limit:
-        raise RequestRefusedError(413, "PAYLOAD_TOO_LARGE", "request body is over 1 MiB")
+        raise RequestRefusedError(413, "PAYLOAD_TOO_LARGE", "request body is over 6 MB")
     body = rfile.read(length)
     if len(body) < length:
         raise RequestRefusedError(
@@ -100,7 +94,7 @@ def _read_chunked(rfile: BufferedIOBase, limit: int) -> bytes:
         if size == 0:
             break
         if len(body) + size > limit:
-            raise RequestRefusedError(413, "PAYLOAD_TOO_LARGE", "request body is over 1 MiB")
+            raise RequestRefusedError(413, "PAYLOAD_TOO_LARGE", "request body is over 6 MB")
         chunk = rfile.read(size)
         if len(chunk) < size or rfile.readline(3).rstrip(b"\r\n") != b"":
             raise RequestRefusedError(400, "MALFORMED_REQUEST", "a chunk is shorter than its size")
@@ -153,7 +147,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return
         # The caller's correlation ID is passed on as it came; a malformed one is replaced by
         # the function, which then answers with its own.
-        headers = {name.lower(): value for name, value in self.headers.items()}
+        headers = joined_headers(self.headers.items())
         event = build_event(
             method=self.command,
             raw_path=self.path,
@@ -162,12 +156,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
             source_ip=self.client_address[0],
             domain=self.server.domain,
         )
-        context = LocalLambdaContext(
-            function_name=self.server.function_name,
-            aws_request_id=event["requestContext"]["requestId"],
-        )
         try:
-            result = self.server.handler(event, context)
+            # One request at a time, as one execution environment serves them.
+            with self.server.invoking:
+                result = invoke(self.server.handler, event, self.server.function_name)
         except Exception:
             # What the Function URL service answers when the function itself crashes.
             self._refuse(RequestRefusedError(502, "BAD_GATEWAY", "the function failed to answer"))
@@ -186,23 +178,16 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _refuse(self, refusal: RequestRefusedError) -> None:
         self.close_connection = True
-        chosen = self.correlation_id or correlation_id_from(None)
-        body = error_body(refusal.code, refusal.message).encode()
-        self._write(HttpAnswer(refusal.status, {"x-correlation-id": chosen}, body))
+        known = {"x-correlation-id": self.correlation_id} if self.correlation_id else None
+        self._write(refusal_answer(refusal, known))
 
     def _drop_unread_body(self) -> None:
         """Closing a socket with unread bytes resets the connection, and a client still sending
         its body would lose the answer: stop writing, then read and drop what still comes, for
         a moment, before the connection closes."""
-        try:
+        with contextlib.suppress(OSError):
             self.wfile.flush()
-            self.connection.shutdown(socket.SHUT_WR)
-            self.connection.settimeout(_LINGER_S)
-            deadline = time.monotonic() + _LINGER_S
-            while time.monotonic() < deadline and self.connection.recv(64 * 1024):
-                pass
-        except OSError:
-            pass
+        drain_after_answer(self.connection)
 
     def _write(self, answer: HttpAnswer) -> None:
         self.send_response(answer.status)
@@ -237,6 +222,7 @@ class FunctionUrlHTTPServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], handler: Handler, function_name: str) -> None:
         self.handler = handler
         self.function_name = function_name
+        self.invoking = threading.Lock()
         super().__init__(address, _RequestHandler)
         self.domain = f"{address[0]}:{self.server_address[1]}"
 

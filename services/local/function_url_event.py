@@ -1,18 +1,33 @@
 """What a Lambda Function URL does between HTTP and the function: the payload 2.0 event it
 builds from a request, and the HTTP answer it makes of the function's result.
 
-Kept apart from the HTTP server that carries the bytes, so any server can reuse it.
+Kept apart from the HTTP servers that carry the bytes (the in-process one and the pool of
+execution environments), so both build the same event and answer the same way.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
+import socket
 import time
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from services.api.errors import error_body
+from services.observability import correlation_id_from
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+# A Function URL takes at most 6 MB of request payload; past it the service answers 413 itself.
+MAX_BODY_BYTES = 6 * 1024 * 1024
+# Cookie values hold neither `;` nor `,` (RFC 6265), so either separates two cookies: one
+# Cookie header lists them with `;`, repeated Cookie headers are joined with `,`.
+_COOKIE_SEPARATORS = re.compile(r"[;,]")
 
 # Bodies of these types reach the function as text; any other body arrives base64-encoded.
 _TEXT_TYPES = ("application/json", "text/", "application/x-www-form-urlencoded", "application/xml")
@@ -80,7 +95,8 @@ def build_event(
             query[name] = f"{query[name]},{value}" if name in query else value
         event["queryStringParameters"] = query
     if "cookie" in headers:
-        event["cookies"] = [c.strip() for c in headers["cookie"].split(";")]
+        cookies = (c.strip() for c in _COOKIE_SEPARATORS.split(headers["cookie"]))
+        event["cookies"] = [c for c in cookies if c]
     if body:
         text = _as_text(body, headers.get("content-type", ""))
         event["body"] = text if text is not None else base64.b64encode(body).decode()
@@ -129,3 +145,57 @@ def _payload(result: dict[str, Any]) -> bytes:
     if result.get("isBase64Encoded"):
         return base64.b64decode(body)
     return body.encode() if isinstance(body, str) else json.dumps(body).encode()
+
+
+def joined_headers(fields: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Header fields as the event carries them: lower-case names, the values of a repeated
+    field joined with commas (as the Function URL joins them)."""
+    headers: dict[str, str] = {}
+    for name, value in fields:
+        key = name.lower()
+        headers[key] = f"{headers[key]},{value}" if key in headers else value
+    return headers
+
+
+class RequestRefusedError(Exception):
+    """A request the server answers itself, without calling the function."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def refusal_answer(refusal: RequestRefusedError, headers: dict[str, str] | None) -> HttpAnswer:
+    """The envelope the server answers with itself, under the caller's correlation ID when it
+    sent a well-formed one (a new one otherwise), like every answer of the function."""
+    correlation_id = correlation_id_from(headers)
+    body = error_body(refusal.code, refusal.message).encode()
+    return HttpAnswer(refusal.status, {"x-correlation-id": correlation_id}, body)
+
+
+def invoke(handler: Handler, event: dict[str, Any], function_name: str) -> dict[str, Any]:
+    """Calls the function as Lambda does: the event and a context of its own."""
+    context = LocalLambdaContext(
+        function_name=function_name, aws_request_id=event["requestContext"]["requestId"]
+    )
+    return handler(event, context)
+
+
+# How long a refused request's unread body is read and dropped before the connection closes.
+LINGER_S = 1.0
+
+
+def drain_after_answer(connection: socket.socket) -> None:
+    """Closing a socket with unread bytes resets the connection, and a client still sending its
+    body would lose the answer: stop writing, then read and drop what still comes, for a
+    moment, before the connection closes."""
+    try:
+        connection.shutdown(socket.SHUT_WR)
+        connection.settimeout(LINGER_S)
+        deadline = time.monotonic() + LINGER_S
+        while time.monotonic() < deadline and connection.recv(64 * 1024):
+            pass
+    except OSError:
+        pass

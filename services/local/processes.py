@@ -26,15 +26,15 @@ class PortInUseError(RuntimeError):
         self.port = port
 
 
-def die_with_parent() -> None:
-    """Ask the kernel to send us SIGTERM when our parent dies (Linux only).
+def die_with_parent(death_signal: int = signal.SIGTERM) -> None:
+    """Ask the kernel to send us `death_signal` when our parent dies (Linux only).
 
     This is what guarantees no orphaned java or server process: even if the stack is killed
     with SIGKILL, its children receive SIGTERM from the kernel.
     """
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        libc.prctl(_PR_SET_PDEATHSIG, death_signal)
 
 
 def spawn(
@@ -43,8 +43,10 @@ def spawn(
     cwd: Path | None = None,
     env: dict[str, str] | None = None,
     log: IO[bytes] | None = None,
+    pass_fds: Sequence[int] = (),
 ) -> subprocess.Popen[bytes]:
-    """Start a child in its own process group that dies with this process.
+    """Start a child in its own process group that dies with this process; `pass_fds` are
+    file descriptors it inherits (a listening socket bound here).
 
     Call from the main thread: the kernel ties the death signal to the spawning thread.
     """
@@ -57,6 +59,7 @@ def spawn(
         stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
         preexec_fn=die_with_parent,
         start_new_session=True,
+        pass_fds=tuple(pass_fds),
     )
 
 

@@ -10,25 +10,21 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
 
-from services.api.dependencies import ApiDependencies
 from services.clock import Clock, iso, utc_now
-from services.functions import dashboard
+from services.local.api_pool import ApiPool
+from services.local.control import PipelineControls
 from services.local.dynamodb_local import DynamoServer, dynamodb_server
 from services.local.emulators.oidc import OidcEmulator
 from services.local.emulators.sendgrid import SendGridEmulator
-from services.local.function_url import FunctionUrlServer
-from services.local.live_accuracy import live_accuracy
 from services.local.paths import LocalPaths
 from services.local.pipeline import LocalPipeline
 from services.local.processes import ensure_port_free, spawn, stop_process
 from services.settings import Settings
-from services.store.articles import DynamoArticleRepository
 from services.store.sessions import token_hash
 from services.store.table import dynamodb_client, dynamodb_table, ensure_table
 from services.store.users import DynamoUserRepository
@@ -55,10 +51,8 @@ class StackOptions:
     schedules: bool = True
     # The pipeline's time (the emulated world, its quotas): simulated in tests.
     clock: Clock = utc_now
-
-
-def _starting(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return {"statusCode": 503, "headers": {"Retry-After": "1"}, "body": "starting"}
+    # The API's execution environments (worker processes); None: `settings.local_api_workers`.
+    api_workers: int | None = None
 
 
 def ensure_secret_file(path: Path) -> str:
@@ -77,7 +71,7 @@ def ensure_secret_file(path: Path) -> str:
 class LocalStack:
     options: StackOptions
     dynamodb: DynamoServer | None = None
-    api: FunctionUrlServer | None = None
+    api: ApiPool | None = None
     settings: Settings | None = None
     pipeline: LocalPipeline | None = None
     sendgrid: SendGridEmulator | None = None
@@ -85,6 +79,8 @@ class LocalStack:
     workbench_url: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
     _workbench: subprocess.Popen[bytes] | None = None
+    # The stack file is rewritten when an environment (re)starts, only while the stack runs.
+    _serving: bool = False
 
     def start(self) -> LocalStack:
         """Start every part; on any failure, stop what was started and re-raise."""
@@ -156,8 +152,14 @@ class LocalStack:
             }
         )
         # The API's port is bound before anything is built from the settings, so links in
-        # e-mails (unsubscribe) can name it; it answers once the dashboard is built.
-        self.api = FunctionUrlServer(_starting, port=options.api_port)
+        # e-mails (unsubscribe) can name it; its environments start once the settings are final.
+        self.api = ApiPool(
+            workers=options.api_workers or self.settings.local_api_workers,
+            port=options.api_port,
+            timeout_s=self.settings.local_api_timeout_s,
+            state_dir=paths.state_dir,
+            log_file=paths.logs_dir / "api.log",
+        )
         self.settings = self.settings.model_copy(
             update={
                 "public_api_url": self.api.url,
@@ -166,12 +168,7 @@ class LocalStack:
                 ),
             }
         )
-        # Stories of the emulated news name their labelled headline, so the stack can say how
-        # well they were scored (also of what an earlier run of the stack stored).
-        accuracy = partial(live_accuracy, DynamoArticleRepository(table))
-        api_deps = ApiDependencies(
-            settings=self.settings, table_override=table, live_accuracy=accuracy
-        )
+        controls = None
         if options.pipeline:
             self.pipeline = LocalPipeline(
                 self.settings,
@@ -181,20 +178,25 @@ class LocalStack:
                 clock=options.clock,
             )
             self.settings = self.pipeline.start()
-            api_deps = ApiDependencies(
-                settings=self.settings,
-                table_override=table,
-                ingestion_runner=self.pipeline.run_ingestion_now,
-                pipeline_stats=self.pipeline.stats,
-                metrics_runner=self.pipeline.run_metrics_now,
-                live_accuracy=accuracy,
+            # The pipeline runs here; the API's environments reach it over the control server.
+            controls = PipelineControls(
+                run_ingestion=self.pipeline.run_ingestion_now,
+                stats=self.pipeline.stats,
+                run_metrics=self.pipeline.run_metrics_now,
             )
-        self.api.serve(dashboard.build_dashboard(api_deps))
-        self.api.start()
+        # Each environment builds the dashboard from these settings (`api_environment`).
+        self.api.registry.on_change = self._environments_changed
+        self.api.start(self.settings, pipeline=controls)
 
         if options.workbench:
             self._start_workbench()
         self.write_stack_file()
+        self._serving = True
+
+    def _environments_changed(self) -> None:
+        """An environment replaced one that timed out or crashed: list it in the stack file."""
+        if self._serving:
+            self.write_stack_file()
 
     def _start_workbench(self) -> None:
         assert self.api is not None and self.settings is not None
@@ -232,6 +234,9 @@ class LocalStack:
             "sendgrid_url": self.sendgrid.url if self.sendgrid else None,
             "oidc_url": self.oidc.url if self.oidc else None,
             "workbench_pid": self._workbench.pid if self._workbench else None,
+            # The API's execution environments: the pool's master and each worker process.
+            "api_pool_pid": self.api.pid,
+            "api_environments": self.api.environments(),
             "operator_token_file": str(self.options.paths.operator_token_file),
         }
 
@@ -241,6 +246,7 @@ class LocalStack:
 
     def stop(self) -> None:
         """Stop in reverse order of start; safe to call twice or after a failed start."""
+        self._serving = False
         if self._workbench is not None:
             stop_process(self._workbench)
             self._workbench = None

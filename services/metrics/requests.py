@@ -40,6 +40,11 @@ PREFLIGHT_ROUTE = "OPTIONS (preflight)"
 OTHER = "(other)"
 # The app declares about 45 routes: room for all of them, their preflight and unmatched.
 MAX_KEYS = 100
+# How often the API's instances write their minutes. With several execution environments an
+# idle one writes its current minute only on its next request, and a metrics run sees only
+# what was written: a short interval bounds what a run misses to this many seconds per
+# environment, for one small write per environment every few seconds.
+SHARED_FLUSH_INTERVAL = timedelta(seconds=10)
 
 
 def bucket_of(duration_ms: float) -> int:
@@ -212,6 +217,7 @@ class RequestMetrics:
         caches: Callable[[], Mapping[str, Any]] = dict,
         flush_interval: timedelta = timedelta(seconds=60),
         max_attempts: int = 3,
+        after_record: Callable[[], None] | None = None,
     ) -> None:
         self.instance = instance
         self._sink = sink
@@ -225,6 +231,9 @@ class RequestMetrics:
         self._lock = threading.Lock()
         self._last_flush = clock()
         self.dropped_minutes = 0
+        # Other figures of the instance that publish themselves when due (its cache counters):
+        # a request is the only moment a frozen-between-invocations environment can do so.
+        self._after_record = after_record
 
     def record(self, route: str, status: int, duration_ms: float) -> None:
         now = self._clock()
@@ -239,6 +248,11 @@ class RequestMetrics:
             except Exception:
                 # Figures must never fail the request they describe.
                 LOG.warning("could not write request metrics", exc_info=True)
+        if self._after_record is not None:
+            try:
+                self._after_record()
+            except Exception:
+                LOG.warning("could not publish the instance's figures", exc_info=True)
 
     def flush(self) -> int:
         """Write every minute that changed since the last flush; then keep only the current

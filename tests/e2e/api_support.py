@@ -19,7 +19,9 @@ from services.local.function_url import FunctionUrlServer
 from services.local.paths import LocalPaths
 from services.local.stack import LocalStack, StackOptions
 from services.settings import Settings
+from services.store.cache_counts import CACHE_COUNTS
 from services.store.keys import RATE_WINDOW_PREFIX
+from services.store.metrics import API_MINUTES
 from services.store.table import dynamodb_table
 
 # The suites send hundreds of requests a second from one address, some from one session: the
@@ -38,7 +40,12 @@ ROOMY_ALLOWANCES = {
 
 @contextmanager
 def api_stack(root: Path, state_dir: Path, **options: Any) -> Iterator[LocalStack]:
-    """The embedded stack on free ports, DynamoDB Local in memory (pipeline off unless asked)."""
+    """The embedded stack on free ports, DynamoDB Local in memory (pipeline off unless asked).
+
+    One execution environment unless `api_workers=N` asks for more: most suites assert what
+    one instance keeps in memory (rate-limit counts between exchanges, a cache entry its own
+    write invalidated, its pending quota counts), which another environment would not see, as
+    two Lambda environments would not. The concurrency suites ask for several."""
     settings = options.pop("settings", Settings())
     if not options.pop("default_rate_limits", False):
         settings = settings.model_copy(update=ROOMY_RATE_LIMITS)
@@ -51,6 +58,7 @@ def api_stack(root: Path, state_dir: Path, **options: Any) -> Iterator[LocalStac
         dynamodb_port=0,
         in_memory=True,
         pipeline=options.pop("pipeline", False),
+        api_workers=options.pop("api_workers", 1),
         **options,
     )
     running = LocalStack(stack_options).start()
@@ -106,17 +114,22 @@ def wait_for(what: str, check: Callable[[], Any], timeout_s: float = 60.0) -> An
 
 def snapshot(stack: LocalStack) -> list[dict[str, Any]]:
     """Every item of the table, in key order: to prove a refused request changed nothing.
-    The rate limiter's count windows are left out: every request is counted, refused or not,
-    and an instance writes its counts whenever an exchange falls due."""
+    The instances' own bookkeeping is left out: every request is counted, refused or not, and
+    an instance writes its counts (rate-limit windows, its requests per minute, its cache
+    layers' counters) whenever a write falls due."""
     table = dynamodb_table(stack.settings)  # type: ignore[arg-type]
     items: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {"ConsistentRead": True}
     while True:
         page = table.scan(**kwargs)
-        items += [i for i in page["Items"] if not str(i["PK"]).startswith(RATE_WINDOW_PREFIX)]
+        items += [i for i in page["Items"] if not _bookkeeping(str(i["PK"]))]
         if "LastEvaluatedKey" not in page:
             return sorted(items, key=lambda i: (i["PK"], i["SK"]))
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _bookkeeping(partition: str) -> bool:
+    return partition.startswith(RATE_WINDOW_PREFIX) or partition in (API_MINUTES, CACHE_COUNTS)
 
 
 MAGIC_LINK = re.compile(r"\?magic_token=([A-Za-z0-9_-]+)")

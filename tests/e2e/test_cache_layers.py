@@ -134,8 +134,11 @@ def test_reads_saved_are_the_reads_the_caches_really_avoided(stack: LocalStack) 
         counter.calls = 0
         reads_of(without_caches, headers, config_id)
         reads_without = counter.calls
-        report = with_caches.get("/api/v2/ops/caches", headers=operator).json()
-        report_off = without_caches.get("/api/v2/ops/caches", headers=operator).json()
+        # Each instance stands for a deployment of its own here, so each reports its own
+        # memory (by default the figures are every instance's on the table added up)
+        own = {"scope": "environment"}
+        report = with_caches.get("/api/v2/ops/caches", headers=operator, params=own).json()
+        report_off = without_caches.get("/api/v2/ops/caches", headers=operator, params=own).json()
     # Then the caches saved reads, and exactly as many as they claim
     assert reads_without > reads_with > 0
     assert report["totals"]["reads_saved"] == reads_without - reads_with
@@ -157,3 +160,29 @@ def test_reads_saved_are_the_reads_the_caches_really_avoided(stack: LocalStack) 
     assert report_off["totals"]["reads_saved"] == 0 and report_off["totals"]["hits"] == 0, (
         report_off
     )
+
+
+def test_ops_caches_adds_up_every_instance_on_the_table(stack: LocalStack) -> None:
+    # Given two more function instances on the stack's table, each with caches of its own
+    assert stack.settings is not None and stack.api is not None
+    operator = operator_headers(stack)
+    settings = stack.settings.model_copy(update={"rate_limit_enabled": False})
+    with function_instance(settings) as first, function_instance(settings) as second:
+        headers = sign_in(first)
+        # When one user's account is read 3 times on the first and 5 times on the second
+        for instance, reads in ((first, 3), (second, 5)):
+            for _ in range(reads):
+                assert instance.get("/api/v2/auth/me", headers=headers).status_code == 200
+        # (an instance answering the report publishes its own counters first)
+        theirs = second.get("/api/v2/ops/caches", headers=operator)
+        report = first.get("/api/v2/ops/caches", headers=operator)
+    # Then the first answers every instance's counters added up, and lists each of them
+    assert report.status_code == 200 and theirs.status_code == 200, report.text
+    body, other = report.json(), theirs.json()
+    listed = {row["instance"]: row for row in body["environments"]}
+    second_row = next(row for row in other["environments"] if row["answering"])
+    assert listed[second_row["instance"]]["hits"] == second_row["hits"]
+    assert listed[body["answered_by"]["instance"]]["answering"]
+    assert body["layers"]["accounts"]["hits"] >= 2 + 4  # each missed once, then hit
+    assert body["totals"]["hits"] == sum(row["hits"] for row in body["environments"])
+    assert body["shared"] is True and body["scope"] == "all"

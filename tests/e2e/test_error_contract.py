@@ -14,6 +14,7 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 
+from services.local.function_url_event import MAX_BODY_BYTES
 from services.local.processes import free_port
 from services.store import keys
 from services.store.table import dynamodb_table
@@ -220,7 +221,7 @@ def test_a_body_over_the_function_url_limit_is_a_413_envelope(stack) -> None:
     # A connection of its own: the server answers without reading the body.
     response = httpx.post(
         f"{stack.api.url}/api/v2/configurations",
-        content=b"x" * (1024 * 1024 + 1),
+        content=b"x" * (MAX_BODY_BYTES + 1),
         headers={"Content-Type": "application/json"},
     )
 
@@ -268,7 +269,7 @@ def test_a_chunked_body_is_read_and_over_the_limit_is_a_413_envelope(client, sta
     large = client.post(
         "/api/v2/configurations",
         headers={"Content-Type": "application/json"},
-        content=chunks(1024 * 1024 + 1),
+        content=chunks(MAX_BODY_BYTES + 1),
     )
 
     assert small.status_code == 201, small.text  # httpx sends an iterator chunked

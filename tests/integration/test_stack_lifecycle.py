@@ -45,10 +45,34 @@ def wait_for(predicate: Any, timeout_s: float = 60.0, what: str = "condition") -
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def api_processes(info: dict[str, Any]) -> list[int]:
+    """The API pool's master and each of its execution environments."""
+    return [info["api_pool_pid"], *(e["pid"] for e in info["api_environments"])]
+
+
+def port_free(url: str) -> bool:
+    """Whether the API's port can be bound again (nothing listens on it any more)."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, int(port)))
+        except OSError:
+            return False
+        return True
+
+
+def assert_api_gone(info: dict[str, Any]) -> None:
+    """No environment, no master, and the API's port free: nothing of the API outlives it."""
+    pids = api_processes(info)
+    wait_for(lambda: not any(alive(pid) for pid in pids), 20, "every API process to exit")
+    wait_for(lambda: port_free(info["api_url"]), 10, "the API's port to be free")
+
+
 def start_stack(root: Path, state: Path, *extra: str, command: list[str] | None = None):
     env = {**os.environ, "LOCAL_STATE_DIR": str(state)}
     args = command or [sys.executable, "-m", "services.local", "up", "--api-port", "0",
-                       "--dynamodb-port", "0", *extra]  # fmt: skip
+                       "--dynamodb-port", "0", "--api-workers", "2", *extra]  # fmt: skip
     process = subprocess.Popen(
         args, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
@@ -67,12 +91,38 @@ def test_up_writes_stack_file_and_operator_token_then_stops_cleanly(root, tmp_pa
         assert token_file.stat().st_mode & 0o777 == 0o600
         assert len(token_file.read_text().strip()) >= 32
         assert alive(info["dynamodb_pid"])
+        assert len(info["api_environments"]) == 2
+        assert all(alive(pid) for pid in api_processes(info))
+        assert all(e["cold_start_ms"] > 0 for e in info["api_environments"])
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
     assert process.returncode == 0
     wait_for(lambda: not alive(info["dynamodb_pid"]), 15, "java to exit")
+    assert_api_gone(info)
     assert not (tmp_path / "stack.json").exists()
+
+
+def test_down_stops_the_stack_and_every_api_environment(root, tmp_path) -> None:
+    # Given a running stack, When `python -m services.local down` is run from the checkout
+    process, info = start_stack(root, tmp_path, "--in-memory")
+    env = {**os.environ, "LOCAL_STATE_DIR": str(tmp_path)}
+    status = subprocess.run(
+        [sys.executable, "-m", "services.local", "status"],
+        cwd=root, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    try:
+        assert f"environments: 2: pid {info['api_environments'][0]['pid']}" in status.stdout
+        subprocess.run(
+            [sys.executable, "-m", "services.local", "down"], cwd=root, env=env, timeout=60
+        )
+        # Then the stack exits, and with it every process of the API, leaving its port free
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0
+    assert_api_gone(info)
 
 
 def test_killing_the_stack_outright_still_takes_java_down(root, tmp_path) -> None:
@@ -82,6 +132,8 @@ def test_killing_the_stack_outright_still_takes_java_down(root, tmp_path) -> Non
     process.kill()
     process.wait(timeout=10)
     wait_for(lambda: not alive(info["dynamodb_pid"]), 20, "orphaned java to exit")
+    # ... and the API's pool (its master's parent-death signal; its workers die with it).
+    assert_api_gone(info)
 
 
 def test_data_written_through_the_stack_survives_down_and_up(root, tmp_path) -> None:
@@ -98,6 +150,7 @@ def test_data_written_through_the_stack_survives_down_and_up(root, tmp_path) -> 
     finally:
         process.send_signal(signal.SIGINT)  # Ctrl-C
         process.wait(timeout=30)
+    assert_api_gone(info)
     process, info = start_stack(root, tmp_path)
     try:
         settings = Settings(
@@ -132,7 +185,7 @@ def test_make_workbench_leaves_nothing_behind_after_sigterm(root, tmp_path) -> N
     stack_args = f"--in-memory --api-port 0 --dynamodb-port 0 --workbench-port {port}"
     command = ["make", "--no-print-directory", "workbench", f"ARGS={stack_args}"]
     process, info = start_stack(root, tmp_path, command=command)
-    children = [info["pid"], info["dynamodb_pid"], info["workbench_pid"]]
+    children = [info["pid"], info["dynamodb_pid"], info["workbench_pid"], *api_processes(info)]
     try:
         wait_for(
             lambda: _answers(f"{info['workbench_url']}"), 90, "the workbench to serve its page"

@@ -27,7 +27,9 @@ RAISERS = {"ApiError", "error_response", "fail", "RequestRefusedError"}
 def raised_codes(root: Path) -> set[str]:
     codes: set[str] = set()
     sources = [*sorted((root / "services" / "api").glob("*.py"))]
-    sources.append(root / "services" / "local" / "function_url.py")
+    # The local Function URL's own refusals: the in-process server and the pool's.
+    for server in ("function_url.py", "wsgi_function_url.py", "api_pool_server.py"):
+        sources.append(root / "services" / "local" / server)
     for source in sources:
         for node in ast.walk(ast.parse(source.read_text())):
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) in RAISERS:

@@ -30,7 +30,7 @@ class CacheLayerNote(Viewer):
             f"**Cache ({self.title})**: TTL {found.get('ttl_s', 0):g} s, hit rate {rate} "
             f"({found.get('hits')} hits, {found.get('misses')} misses), "
             f"{found.get('entries')} entries, {found.get('reads_saved')} DynamoDB reads saved "
-            "<small>(this API instance, `GET /api/v2/ops/caches`)</small>"
+            "<small>(every API environment, `GET /api/v2/ops/caches`)</small>"
         )
 
     def __panel__(self) -> pn.viewable.Viewable:

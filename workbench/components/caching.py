@@ -9,7 +9,7 @@ import panel as pn
 import param
 from panel.viewable import Viewer
 
-from workbench.components.format import md_text
+from workbench.components.format import md_code, md_text
 from workbench.components.tile import TILE_CSS, tile_html
 from workbench.stores.ops import OpsStore
 
@@ -30,6 +30,10 @@ def _ttl(value: Any) -> str:
     if not isinstance(value, int | float):
         return "-"
     return f"{value / 60:g} min" if value >= 60 and value % 60 == 0 else f"{value:g} s"
+
+
+def _cell(value: Any) -> str:
+    return "-" if value is None else md_text(value)
 
 
 class CachingPanel(Viewer):
@@ -60,7 +64,10 @@ class CachingPanel(Viewer):
     def totals(self) -> str:
         ops, totals = self.ops, self.ops.cache_totals
         live = ops.caches_status == "live" and bool(totals)
-        source = "GET /api/v2/ops/caches: totals over every layer of this API instance"
+        source = (
+            "GET /api/v2/ops/caches: totals over every layer of every API environment "
+            "(execution environment) seen in the last minutes"
+        )
 
         def figure(label: str, key: str) -> str:
             value = totals.get(key) if live else None
@@ -89,14 +96,45 @@ class CachingPanel(Viewer):
             f"{saved + load_reads} the cached reads would have cost; measured per entry)."
         )
 
+    @param.depends("ops.cache_environments", "ops.caches_status")
+    def environments(self) -> str:
+        """One row per execution environment: each keeps its caches in its own memory, so
+        its hit rate is its own (a cold one misses while a warm one hits)."""
+        found = self.ops.cache_environments
+        if self.ops.caches_status != "live" or not found:
+            return ""
+        rows = [
+            "| environment | pid | hits | misses | hit rate | entries | reads saved | last seen |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for row in found:
+            hits, misses = row.get("hits"), row.get("misses")
+            counted = isinstance(hits, int) and isinstance(misses, int) and hits + misses > 0
+            rate = f"{hits / (hits + misses):.0%}" if counted else "no reads"
+            answering = " (answered)" if row.get("answering") else ""
+            age = row.get("age_s")
+            seen = f"{age:g} s ago" if isinstance(age, int | float) else "-"
+            cells = [
+                f"{md_code(row.get('instance', '?'), cell=True)}{answering}",
+                *(_cell(row.get(key)) for key in ("pid", "hits", "misses")),
+                rate,
+                *(_cell(row.get(key)) for key in ("entries", "reads_saved")),
+                seen,
+            ]
+            rows.append(f"| {' | '.join(cells)} |")
+        return "\n".join(rows)
+
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Column(
             "## Caching Strategy",
             "Multi-layer in-memory caches of warm function instances: each counts its hits, "
-            "misses and entries, and measures the DynamoDB reads its hits avoided.",
+            "misses and entries, and measures the DynamoDB reads its hits avoided. The figures "
+            "add up every execution environment of the API; each keeps its own caches.",
             pn.pane.HTML(self.totals, stylesheets=[TILE_CSS], sizing_mode="stretch_width"),
             pn.pane.Markdown(self.reduction, sizing_mode="stretch_width"),
             "### Cache layers",
             pn.pane.Markdown(self.layers, sizing_mode="stretch_width"),
+            "### Per environment",
+            pn.pane.Markdown(self.environments, sizing_mode="stretch_width"),
             sizing_mode="stretch_width",
         )

@@ -33,6 +33,15 @@ def md_text(value: Any) -> str:
     return _ASCII_PUNCTUATION.sub(r"\\\1", one_line(value))
 
 
+def environment_name(environment: Any) -> str:
+    """Which execution environment answered, as plain text: its instance id, and its pid
+    where the stack is local (`unknown` when the API did not say, e.g. an older one)."""
+    if not isinstance(environment, dict) or not environment.get("instance"):
+        return "unknown"
+    pid = environment.get("pid")
+    return f"{one_line(environment['instance'])}" + (f" (pid {one_line(pid)})" if pid else "")
+
+
 def md_code(value: Any, *, cell: bool = False) -> str:
     """`value` as an inline code span: backslashes do not escape inside one, so it is fenced
     with more backticks than it contains. In a table `cell`, pipes are escaped too (GFM

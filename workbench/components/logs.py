@@ -9,6 +9,7 @@ import panel as pn
 import param
 from panel.viewable import Viewer
 
+from workbench.components.format import environment_name
 from workbench.stores.logs import LEVELS, LogsStore
 
 _LEVEL_COLOURS = {"DEBUG": "#6b7280", "INFO": "#2563eb", "WARNING": "#d97706", "ERROR": "#dc2626"}
@@ -61,13 +62,16 @@ class LogTail(Viewer):
     def _refilter(self, *_: Any) -> None:
         pn.state.execute(pn.io.with_lock(self.store.refresh))
 
-    @param.depends("store.records", "store.status", "store.note")
+    @param.depends("store.records", "store.status", "store.note", "store.environment")
     def table(self) -> str:
         store = self.store
         if store.status != "live":
             return f"<p><b>Logs</b>: {escape(store.note or 'waiting for the first answer')}</p>"
         if not store.records:
-            return f"<p>No record matches ({store.buffered} in the buffer).</p>"
+            return (
+                f"<p>No record matches ({store.buffered} in the buffer of environment "
+                f"{escape(environment_name(store.environment))}).</p>"
+            )
         rows = []
         for record in store.records:
             level = str(record.get("level", ""))
@@ -83,7 +87,9 @@ class LogTail(Viewer):
             )
         return (
             f"<p>{len(store.records)} newest of {store.buffered} buffered records "
-            "(sanitised before logging: e-mails masked, secrets never written)</p>"
+            "(sanitised before logging: e-mails masked, secrets never written), from the memory "
+            f"of the API environment that answered: {escape(environment_name(store.environment))}. "
+            "Records of the other environments are kept in theirs.</p>"
             '<table class="logs"><tr><th>time</th><th>level</th><th>function</th>'
             "<th>correlation ID</th><th>message</th><th>fields</th></tr>"
             f"{''.join(rows)}</table>"

@@ -9,7 +9,7 @@ import param
 from panel.viewable import Viewer
 
 from workbench.charts.observability import waterfall
-from workbench.components.format import md_code, md_text, problem_markdown
+from workbench.components.format import environment_name, md_code, md_text, problem_markdown
 from workbench.stores.traces import TracesStore
 
 
@@ -81,13 +81,15 @@ class TraceBreakdown(Viewer):
             "\n\n" + "\n".join(rows)
         )
 
-    @param.depends("store.status", "store.note", "store.traces")
+    @param.depends("store.status", "store.note", "store.traces", "store.environment")
     def status(self) -> str:
         if self.store.status != "live":
             return f"**Traces**: {md_text(self.store.note or 'waiting for the first answer')}"
         return (
             f"{len(self.store.traces)} recent requests traced (the page's own polling of "
-            "`/health` and `/api/v2/ops/*` is left out)."
+            "`/health` and `/api/v2/ops/*` is left out), kept in the memory of the API "
+            f"environment that answered: {md_text(environment_name(self.store.environment))}. "
+            "A request another environment served is traced there."
         )
 
     def __panel__(self) -> pn.viewable.Viewable:

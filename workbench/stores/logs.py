@@ -23,6 +23,9 @@ class LogsStore(OperatorRoute):
     records = param.List(default=[], doc="newest first")
     services = param.List(default=[], doc="services seen in the buffer")
     buffered = param.Integer(default=0)
+    environment = param.Dict(
+        default={}, doc="the execution environment whose memory the records come from"
+    )
 
     async def fetch(self, token: str) -> ApiResult:
         filters = {
@@ -35,8 +38,9 @@ class LogsStore(OperatorRoute):
 
     def read(self, body: dict[str, Any]) -> None:
         records, services = body.get("records"), body.get("services")
-        buffered = body.get("buffered")
+        buffered, environment = body.get("buffered"), body.get("environment")
         self.param.update(
+            environment=dict(environment) if isinstance(environment, dict) else {},
             records=[r for r in records if isinstance(r, dict)]
             if isinstance(records, list)
             else [],

@@ -29,6 +29,9 @@ class OpsStore(param.Parameterized):
     caches_note = param.String(default="", doc="what the tile's tooltip explains")
     cache_layers = param.Dict(default={}, doc="layer -> ttl_s, hits, misses, ... as reported")
     cache_totals = param.Dict(default={}, doc="totals over every layer, as reported")
+    cache_environments = param.List(
+        default=[], doc="one row per execution environment: instance, pid, hit_rate, ..."
+    )
 
     circuits_status: str = param.Selector(  # type: ignore[assignment]
         default="waiting", objects=list(STATUSES)
@@ -75,7 +78,11 @@ class OpsStore(param.Parameterized):
                 reads = hits + misses
                 layers = result.body.get("layers")
                 totals = result.body.get("totals")
+                environments = result.body.get("environments")
                 self.param.update(
+                    cache_environments=[e for e in environments if isinstance(e, dict)]
+                    if isinstance(environments, list)
+                    else [],
                     cache_totals=dict(totals) if isinstance(totals, dict) else {},
                     caches_status="live",
                     cache_layers=dict(layers) if isinstance(layers, dict) else {},
@@ -83,7 +90,11 @@ class OpsStore(param.Parameterized):
                     cache_misses=misses,
                     hit_rate=hits / reads if reads else None,
                     caches_note="\n".join(
-                        [f"{result.request}: {hits} hits, {misses} misses", *lines]
+                        [
+                            f"{result.request}: {hits} hits, {misses} misses"
+                            + _across(environments),
+                            *lines,
+                        ]
                     ),
                 )
                 return
@@ -162,6 +173,14 @@ def cache_counts(body: Any) -> tuple[int, int, list[str]] | None:
         if total_hits is not None and total_misses is not None:
             return total_hits, total_misses, lines
     return (hits, misses, lines) if lines else None
+
+
+def _across(environments: Any) -> str:
+    """How many execution environments the figures add up (said only when the API lists them)."""
+    if not isinstance(environments, list):
+        return ""
+    n = len(environments)
+    return f" across {n} environment{'s' if n != 1 else ''}"
 
 
 def _count(value: Any) -> int | None:

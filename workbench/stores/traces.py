@@ -15,13 +15,19 @@ class TracesStore(OperatorRoute):
     selected = param.String(default="", doc="correlation ID of the request broken down")
     trace = param.Dict(default={}, doc="the selected request with its spans")
     problem = param.ClassSelector(class_=Problem, allow_None=True)
+    environment = param.Dict(
+        default={}, doc="the execution environment whose memory the list comes from"
+    )
 
     async def fetch(self, token: str) -> ApiResult:
         return await self.client.ops_traces(token)
 
     def read(self, body: dict[str, Any]) -> None:
-        traces = body.get("traces")
-        self.traces = [t for t in traces if isinstance(t, dict)] if isinstance(traces, list) else []
+        traces, environment = body.get("traces"), body.get("environment")
+        self.param.update(
+            traces=[t for t in traces if isinstance(t, dict)] if isinstance(traces, list) else [],
+            environment=dict(environment) if isinstance(environment, dict) else {},
+        )
 
     async def load(self, correlation_id: str | None = None) -> None:
         """The breakdown of `correlation_id` (the newest request when none is chosen)."""

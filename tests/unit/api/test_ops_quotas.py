@@ -4,7 +4,6 @@ tightest one first and its figures at the top level, as before the plans' limits
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -16,11 +15,11 @@ from moto import mock_aws
 
 from services.api.app import build_app
 from services.api.dependencies import ApiDependencies
-from services.local.function_url import LocalLambdaContext, build_event
 from services.observability import get_logger
 from services.settings import Settings
 from services.store.schema import create_table_request
 from services.store.sessions import token_hash
+from tests.unit.resolve import resolve_get
 
 pytestmark = pytest.mark.unit
 
@@ -49,16 +48,7 @@ def deps(monkeypatch: pytest.MonkeyPatch) -> Iterator[ApiDependencies]:
 
 
 def get(app: LambdaFunctionUrlResolver, path: str) -> tuple[int, Any]:
-    event = build_event(
-        method="GET",
-        raw_path=path,
-        headers={"authorization": f"Bearer {OPERATOR}"},
-        body=b"",
-        source_ip="10.0.0.1",
-        domain="t",
-    )
-    answer = app.resolve(event, LocalLambdaContext(function_name="t", aws_request_id="r"))
-    return int(answer["statusCode"]), json.loads(answer["body"])
+    return resolve_get(app, path, OPERATOR)
 
 
 def test_the_route_lists_every_quota_of_every_provider(deps: ApiDependencies) -> None:

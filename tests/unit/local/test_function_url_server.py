@@ -1,5 +1,5 @@
 """The local Function URL server over a real socket: how it frames bodies (Content-Length,
-chunked, the 1 MiB cap), and that whatever it answers itself is the API's envelope with a
+chunked, the 6 MB cap), and that whatever it answers itself is the API's envelope with a
 correlation ID, never a dropped connection or an HTML page."""
 
 from __future__ import annotations
@@ -140,9 +140,9 @@ def test_a_chunked_body_reaches_the_function_whole(
 def test_a_chunked_body_over_the_cap_is_a_413_with_the_callers_correlation_id(
     server: FunctionUrlServer, function: RecordingFunction
 ) -> None:
-    # Given a body sent in chunks that together pass 1 MiB (no Content-Length to check first)
-    piece = b"x" * (256 * 1024)
-    raw = chunked(*[piece] * 5, correlation_id="trace-413")
+    # Given a body sent in chunks that together pass 6 MB (no Content-Length to check first)
+    piece = b"x" * (1024 * 1024)
+    raw = chunked(*[piece] * (MAX_BODY_BYTES // len(piece) + 1), correlation_id="trace-413")
 
     # When it is sent
     answer = exchange(server, raw)

@@ -116,6 +116,10 @@ class FakeApi:
     articles: dict[str, int] = field(default_factory=lambda: {"pending": 2, "analyzed": 5})
     logs: list[dict[str, Any]] = field(default_factory=list)
     traces: list[dict[str, Any]] = field(default_factory=list)
+    # The API's execution environments, as `/api/v2/ops/caches` lists them (none: an API
+    # that predates them), and the one whose memory the logs and traces come from.
+    cache_environments: list[dict[str, Any]] | None = None
+    environment: dict[str, Any] | None = None
     # Live accuracy: served by a local stack only; (known, stored) label of each labelled
     # article, newest last. An ingestion run adds three, one of them scored wrong.
     accuracy_route: bool = True
@@ -549,6 +553,11 @@ class FakeApi:
             json={
                 "layers": {"sentiment": layer},
                 "totals": {"hits": self.cache_hits, "misses": self.cache_misses},
+                **(
+                    {"environments": self.cache_environments}
+                    if self.cache_environments is not None
+                    else {}
+                ),
             },
         )
 
@@ -772,7 +781,8 @@ class FakeApi:
         return httpx.Response(
             200,
             json={"records": records, "count": len(records), "buffered": len(self.logs),
-                  "services": services, "levels": order},
+                  "services": services, "levels": order,
+                  **({"environment": self.environment} if self.environment else {})},
         )  # fmt: skip
 
     def _traces(self, bearer: str | None, **_: Any) -> httpx.Response:
@@ -780,7 +790,10 @@ class FakeApi:
         if refused is not None:
             return refused
         listed = [{k: v for k, v in t.items() if k != "spans"} for t in reversed(self.traces)]
-        return httpx.Response(200, json={"traces": listed, "count": len(listed)})
+        body: dict[str, Any] = {"traces": listed, "count": len(listed)}
+        if self.environment:
+            body["environment"] = self.environment
+        return httpx.Response(200, json=body)
 
     def _trace(self, bearer: str | None, cid: str, **_: Any) -> httpx.Response:
         refused = self._operator(bearer)

@@ -410,3 +410,52 @@ def test_section_refresh_reads_only_the_section_in_view() -> None:
 
     run(overlapping())
     assert sections.skipped == 1
+
+
+def test_caching_panel_shows_each_environment(fake: FakeApi, client: ApiClient) -> None:
+    # Given an API of two execution environments, one with a hostile-looking id
+    fake.ops_routes = True
+    fake.cache_hits, fake.cache_misses = 5, 5
+    fake.cache_environments = [
+        {"instance": "aaa111", "pid": 41, "answering": True, "hits": 4, "misses": 1,
+         "hit_rate": 0.8, "entries": 2, "reads_saved": 7, "age_s": 0.0},
+        {"instance": "b|*x*", "pid": None, "answering": False, "hits": 1, "misses": 4,
+         "hit_rate": 0.2, "entries": 0, "reads_saved": 0, "age_s": 3.5},
+    ]  # fmt: skip
+    ops = OpsStore(client, lambda: operator(fake))
+    panel = CachingPanel(ops=ops)
+    panel.__panel__()
+    # When the page refreshes
+    run(ops.refresh())
+    # Then the totals say they span both, and each environment has its row, text escaped
+    table = panel.environments()
+    assert "| `aaa111` (answered) | 41 | 4 | 1 | 80% | 2 | 7 | 0 s ago |" in table
+    assert r"| `b\|*x*` | - | 1 | 4 | 20% | 0 | 0 | 3.5 s ago |" in table
+    assert "across 2 environments" in ops.caches_note
+    assert "every API environment" in panel.totals()
+
+
+def test_caching_panel_without_environments_shows_no_breakdown(
+    fake: FakeApi, client: ApiClient
+) -> None:
+    fake.ops_routes = True
+    ops = OpsStore(client, lambda: operator(fake))
+    panel = CachingPanel(ops=ops)
+    run(ops.refresh())
+    assert panel.environments() == "" and "environment" not in ops.caches_note
+
+
+def test_logs_and_traces_say_which_environment_answered(fake: FakeApi, client: ApiClient) -> None:
+    fake.ops_routes = True
+    fake.environment = {"instance": "abc<b>123", "pid": 7}
+    fake.logs = [{"level": "INFO", "service": "dashboard", "correlation_id": "c1",
+                  "message": "hi", "timestamp": "t1"}]  # fmt: skip
+    logs = LogsStore(client, lambda: operator(fake))
+    traces = TracesStore(client, lambda: operator(fake))
+    tail, breakdown = LogTail(store=logs), TraceBreakdown(store=traces)
+    run(logs.refresh())
+    run(traces.refresh())
+    assert "environment that answered: abc&lt;b&gt;123 (pid 7)" in tail.table()
+    assert "abc<b>" not in tail.table()
+    status = breakdown.status()
+    assert r"abc\<b\>123 \(pid 7\)" in status and "traced there" in status
