@@ -83,7 +83,8 @@ test: install browser-deps checkov-venv check
 	$(PYTEST) -m "unit or integration or e2e or ui or notebooks or infrastructure" --junitxml=reports/junit-all.xml $(ARGS)
 
 # The scenario notebooks, executed by papermill (each starts an embedded stack, or attaches to
-# the one `make stack` runs) into reports/notebooks/, then rendered to HTML. Parameters pass
+# the one `make stack` runs) into reports/notebooks/, then rendered to self-contained HTML
+# (BokehJS and Panel's scripts and styles inline: the charts draw offline). Parameters pass
 # through: make notebooks ARGS="-p USERS 5"; one notebook: make notebooks NOTEBOOK=load_test.
 NOTEBOOK ?= *
 NOTEBOOKS_OUT := reports/notebooks
@@ -93,7 +94,7 @@ notebooks: install
 	  name=$$(basename $$notebook .ipynb); \
 	  echo "== $$name"; \
 	  $(PY) -m papermill --cwd notebooks --log-level WARNING $$notebook $(NOTEBOOKS_OUT)/$$name.ipynb $(ARGS); \
-	  $(PY) -m nbconvert --to html --log-level WARN $(NOTEBOOKS_OUT)/$$name.ipynb; \
+	  $(PY) -m services.traffic.notebook_report $(NOTEBOOKS_OUT)/$$name.ipynb; \
 	done
 	@echo "reports in $(NOTEBOOKS_OUT)/"
 

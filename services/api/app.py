@@ -32,6 +32,7 @@ from services.api import (
     ops_accuracy,
     ops_caches,
     ops_chaos,
+    ops_environments,
     ops_metrics,
     ops_model,
     ops_observability,
@@ -122,6 +123,7 @@ def build_app(deps: ApiDependencies, logger: Logger) -> LambdaFunctionUrlResolve
     app.include_router(ops_metrics.build_router(deps))
     app.include_router(ops_observability.build_router(deps))
     app.include_router(ops_model.build_router(deps))
+    app.include_router(ops_environments.build_router(deps))
     app.include_router(ops_accuracy.build_router(deps))
     app.include_router(auth.build_router(deps))
     app.include_router(configurations.build_router(deps))

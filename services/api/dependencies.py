@@ -69,6 +69,8 @@ class ApiDependencies:
     # The figures of the latest N analyzed articles against the emulated headlines' labels
     # (the local stack: the labelled headlines are not shipped to Lambda).
     live_accuracy: Callable[[int], dict[str, Any]] | None = None
+    # The execution environments serving the API, when the runtime knows them (the local pool).
+    execution_environments: Callable[[], list[dict[str, Any]]] | None = None
     model_card_path: Path = CARD_FILE
 
     @cached_property

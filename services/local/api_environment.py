@@ -28,7 +28,13 @@ def build_dashboard_handler(settings: Settings, control: ControlClient) -> Handl
             pipeline_stats=control.pipeline_stats,
             metrics_runner=control.run_metrics,
             live_accuracy=accuracy,
+            execution_environments=control.environments,
         )
     else:
-        deps = ApiDependencies(settings=settings, table_override=table, live_accuracy=accuracy)
+        deps = ApiDependencies(
+            settings=settings,
+            table_override=table,
+            live_accuracy=accuracy,
+            execution_environments=control.environments,
+        )
     return dashboard.build_dashboard(deps)

@@ -94,3 +94,16 @@ def test_a_request_held_by_one_environment_does_not_hold_up_another(
 def _busy(stack: LocalStack) -> int:
     assert stack.api is not None
     return sum(1 for e in stack.api.environments() if e["busy"])
+
+
+def test_the_operator_sees_every_environment_with_its_cold_start(
+    stack: LocalStack, client: httpx.Client
+) -> None:
+    response = client.get("/api/v2/ops/environments", headers=operator_headers(stack))
+
+    assert response.status_code == 200, response.text
+    listed = response.json()
+    pids = {e["pid"] for e in listed["environments"]}
+    assert len(pids) == 2 and listed["answered_by"] in pids
+    assert all(e["cold_start_ms"] > 0 for e in listed["environments"])
+    assert client.get("/api/v2/ops/environments").status_code == 401

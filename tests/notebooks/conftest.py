@@ -14,6 +14,7 @@ import pytest
 from services.local.stack import LocalStack
 from services.settings import Settings
 from services.traffic.notebook import read_records
+from services.traffic.notebook_report import render_html
 from tests.e2e.api_support import api_stack
 
 OPEN_TIMEOUT_S = 2.0
@@ -63,4 +64,6 @@ def execute(root: Path, name: str, out_dir: Path, **parameters: Any) -> dict[str
         progress_bar=False,
         log_output=False,
     )
+    # Its report must open offline: rendering refuses a page that would fetch anything.
+    render_html(output)
     return read_records(output)
