@@ -236,6 +236,10 @@ class Settings(BaseSettings):
     # it is answered 504 and its environment replaced.
     local_api_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
     local_api_timeout_s: float = Field(default=30.0, gt=0)
+    # History the embedded stack backfills on its first start, for the default watchlist,
+    # through the real pipeline (`services/local/backfill.py`); 0 turns it off.
+    local_backfill_days: int = Field(default=120, ge=0, le=365)
+    local_backfill_window_days: int = Field(default=30, ge=1, le=60)
     # Where clients (workbench, traffic generator, notebooks) find the API.
     api_url: str | None = None
     # Directory holding stack.json and the operator token; default `.local` in the checkout.

@@ -1,4 +1,6 @@
-"""Operator routes of the pipeline: run an ingestion cycle now; item counts per stage.
+"""Operator routes of the pipeline: run an ingestion cycle now; item counts per stage; the
+embedded stack's history backfill (`backfill`: status, days done of total, articles ingested
+and analyzed, times).
 
 The counts are polled (the workbench asks every few seconds), so what one poll may cost is
 bounded: a COUNT query of at most `OPS_COUNT_MAX_PAGES` pages per status, the result kept for
@@ -19,6 +21,7 @@ from services.api.errors import ApiError
 from services.api.operator import require_operator
 from services.metrics.collect import PIPELINE_STATUSES
 from services.ops.kept import KeptResult
+from services.store.backfill import DynamoBackfillRepository
 from services.store.census import count_status
 from services.store.ingestion_runs import DynamoIngestionRunRepository
 
@@ -88,6 +91,10 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
         # The runtime's own counters are in memory: always the current ones.
         if deps.pipeline_stats is not None:
             body["stages"].update(deps.pipeline_stats())
+        # The embedded stack's history backfill (null where none ever ran, as in AWS): one
+        # item read, not kept, so its progress is the current one.
+        state = DynamoBackfillRepository(deps.table).get()
+        body["backfill"] = state.as_dict() if state is not None else None
         return body
 
     return router

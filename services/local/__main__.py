@@ -72,6 +72,9 @@ def _up(args: argparse.Namespace, settings: Settings, paths: LocalPaths) -> int:
         workbench=args.workbench,
         workbench_port=args.workbench_port,
         api_workers=args.api_workers,
+        # History on first start, in the background: the page is usable at once.
+        backfill=True,
+        backfill_progress=lambda line: print(line, flush=True),
     )
     stop = threading.Event()
 

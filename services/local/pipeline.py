@@ -7,6 +7,7 @@ built by `services.composition` from settings that point at the emulators.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,15 +18,25 @@ from services.alerts.evaluate import EvaluationSummary
 from services.clock import Clock, utc_now
 from services.composition import alert_checker, ingestion_dependencies, resilient_guard
 from services.functions import analysis, ingestion, metrics, notification
+from services.ingestion.run import IngestionDependencies
+from services.local.backfill import (
+    Backfill,
+    pipeline_window,
+    plan_refusal,
+    progress_line,
+    quota_check,
+)
 from services.local.bus import LocalTopic
 from services.local.emulators.finnhub import FinnhubEmulator
 from services.local.emulators.tiingo import TiingoEmulator
 from services.local.emulators.world import NewsWorld
 from services.local.scheduler import LocalScheduler
+from services.messaging.publisher import messages_from_sns_event
 from services.resilience.resilient_guard import ResilientGuard
 from services.scoring import default_scorer
-from services.settings import Settings
+from services.settings import Settings, watchlist
 from services.store.articles import DynamoArticleRepository
+from services.store.backfill import DynamoBackfillRepository
 from services.store.configurations import DynamoConfigurationRepository
 from services.store.dead_letters import DynamoDeadLetterRepository
 from services.store.ingestion_runs import DynamoIngestionRunRepository
@@ -60,6 +71,11 @@ class LocalPipeline:
     # The emulated world's time, and the quotas' and ingestion's: a test can run an hour of
     # cycles in seconds, each provider's limits counting the same simulated periods.
     clock: Clock = utc_now
+    # Backfill the default watchlist's history on start (`services/local/backfill.py`),
+    # telling `backfill_progress` a line per window.
+    backfill_enabled: bool = False
+    backfill_progress: Callable[[str], None] | None = None
+    backfill: Backfill | None = None
     _emf_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> Settings:
@@ -91,7 +107,7 @@ class LocalPipeline:
         )
         self.topic = LocalTopic(
             TOPIC,
-            lambda event, context: analysis.handler(event, context, deps=analysis_deps),
+            lambda event, context: self._analyze(event, context, analysis_deps),
             lambda message_id, message, reason: dead_letters.save(
                 TOPIC, message_id, message, reason, utc_now()
             ),
@@ -127,7 +143,45 @@ class LocalPipeline:
         )
         if self.schedules_enabled:
             self.scheduler.start()
+        if self.backfill_enabled and self.settings.local_backfill_days > 0:
+            self.backfill = self._backfill(ingestion_deps).start()
         return self.settings
+
+    def _backfill(self, deps: IngestionDependencies) -> Backfill:
+        """The history backfill of the default watchlist, through this pipeline."""
+        assert self.guard is not None
+        tickers = watchlist(self.settings)
+        settings = self.settings
+        progress = self.backfill_progress
+        backfill = Backfill(
+            tickers=tickers,
+            days=settings.local_backfill_days,
+            window_days=settings.local_backfill_window_days,
+            ingest_window=lambda start, end: window(start, end),
+            repository=DynamoBackfillRepository(self.table),
+            check_quota=quota_check(
+                self.guard.quotas,
+                lambda: {s.name: s.news_requests(tickers) for s in deps.news_sources},
+                self.clock,
+            ),
+            clock=self.clock,
+            report=(lambda state: progress(progress_line(state))) if progress else lambda s: None,
+            refusal=plan_refusal(
+                settings.tiingo_plan, settings.finnhub_plan, settings.local_backfill_days
+            ),
+        )
+        window = pipeline_window(tickers, deps, backfill.note_published, self.guard.flush)
+        return backfill
+
+    def _analyze(
+        self, event: dict[str, Any], context: Any, deps: analysis.AnalysisDependencies
+    ) -> dict[str, Any]:
+        """The analysis function; the backfill counts the stories it published as scored."""
+        result = analysis.handler(event, context, deps=deps)
+        if self.backfill is not None:
+            for _, message in messages_from_sns_event(event):
+                self.backfill.note_analyzed(message.get("article_keys") or [])
+        return result
 
     def _deliver_soon(self, evaluation: EvaluationSummary) -> EvaluationSummary:
         """An alert e-mail was queued: run the notification function now rather than at its
@@ -178,6 +232,8 @@ class LocalPipeline:
         }
 
     def stop(self) -> None:
+        if self.backfill is not None:
+            self.backfill.stop()
         self.scheduler.stop()
         if self.topic is not None:
             self.topic.stop()

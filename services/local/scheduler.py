@@ -44,7 +44,8 @@ class Schedule:
 
 @dataclass
 class LocalScheduler:
-    """One thread per rule; `trigger` runs a rule now, on the caller's thread."""
+    """One thread per rule, running it at start and then every interval; `trigger` runs a
+    rule now, on the caller's thread."""
 
     schedules: dict[str, Schedule] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -89,5 +90,9 @@ class LocalScheduler:
         self._threads.clear()
 
     def _loop(self, schedule: Schedule) -> None:
-        while not self._stop.wait(schedule.interval_s):
+        # Once at start, then every interval: a new stack has news, metrics and digests at
+        # once rather than after a whole interval.
+        while not self._stop.is_set():
             self.trigger(schedule.rule)
+            if self._stop.wait(schedule.interval_s):
+                return

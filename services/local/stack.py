@@ -9,6 +9,7 @@ import secrets
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,10 @@ class StackOptions:
     clock: Clock = utc_now
     # The API's execution environments (worker processes); None: `settings.local_api_workers`.
     api_workers: int | None = None
+    # Backfill the default watchlist's history on start (`LOCAL_BACKFILL_DAYS`; a finished
+    # backfill is not repeated), each window's progress line told to `backfill_progress`.
+    backfill: bool = False
+    backfill_progress: Callable[[str], None] | None = None
 
 
 def ensure_secret_file(path: Path) -> str:
@@ -176,6 +181,8 @@ class LocalStack:
                 schedules_enabled=options.schedules,
                 emf_log=paths.logs_dir / "metrics-emf.jsonl",
                 clock=options.clock,
+                backfill_enabled=options.backfill,
+                backfill_progress=options.backfill_progress,
             )
             self.settings = self.pipeline.start()
             # The pipeline runs here; the API's environments reach it over the control server.

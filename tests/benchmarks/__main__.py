@@ -14,6 +14,7 @@ from tests.benchmarks import (  # noqa: F401 - registers the benchmarks
     bench_lambda,
     bench_pipeline,
     bench_rate_limit,
+    bench_scale_out,
     bench_store,
 )
 from tests.benchmarks.harness import REGISTRY, Context, render_table, write_report

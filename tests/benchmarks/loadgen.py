@@ -1,9 +1,12 @@
 """A small closed-loop HTTP/1.1 load generator, run in its own process.
 
 The server under test is Python too; a client in the same process would share its GIL and
-measure itself. This one keeps `concurrency` keep-alive connections, each sending the next
-request as soon as the previous answer is read, and records each request's latency and
-status. Raw asyncio streams keep its own cost per request far below the server's.
+measure itself. This one keeps `concurrency` clients, each on a keep-alive connection, sending
+the next request as soon as the previous answer is read, and records each request's latency
+and status. A server that closes the connection after its answer (`Connection: close`, as the
+pool's sync workers do) is connected to again, and the connect counts in the next request's
+latency, as it would for any caller. Raw asyncio streams keep its own cost per request far
+below the server's.
 
     python -m tests.benchmarks.loadgen < plan.json > result.json
 
@@ -30,17 +33,22 @@ def _request_bytes(host: str, path: str, headers: dict[str, str]) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
-async def _read_response(reader: asyncio.StreamReader) -> int:
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
+    """The answer's status, and whether the server closes the connection after it."""
     head = await reader.readuntil(b"\r\n\r\n")
     status_line, _, header_block = head.partition(b"\r\n")
     length = 0
+    closes = False
     for line in header_block.split(b"\r\n"):
         name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
+        field = name.strip().lower()
+        if field == b"content-length":
             length = int(value)
+        elif field == b"connection":
+            closes = value.strip().lower() == b"close"
     if length:
         await reader.readexactly(length)
-    return int(status_line.split(b" ", 2)[1])
+    return int(status_line.split(b" ", 2)[1]), closes
 
 
 async def run(plan: dict[str, Any]) -> dict[str, Any]:
@@ -54,17 +62,24 @@ async def run(plan: dict[str, Any]) -> dict[str, Any]:
     statuses: Counter[int] = Counter()
 
     async def connection() -> None:
-        reader, writer = await asyncio.open_connection(host, port)
+        streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
         try:
             while pending:
                 request = pending.pop()
                 started = time.perf_counter()
+                if streams is None:
+                    streams = await asyncio.open_connection(host, port)
+                reader, writer = streams
                 writer.write(request)
-                status = await _read_response(reader)
+                status, closes = await _read_response(reader)
                 latencies.append(time.perf_counter() - started)
                 statuses[status] += 1
+                if closes:
+                    writer.close()
+                    streams = None
         finally:
-            writer.close()
+            if streams is not None:
+                streams[1].close()
 
     started = time.perf_counter()
     await asyncio.gather(*(connection() for _ in range(int(plan["concurrency"]))))

@@ -48,6 +48,25 @@ class ArchitecturePanel(Viewer):
     table: TableStore = param.ClassSelector(class_=TableStore)  # type: ignore[assignment]
     metrics: MetricsStore = param.ClassSelector(class_=MetricsStore)  # type: ignore[assignment]
 
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        # The history backfill of a new embedded stack: a bar and its counts while it runs,
+        # then one line saying what it did.
+        self._backfill_bar = pn.indicators.Progress(
+            value=0, max=100, visible=False, sizing_mode="stretch_width", bar_color="info"
+        )
+        self._backfill_text = pn.pane.Markdown("", visible=False, margin=(0, 10))
+        self._show_backfill()
+
+    @param.depends("pipeline.backfill", watch=True)
+    def _show_backfill(self) -> None:
+        pipeline = self.pipeline
+        line = pipeline.backfill_line
+        self._backfill_bar.param.update(
+            value=pipeline.backfill_percent, visible=pipeline.backfill_running
+        )
+        self._backfill_text.param.update(object=md_text(line), visible=bool(line))
+
     def _stage(self, number: int, title: str, what: str, counts: list[tuple[str, Any]]) -> str:
         lines = "".join(
             f'<div><span class="count" data-count="{escape(label)}">{_count(value)}</span> '
@@ -142,6 +161,8 @@ class ArchitecturePanel(Viewer):
             "A serverless event-driven pipeline: the counts are live (`GET /api/v2/ops/pipeline`,"
             " `GET /api/v2/ops/metrics`).",
             "### Data flow pipeline",
+            self._backfill_text,
+            self._backfill_bar,
             pn.pane.HTML(self.flow, stylesheets=[FLOW_CSS], sizing_mode="stretch_width"),
             f"### DynamoDB single-table design (`{PARTITION_KEY}` | `{SORT_KEY}`, "
             f"{len(GLOBAL_INDEXES)} GSIs) `GET /api/v2/ops/table`",
