@@ -135,6 +135,9 @@ class EnvironmentPool(BaseApplication):  # type: ignore[misc]
             "post_fork": _die_with_master,
             "worker_abort": _answer_timeout,
             "control_socket_disable": True,
+            # A query string as long as a caller sends reaches the function, which answers what
+            # is wrong with it (AWS bounds a request by its size, not by its request line).
+            "limit_request_line": 0,
             "accesslog": None,
             "errorlog": "-",
             "loglevel": "warning",

@@ -229,6 +229,8 @@ def test_an_emulator_stopped_mid_run_loses_and_duplicates_nothing(stack) -> None
     pipeline = stack.pipeline
     assert pipeline is not None and pipeline.finnhub is not None
     pipeline.scheduler.stop()
+    # Fresh news, whatever the scheduler's cycles (the first one runs at start) already took.
+    inject(stack, "MSFT", 4)
     first = run_now(stack)
     assert first["new"] > 0
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from services.local.stack import LocalStack
+from services.settings import Settings
 from tests.notebooks.conftest import execute
 
 pytestmark = [pytest.mark.notebooks, pytest.mark.timeout(300)]
@@ -112,7 +113,13 @@ def test_a_notebook_starts_its_own_stack_when_none_runs(root: Path, tmp_path: Pa
         recorded = execute(root, "rate_limit", tmp_path, STACK="auto", BURST=45)
 
     assert recorded["stack"]["mode"] == "embedded"
-    assert recorded["admitted"] == 40 and recorded["rate_limited"] == 5
+    # Its API runs one execution environment per core; between two exchanges of counts an
+    # environment does not see the others' newest requests, so a burst spread over N of them
+    # can get up to (N - 1) x the sync fraction of the limit more (the rate limiter's bound).
+    settings = Settings()
+    extra = (settings.local_api_workers - 1) * settings.rate_limit_sync_fraction * 40
+    assert 40 <= recorded["admitted"] <= 40 + extra
+    assert recorded["admitted"] + recorded["rate_limited"] == 45
 
 
 @pytest.mark.timeout(600)
