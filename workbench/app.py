@@ -8,7 +8,7 @@ from typing import Any
 import panel as pn
 import param
 
-from services.settings import Settings, get_settings
+from services.settings import Settings, get_settings, watchlist
 from workbench.client import ApiClient
 from workbench.components.analytics import AnalyticsPanel
 from workbench.components.architecture import ArchitecturePanel
@@ -21,10 +21,12 @@ from workbench.components.header import HeaderTiles
 from workbench.components.health import HealthPanel
 from workbench.components.infrastructure import InfrastructurePanel
 from workbench.components.live_accuracy import LiveAccuracyPanel
+from workbench.components.location import UrlState
 from workbench.components.logs import LogTail
 from workbench.components.magic_link import MagicLinkPanel
 from workbench.components.metrics import MetricCharts
 from workbench.components.model_card import ModelCardPanel
+from workbench.components.navigation import CRUMB_CSS, SectionMenu
 from workbench.components.oauth import OAuthPanel
 from workbench.components.overlay import PriceSentimentPanel
 from workbench.components.overview import OverviewPanel
@@ -32,6 +34,7 @@ from workbench.components.quotas import QuotasPanel
 from workbench.components.sentiment import SentimentPanel
 from workbench.components.session import SessionPanel
 from workbench.components.testing import SuiteResultsPanel
+from workbench.components.tour import TourCard
 from workbench.components.traces import TraceBreakdown
 from workbench.components.traffic import TrafficPanel
 from workbench.local_stack import StackFiles
@@ -55,15 +58,23 @@ from workbench.stores.pipeline import PipelineStore
 from workbench.stores.quotas import QuotasStore
 from workbench.stores.reports import ReportsStore
 from workbench.stores.schema import SchemaStore
-from workbench.stores.sections import SectionRefresh
+from workbench.stores.sections import (
+    DEFAULT_SECTION,
+    LABELS,
+    SECTIONS,
+    Navigation,
+    SectionRefresh,
+)
 from workbench.stores.sentiment import SentimentStore
 from workbench.stores.session import SessionStore
 from workbench.stores.table import TableStore
 from workbench.stores.timer import TimerStore
+from workbench.stores.tour import TourStore
 from workbench.stores.traces import TracesStore
 from workbench.stores.traffic import TrafficStore
 
 REFRESH_MS = 2000
+LABEL_IDS = {section.label: section.id for section in SECTIONS}
 TICK_MS = 1000
 AUTH_INTRO = """## Authentication
 
@@ -140,7 +151,8 @@ class Stores:
     @classmethod
     def build(cls, client: ApiClient, files: StackFiles, settings: Settings) -> Stores:
         session = SessionStore(client)
-        configurations = ConfigurationsStore(client, session=session)
+        default_watchlist = watchlist(settings)
+        configurations = ConfigurationsStore(client, session=session, watchlist=default_watchlist)
         schema = SchemaStore(client)
         token = files.operator_token
         return cls(
@@ -156,9 +168,15 @@ class Stores:
             magic_link=MagicLinkStore(client, lambda: files.url("sendgrid_url"), session=session),
             oauth=OAuthStore(client, session=session),
             configurations=configurations,
-            sentiment=SentimentStore(client, configurations=configurations),
-            overlay=OverlayStore(client, configurations=configurations, schema=schema),
-            analytics=AnalyticsStore(client, session=session),
+            sentiment=SentimentStore(client, token, configurations=configurations),
+            overlay=OverlayStore(
+                client,
+                token,
+                configurations=configurations,
+                schema=schema,
+                watchlist=default_watchlist,
+            ),
+            analytics=AnalyticsStore(client, session, token, default_watchlist),
             accuracy=LiveAccuracyStore(client, token),
             model_card=ModelCardStore(client, token),
             # The bands are the API's own settings (the same environment configures both).
@@ -192,6 +210,11 @@ class Stores:
             "Chaos": [self.chaos.refresh],
             "Observability": [self.logs.follow, self.traces.refresh, self.metrics.refresh],
             "Testing": [self.reports.refresh],
+            # Each draws its default on its first view, then waits for its controls.
+            "Configurations": [self.configurations.first_show],
+            "Sentiment": [self.sentiment.first_show],
+            "Price & Sentiment": [self.overlay.first_show],
+            "Analytics": [self.analytics.first_show],
         }
 
     async def start(self, magic_token: str | None, code: str | None, state: str | None) -> None:
@@ -207,6 +230,23 @@ class Stores:
         elif code and state:
             await self.oauth.complete(code, state)
         await self.live.refresh()
+
+
+def url_follows_page(url: UrlState, navigation: Navigation, tour: TourStore) -> None:
+    """The URL names the section in view and the tour; the back button's URL is shown."""
+
+    def from_url(event: param.parameterized.Event) -> None:
+        if event.name == "tour":
+            if event.new and not tour.active:
+                tour.start(at=url.section)
+            elif not event.new:
+                tour.end()
+        else:
+            navigation.go(event.new)
+
+    url.param.watch(from_url, ["section", "tour"])
+    navigation.param.watch(lambda event: setattr(url, "section", event.new), "section")
+    tour.param.watch(lambda event: setattr(url, "tour", event.new), "active")
 
 
 def build_page(
@@ -305,27 +345,30 @@ def build_page(
         ("Testing", SuiteResultsPanel(store=stores.reports)),
         ("Infrastructure", InfrastructurePanel(store=stores.infrastructure)),
     ]
-    tabs = pn.Tabs(*sections, sizing_mode="stretch_width")
-    menu = pn.widgets.RadioButtonGroup(
-        options={name: index for index, (name, _) in enumerate(sections)},
-        orientation="vertical",
-        # Outline buttons read well on both themes ("light" ones glare on the dark one).
-        color="primary",
-        variant="outline",
-        sizing_mode="stretch_width",
-    )
-    menu.link(tabs, value="active", bidirectional=True)
-    names = [name for name, _ in sections]
-    in_view = SectionRefresh(stores.section_refreshes(), active=names[0])
+    views = {LABEL_IDS[label]: view for label, view in sections}
+    navigation = Navigation()
+    tour = TourStore(navigation, stores.timer)
+    menu = SectionMenu(navigation=navigation)
+    in_view = SectionRefresh(stores.section_refreshes(), active=LABELS[navigation.section])
+    # Every section is on the page, only the one in view visible (as tabs would): switching
+    # costs no round of re-rendering, and what a section drew is still there on return.
+    shown = {
+        section: pn.Column(view, visible=section == navigation.section, sizing_mode="stretch_width")
+        for section, view in views.items()
+    }
 
     def show(event: param.parameterized.Event) -> None:
+        shown[event.old].visible = False
+        shown[event.new].visible = True
         # A section read at once when it comes into view, then on every period.
-        in_view.active = names[event.new]
+        in_view.active = LABELS[event.new]
         # With the document's lock, as the periodic callbacks run: a refresh that adds views
         # (new widgets, charts) unlocked could be lost on the page.
         pn.state.execute(pn.io.with_lock(in_view.refresh))
 
-    tabs.param.watch(show, "active")
+    navigation.param.watch(show, "section")
+    url = UrlState(section=navigation.section, default_section=DEFAULT_SECTION)
+    url_follows_page(url, navigation, tour)
     # Bootstrap, not Fast or Material: those pull web fonts from the internet, and the
     # workbench must work on an offline machine. Panel serves Bokeh's and HoloViews' scripts
     # from its own static route, so the chart needs no CDN either.
@@ -333,14 +376,23 @@ def build_page(
         title="Sentiment Deep Dive Workbench",
         theme=theme,
         header=[theme_switch(theme)],
-        sidebar=[pn.pane.Markdown(f"**API**: `{api_url}`"), "### Sections", menu],
-        main=[HeaderTiles(live=stores.live, timer=stores.timer), tabs],
+        sidebar=[pn.pane.Markdown(f"**API**: `{api_url}`"), "### Sections", menu, url],
+        main=[
+            HeaderTiles(live=stores.live, timer=stores.timer, tour=tour),
+            TourCard(store=tour),
+            pn.pane.HTML(menu.crumb, stylesheets=[CRUMB_CSS], margin=(0, 10)),
+            *shown.values(),
+        ],
     )
     magic_token = landing_argument(LINK_PARAMETER)
     code, state = landing_argument("code"), landing_argument("state")
     if magic_token or (code and state):
         # Back from a sign-in: open where its outcome is shown.
-        tabs.active = names.index("Authentication")
+        navigation.go("authentication")
+    else:
+        navigation.go(landing_argument("section"))
+        if landing_argument("tour") == "1":
+            tour.start(at=navigation.section)
 
     async def start() -> None:
         await stores.start(magic_token, code, state)

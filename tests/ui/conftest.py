@@ -60,6 +60,10 @@ def _start_workbench_stack(root: Path, state: Path) -> LocalStack:
         in_memory=True,
         workbench=True,
         workbench_port=_free_port(),
+        # One execution environment: the tests follow a request into its trace, which stays
+        # in the memory of the environment that served it (X-Ray's job in AWS). The chaos
+        # refresh test starts a stack of its own with two.
+        api_workers=1,
     )
     stack = LocalStack(options).start()
     assert stack.workbench_url is not None

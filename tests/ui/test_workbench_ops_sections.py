@@ -48,10 +48,8 @@ SECTION_WAIT_MS = 2 * WAIT_MS
 
 
 def visit(page: Page, name: str) -> None:
-    page.click(name)
-    # The tab follows the sidebar through the server: wait for it before reading the section.
-    active = page.page.locator(".bk-tab.bk-active", has_text=re.compile(rf"^{re.escape(name)}$"))
-    active.wait_for(timeout=SECTION_WAIT_MS)
+    # The section follows the sidebar through the server: wait for it before reading it.
+    page.choose(name, timeout=SECTION_WAIT_MS)
     page.page.locator(SECTIONS[name]).first.wait_for(timeout=SECTION_WAIT_MS)
 
 

@@ -17,6 +17,7 @@ import pytest
 from services.auth.magic_link_preview import mask_address
 from services.local.stack import LocalStack
 from tests.ui.conftest import SCREENSHOTS, application_tracebacks
+from workbench.stores.sections import SECTIONS as PAGE_SECTIONS
 
 pytestmark = pytest.mark.ui
 
@@ -31,6 +32,8 @@ SECTIONS = {
     "Infrastructure": "Environment parity",
 }
 WAIT_MS = 30_000
+# The sidebar's label of each section, and the id the URL and the crumb name it by.
+SECTION_IDS = {section.label: section.id for section in PAGE_SECTIONS}
 # What the Bokeh document holds: each renderer's glyph type and how many rows it draws.
 GLYPHS_JS = """() => {
   const found = [];
@@ -58,17 +61,22 @@ class Page:
         self.text("Service Health")
 
     def text(self, text: str, *, exact: bool = False) -> None:
-        self.page.get_by_text(text, exact=exact).first.wait_for(timeout=WAIT_MS)
+        # Every section is in the page, hidden but the one in view: only visible text counts.
+        shown = self.page.get_by_text(text, exact=exact).locator("visible=true")
+        shown.first.wait_for(timeout=WAIT_MS)
 
     def click(self, name: str) -> None:
         self.page.get_by_role("button", name=name, exact=True).first.click()
 
-    def section(self, name: str) -> None:
-        # The sidebar's entry, as a person would use it; the tab follows. Every tab's content
-        # is in the page, so wait for this tab to be the active one and its text to show.
+    def choose(self, name: str, *, timeout: int = WAIT_MS) -> None:
+        """The sidebar's entry, as a person would use it; the server shows the section. Every
+        section is in the page, so wait for the crumb to name this one."""
         self.click(name)
-        active = self.page.locator(".bk-tab.bk-active").filter(has_text=name)
-        active.first.wait_for(timeout=WAIT_MS)
+        crumb = f'[data-section="{SECTION_IDS[name]}"]'
+        self.page.locator(crumb).first.wait_for(timeout=timeout)
+
+    def section(self, name: str) -> None:
+        self.choose(name)
         shown = self.page.get_by_text(SECTIONS[name]).locator("visible=true")
         shown.first.wait_for(timeout=WAIT_MS)
 

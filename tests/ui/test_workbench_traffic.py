@@ -42,7 +42,7 @@ def test_scenarios_run_and_cancelled_from_the_page_show_their_summary(
 ) -> None:
     # Given the workbench's Traffic Generator section
     page = Page(browser, workbench_stack.workbench_url or "", height=1600)
-    page.click("Traffic Generator")
+    page.choose("Traffic Generator")
     page.text("Generate synthetic traffic")
 
     # When the basic scenario is run by clicking

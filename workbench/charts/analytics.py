@@ -38,6 +38,7 @@ def lead_lag_bars(table: pd.DataFrame) -> hv.Overlay:
     ).opts(color="#0f172a")
     return (bars * errors).opts(
         title="Correlation of sentiment with the return `lag` days later",
+        xlabel="lag (days; > 0: sentiment first)",
         ylabel="r (95 % interval)",
         height=HEIGHT,
         responsive=True,
@@ -59,7 +60,7 @@ def event_curve(curve: pd.DataFrame, *, threshold: float, events: int) -> hv.Ove
     return (band * line * points * zero * event_day).opts(
         title=f"Cumulative log return around {events} crossings of {threshold:+.2f}",
         xlabel="trading days from the event",
-        ylabel="mean cumulative return",
+        ylabel="mean cumulative log return",
         height=HEIGHT,
         responsive=True,
     )
@@ -75,7 +76,8 @@ def equity_curves(equity: pd.DataFrame) -> hv.Overlay:
     )
     return (strategy * benchmark).opts(
         title="Growth of 1: long/short by sentiment against buy-and-hold",
-        ylabel="equity",
+        xlabel="date",
+        ylabel="equity (growth of 1)",
         legend_position="top_left",
         height=HEIGHT,
         responsive=True,

@@ -55,15 +55,33 @@ def waterfall(spans: list[dict[str, Any]], title: str = "") -> hv.Segments:
         responsive=True,
         title=title,
         xlabel="ms since the request began",
-        ylabel="",
+        ylabel="span",
         default_tools=["pan", "wheel_zoom", "reset", "save"],
     ).redim.values(row=order, row_end=order)
 
 
-def bars(values: dict[str, float], title: str) -> hv.Bars:
+def value_label(group: str) -> str:
+    """The unit of a metrics group, from its name: latencies in ms, rates as shares."""
+    name = group.lower()
+    if "latency" in name or name.endswith("_ms"):
+        return "milliseconds"
+    if "rate" in name:
+        return "share (0 to 1)"
+    return "count"
+
+
+def bars(values: dict[str, float], title: str, *, xlabel: str = "", ylabel: str = "") -> hv.Bars:
+    """One bar per figure of a group; the labels say what is counted (`title` by default)."""
     frame = pd.DataFrame({"name": list(values), "value": list(values.values())})
     return hv.Bars(frame, kdims=["name"], vdims=["value"]).opts(
-        title=title, tools=["hover"], height=240, responsive=True, xrotation=30, color="#2563eb"
+        title=title,
+        xlabel=xlabel or "figure",
+        ylabel=ylabel or value_label(title),
+        tools=["hover"],
+        height=240,
+        responsive=True,
+        xrotation=30,
+        color="#2563eb",
     )
 
 
@@ -71,12 +89,16 @@ def per_minute(rows: list[dict[str, Any]]) -> hv.Overlay:
     """Requests per minute (bars) with p99 latency per minute (line) on its own axis."""
     frame = pd.DataFrame(rows)
     frame["minute"] = pd.to_datetime(frame["minute"]).dt.tz_localize(None)
-    requests = hv.Curve(frame, "minute", "requests", label="requests").opts(color="#2563eb")
-    slowest = hv.Curve(frame.fillna(0.0), "minute", "p99", label="p99 ms").opts(color="#dc2626")
+    minute = hv.Dimension("minute", label="minute (UTC)")
+    count = hv.Dimension("requests", label="requests per minute")
+    p99 = hv.Dimension("p99", label="p99 latency (ms)")
+    requests = hv.Curve(frame, minute, count, label="requests").opts(color="#2563eb")
+    slowest = hv.Curve(frame.fillna(0.0), minute, p99, label="p99 ms").opts(color="#dc2626")
     return (requests * slowest).opts(
         multi_y=True,
         height=260,
         responsive=True,
         title="Requests and p99 latency per minute",
+        legend_position="top_left",
         tools=["hover"],
     )

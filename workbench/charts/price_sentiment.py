@@ -2,7 +2,9 @@
 
 Wicks are segments from low to high, bodies rectangles from open to close coloured by
 direction; the sentiment line and its points share the x axis with the candles but have an
-axis of their own (`multi_y`), and the volume strip is a separate plot linked on x.
+axis of their own (`multi_y`, always -1 to 1), and the volume strip is a separate plot linked
+on x. Hourly sentiment (a week) is many small points, daily sentiment fewer larger ones, so
+the series reads at every range.
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ BODY_SHARE = 0.7
 # A lone candle has no neighbour to measure the spacing from; a day is the widest bar served.
 LONE_SPACING = pd.Timedelta(days=1)
 PRICE_HEIGHT, VOLUME_HEIGHT = 380, 150
+SENTIMENT_AXIS = "sentiment (-1 to 1)"
+PRICE_AXIS, VOLUME_AXIS, TIME_AXIS = "price (USD)", "volume (shares)", "date (UTC)"
+# Point sizes (screen pixels) by the spacing of the sentiment buckets.
+HOURLY_POINT, DAILY_POINT = 4, 7
 
 
 def _spacing(dates: pd.Series) -> pd.Timedelta:
@@ -55,13 +61,16 @@ def candle_layers(candles: pd.DataFrame) -> tuple[hv.Segments, hv.Rectangles]:
         }
     )
     colour = hv.dim("direction").categorize({"up": UP, "down": DOWN})
+    date = hv.Dimension("date", label=TIME_AXIS)
+    price = hv.Dimension("price", label=PRICE_AXIS)
     wick_layer = hv.Segments(
-        wicks, kdims=["date", "price", "date_end", "price_high"], vdims=["direction"]
+        wicks, kdims=[date, price, "date_end", "price_high"], vdims=["direction"]
     ).opts(color=colour, line_width=1)
     body_layer = hv.Rectangles(
         bodies,
-        kdims=["date", "price", "date_right", "price_top"],
+        kdims=[date, price, "date_right", "price_top"],
         vdims=["day", "open", "high", "low", "close", "volume", "direction"],
+        label="price",
     ).opts(
         color=colour,
         line_color=colour,
@@ -78,6 +87,11 @@ def candle_layers(candles: pd.DataFrame) -> tuple[hv.Segments, hv.Rectangles]:
     return wick_layer, body_layer
 
 
+def point_size(history: pd.DataFrame) -> int:
+    """Hourly buckets (a week: up to 168) get small points, daily ones larger."""
+    return HOURLY_POINT if _spacing(history["date"]) < pd.Timedelta(days=1) else DAILY_POINT
+
+
 def sentiment_layers(history: pd.DataFrame, source: str) -> tuple[hv.Curve, hv.Scatter]:
     points = pd.DataFrame(
         {
@@ -89,11 +103,15 @@ def sentiment_layers(history: pd.DataFrame, source: str) -> tuple[hv.Curve, hv.S
         }
     )
     # Scores are in [-1, 1] by the API's definition; a fixed axis keeps "neutral" in the middle.
-    axis = hv.Dimension("sentiment", label=f"sentiment ({source})", range=(-1.0, 1.0))
-    line = hv.Curve(points, "date", axis).opts(color=SENTIMENT, line_width=2)
-    dots = hv.Scatter(points, "date", [axis, "day", "label", "articles"]).opts(
+    axis = hv.Dimension("sentiment", label=SENTIMENT_AXIS, range=(-1.0, 1.0))
+    date = hv.Dimension("date", label=TIME_AXIS)
+    name = f"{source} sentiment"
+    line = hv.Curve(points, date, axis, label=name).opts(color=SENTIMENT, line_width=2)
+    dots = hv.Scatter(points, date, [axis, "day", "label", "articles"], label=name).opts(
         color=SENTIMENT,
-        size=6,
+        size=point_size(history),
+        line_color="white",
+        line_width=0.5,
         tools=["hover"],
         hover_tooltips=[
             ("date", "@day"),
@@ -109,11 +127,14 @@ def volume_strip(candles: pd.DataFrame) -> hv.Spikes:
     frame = candles.assign(
         direction=(candles["close"] >= candles["open"]).map({True: "up", False: "down"})
     )
-    return hv.Spikes(frame, "date", ["volume", "direction"]).opts(
+    date = hv.Dimension("date", label=TIME_AXIS)
+    volume = hv.Dimension("volume", label=VOLUME_AXIS)
+    return hv.Spikes(frame, date, [volume, "direction"]).opts(
         color=hv.dim("direction").categorize({"up": UP, "down": DOWN}),
         line_width=3,
         height=VOLUME_HEIGHT,
         responsive=True,
+        title="volume",
         yaxis="left",
         # Share volumes read as "25.7m", not "2.570e+7".
         yformatter=NumeralTickFormatter(format="0.0a"),
@@ -139,6 +160,7 @@ def price_sentiment_chart(
         height=PRICE_HEIGHT,
         responsive=True,
         title=f"{ticker}: price and {source} sentiment",
-        show_legend=False,
+        show_legend=bool(len(layers) > 2),
+        legend_position="top_left",
     )
     return (price + volume_strip(candles)).cols(1).opts(shared_axes=True)

@@ -26,7 +26,12 @@ def latency_histogram(records: pd.DataFrame, *, bins: int = 30, title: str = "")
     edges = np.histogram_bin_edges(answered, bins=bins) if len(answered) else np.array([0, 1])
     counts, edges = np.histogram(answered, bins=edges)
     return hv.Histogram((edges, counts), kdims=["latency_ms"], vdims=["requests"]).opts(
-        title=title or "latency (ms)", height=HEIGHT, responsive=True, tools=["hover"]
+        title=title or "latency (ms)",
+        xlabel="latency (ms)",
+        ylabel="requests",
+        height=HEIGHT,
+        responsive=True,
+        tools=["hover"],
     )
 
 
@@ -41,6 +46,8 @@ def outcome_bars(records: pd.DataFrame, *, title: str = "") -> hv.Bars:
     return hv.Bars(counts, kdims=["status"], vdims=["requests", "outcome"]).opts(
         color=hv.dim("outcome").categorize(OUTCOME_COLOURS, default="#64748b"),
         title=title or "answers by status",
+        xlabel="HTTP status",
+        ylabel="requests",
         height=HEIGHT,
         responsive=True,
         tools=["hover"],
@@ -63,7 +70,8 @@ def latency_by_request(
         height=HEIGHT,
         responsive=True,
         tools=["hover"],
-        xlabel="request",
+        xlabel="request (in the order sent)",
+        ylabel="latency (ms)",
     )
 
 
@@ -76,7 +84,12 @@ def request_rate(records: pd.DataFrame, *, bin_s: float = 0.5, title: str = "") 
         edges = np.array([0.0, bin_s])
     counts, edges = np.histogram(started, bins=edges)
     return hv.Histogram((edges, counts / bin_s), kdims=["seconds"], vdims=["requests_per_s"]).opts(
-        title=title or "request rate", height=HEIGHT, responsive=True, tools=["hover"]
+        title=title or "request rate",
+        xlabel="seconds since the run began",
+        ylabel="requests per second",
+        height=HEIGHT,
+        responsive=True,
+        tools=["hover"],
     )
 
 
@@ -97,6 +110,7 @@ def circuit_timeline(timeline: pd.DataFrame, *, title: str = "") -> hv.Overlay:
         responsive=True,
         yticks=[(v, k) for k, v in STATE_LEVELS.items()],
         ylim=(-0.3, 2.3),
-        xlabel="seconds",
-        ylabel="state",
+        xlabel="seconds since the run began",
+        ylabel="circuit state",
+        legend_position="top_left",
     )

@@ -14,6 +14,7 @@ from panel.viewable import Viewer
 from services.analytics.correlation import correlation_table
 from services.analytics.report import AnalyticsReport
 from workbench.charts.analytics import equity_curves, event_curve, lead_lag_bars
+from workbench.components.empty_state import EmptyNotice
 from workbench.components.format import md_code, md_text, problem_markdown
 from workbench.stores.analytics import AnalyticsStore, parse_tickers
 
@@ -26,7 +27,7 @@ EMULATOR_NOTE = (
 
 def summary_markdown(report: AnalyticsReport | None) -> str:
     if report is None:
-        return "Name tickers and press **Analyse**."
+        return "Analysing the default watchlist..."
     lead = report.lead_lag
     study = report.event_study
     test = report.backtest
@@ -74,6 +75,7 @@ class AnalyticsPanel(Viewer):
         self.lag_slider = pn.widgets.IntSlider.from_param(store.param.max_lag, label="Max lag")
         self.load_button = pn.widgets.Button(label="Analyse", color="primary", align="end")
         self.load_button.on_click(self._load)
+        self.empty_notice = EmptyNotice(state=store.empty, fix=store.run_ingestion)
         # Analysis knobs recompute from the loaded panel at once, without a new API read.
         store.param.watch(self._knob_changed, ["threshold", "max_lag", "window"])
 
@@ -90,7 +92,10 @@ class AnalyticsPanel(Viewer):
     def summary(self) -> str:
         if self.store.loading:
             return "Reading prices and sentiment..."
-        parts = [problem_markdown(self.store.problem), summary_markdown(self.store.report)]
+        report, problem = self.store.report, self.store.problem
+        # Before the first answer the summary says it is coming, unless an error stopped it.
+        summary = summary_markdown(report) if report is not None or problem is None else ""
+        parts = [problem_markdown(problem), summary]
         return "\n\n".join(p for p in parts if p)
 
     @param.depends("store.report")
@@ -136,6 +141,7 @@ class AnalyticsPanel(Viewer):
             pn.Row(self.tickers_input, self.source_select, self.load_button),
             pn.Row(self.range_buttons, self.threshold_slider, self.lag_slider),
             pn.pane.Markdown(self.summary, sizing_mode="stretch_width"),
+            self.empty_notice,
             pn.panel(self.correlations, sizing_mode="stretch_width"),
             pn.panel(self.charts, sizing_mode="stretch_width"),
             pn.pane.Markdown(self.requests, sizing_mode="stretch_width"),

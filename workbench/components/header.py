@@ -11,6 +11,7 @@ from panel.viewable import Viewer
 from workbench.components.tile import TILE_CSS, tile_html
 from workbench.stores.live import LiveTiles
 from workbench.stores.timer import TimerStore
+from workbench.stores.tour import TourStore
 
 _HEALTH_TONES = {"healthy": "good", "degraded": "warn", "unhealthy": "bad", "unreachable": "bad"}
 
@@ -18,6 +19,7 @@ _HEALTH_TONES = {"healthy": "good", "degraded": "warn", "unhealthy": "bad", "unr
 class HeaderTiles(Viewer):
     live: LiveTiles = param.ClassSelector(class_=LiveTiles)  # type: ignore[assignment]
     timer: TimerStore = param.ClassSelector(class_=TimerStore)  # type: ignore[assignment]
+    tour: TourStore | None = param.ClassSelector(class_=TourStore, default=None)  # type: ignore[assignment]
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
@@ -28,6 +30,11 @@ class HeaderTiles(Viewer):
         self.start_button.on_click(lambda _: self.timer.start())
         self.pause_button.on_click(lambda _: self.timer.pause())
         self.reset_button.on_click(lambda _: self.timer.reset())
+        # The tour starts the timer and steps through the sections in the Deep Dive's order.
+        self.tour_button = pn.widgets.Button(
+            label="Start the tour", color="primary", width=186, margin=(5, 5)
+        )
+        self.tour_button.on_click(lambda _: self.tour.start() if self.tour else None)
 
     @param.depends("timer.elapsed_s", "timer.running")
     def timer_tile(self) -> str:
@@ -103,6 +110,7 @@ class HeaderTiles(Viewer):
         timer = pn.Column(
             tile(self.timer_tile),
             pn.Row(self.start_button, self.pause_button, self.reset_button, margin=(0, 5)),
+            *([self.tour_button] if self.tour else []),
             width=196,
         )
         return pn.FlexBox(

@@ -9,6 +9,7 @@ import param
 from panel.viewable import Viewer
 
 from workbench.charts.price_sentiment import price_sentiment_chart
+from workbench.components.empty_state import EmptyNotice
 from workbench.components.format import md_code, md_text, problem_markdown
 from workbench.stores.overlay import OverlayStore
 
@@ -30,6 +31,7 @@ class PriceSentimentPanel(Viewer):
         )
         self.load_button = pn.widgets.Button(label="Load chart", color="primary", align="end")
         self.load_button.on_click(self._load)
+        self.empty_notice = EmptyNotice(state=store.empty, fix=store.run_ingestion)
         store.param.watch(self._ticker_choices, "tickers")
         store.schema.param.watch(self._schema_choices, ["ranges", "sources"])
         # A new choice redraws at once, like any chart control; the button reloads on demand.
@@ -52,8 +54,15 @@ class PriceSentimentPanel(Viewer):
     @param.depends("store.candles", "store.history")
     def chart(self) -> pn.viewable.Viewable:
         store = self.store
-        if store.candles is None or store.candles.empty:
-            return pn.pane.Markdown("Choose a ticker and press **Load chart**.")
+        if store.candles is None:
+            # Drawn on the section's first view; until then, or after an error (shown above).
+            waiting = "Loading the default chart..." if not store.loads else ""
+            return pn.pane.Markdown(waiting)
+        if store.candles.empty:
+            return pn.pane.Markdown(
+                f"No prices: the API has no candles for {md_text(store.ticker)} over "
+                f"{md_text(store.range_name)}. Choose a longer range or another ticker."
+            )
         history = store.history if store.history is not None else store.candles.iloc[0:0]
         # Labelled with what was loaded, which a widget may already have moved on from.
         figure = price_sentiment_chart(
@@ -96,6 +105,7 @@ class PriceSentimentPanel(Viewer):
             pn.Row(self.ticker_select, self.source_select, self.load_button),
             self.range_buttons,
             pn.pane.Markdown(self.details, sizing_mode="stretch_width"),
+            self.empty_notice,
             pn.panel(self.chart, sizing_mode="stretch_width"),
             sizing_mode="stretch_width",
         )

@@ -8,6 +8,7 @@ import panel as pn
 import param
 from panel.viewable import Viewer
 
+from workbench.components.empty_state import EmptyNotice
 from workbench.components.format import md_code, md_text, problem_markdown
 from workbench.stores.sentiment import SentimentStore
 
@@ -31,6 +32,7 @@ class SentimentPanel(Viewer):
         self.config_select = pn.widgets.Select(label="Configuration", options={})
         self.get_button = pn.widgets.Button(label="Get sentiment", color="primary", align="end")
         self.get_button.on_click(self._get)
+        self.empty_notice = EmptyNotice(state=self.store.empty, fix=self.store.run_ingestion)
         self.config_select.link(self.store, value="config_id")
         self.store.configurations.param.watch(self._refresh_choices, "configurations")
         self.store.param.watch(self._show_choice, "config_id")
@@ -59,7 +61,9 @@ class SentimentPanel(Viewer):
         if store.problem is not None:
             return problem_markdown(store.problem)
         if not store.rows:
-            return "Create a configuration, then get sentiment for its tickers."
+            if store.config_id:
+                return "Reading the configuration's sentiment..."
+            return "Reading the session's configuration (a sample from the default watchlist)..."
         badges = " ".join(
             f"<span style='color:{_STATUS_COLOURS.get(status, '#6b7280')}'>"
             f"**{md_text(source)}: {md_text(status)}**</span>"
@@ -96,6 +100,7 @@ class SentimentPanel(Viewer):
             "leaves a missing source out and says so.",
             "#### Try it: `GET /api/v2/configurations/{config_id}/sentiment`",
             pn.Row(self.config_select, self.get_button),
+            self.empty_notice,
             pn.pane.Markdown(self.table, sizing_mode="stretch_width"),
             sizing_mode="stretch_width",
         )

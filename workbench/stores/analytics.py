@@ -10,6 +10,7 @@ session only.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -19,12 +20,15 @@ from services.analytics.frames import stack_panels
 from services.analytics.loader import panel_from_answers
 from services.analytics.report import AnalyticsReport, analyze_panel
 from workbench.client import ApiClient, Problem
+from workbench.stores.empty import EmptyState
 from workbench.stores.session import SessionStore
 
 # Daily analysis needs daily sentiment points: the history route gives them from a month on.
 DAILY_RANGES = ["1M", "3M", "6M", "1Y"]
 SOURCES = ["aggregated", "tiingo", "finnhub", "our_model"]
 DEFAULT_TICKERS = ["AAPL", "MSFT", "NVDA"]
+# The range analysed on open: the backfilled history's span (about four months) fits in it.
+DEFAULT_RANGE = "3M"
 
 
 def parse_tickers(text: str) -> list[str]:
@@ -36,7 +40,7 @@ def parse_tickers(text: str) -> list[str]:
 class AnalyticsStore(param.Parameterized):
     tickers = param.List(default=list(DEFAULT_TICKERS), item_type=str)
     range_name: str = param.Selector(  # type: ignore[assignment]
-        default="6M", objects=DAILY_RANGES
+        default=DEFAULT_RANGE, objects=DAILY_RANGES
     )
     source: str = param.Selector(default="aggregated", objects=SOURCES)  # type: ignore[assignment]
     threshold = param.Number(default=0.3, bounds=(-1.0, 1.0), step=0.05)
@@ -50,11 +54,37 @@ class AnalyticsStore(param.Parameterized):
     loads = param.Integer(default=0, doc="completed loads")
 
     def __init__(
-        self, client: ApiClient, session: SessionStore | None = None, **params: Any
+        self,
+        client: ApiClient,
+        session: SessionStore | None = None,
+        operator_token: Callable[[], str | None] | None = None,
+        watchlist: list[str] | None = None,
+        **params: Any,
     ) -> None:
+        if watchlist:
+            params.setdefault("tickers", list(watchlist))
         super().__init__(**params)
         self.client = client
         self.session = session
+        # Why an answer is empty, and its fix (not a param: it is a store of its own).
+        self.empty = EmptyState(client, operator_token)
+        self._shown = False
+
+    async def first_show(self) -> None:
+        """The section's default, once: the default watchlist analysed without a click."""
+        if self._shown:
+            return
+        self._shown = True
+        if self.session is not None:
+            # Prices the API has not cached yet are fetched for a session only.
+            await self.session.ensure()
+        await self.load()
+
+    async def run_ingestion(self) -> None:
+        """The empty state's fix: one ingestion cycle, then the analysis again."""
+        if self.empty.action == "ingest" and not await self.empty.run_ingestion():
+            return
+        await self.load()
 
     async def load(self) -> None:
         if not self.tickers:
@@ -84,6 +114,11 @@ class AnalyticsStore(param.Parameterized):
                 continue
             panels.append(panel_from_answers(ticker, prices.body, history.body))
         self.rerun(stack_panels(panels), problem=problem, requests=requests)
+        report = self.report
+        if report is not None and report.days > 0 and report.days_with_sentiment == 0:
+            await self.empty.explain("No sentiment history yet")
+        else:
+            self.empty.clear()
 
     def rerun(
         self,

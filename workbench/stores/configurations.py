@@ -17,6 +17,8 @@ from workbench.stores.session import SessionStore
 # The seed page's example, so the first click creates something meaningful.
 EXAMPLE_NAME = "Tech Watchlist"
 EXAMPLE_TICKERS = ("AAPL", "MSFT", "NVDA")
+# A session without a configuration gets this one, from the default watchlist, once.
+SAMPLE_NAME = "Default watchlist"
 NOT_SIGNED_IN = Problem(0, "NOT_SIGNED_IN", "start a session first (Authentication)")
 
 
@@ -33,10 +35,13 @@ class ConfigurationsStore(param.Parameterized):
     last_call = param.Dict(default={})
     problem = param.ClassSelector(class_=Problem, allow_None=True)
     notice = param.String(default="", doc="what the last change did")
+    watchlist = param.List(default=[], item_type=str, doc="the API's DEFAULT_WATCHLIST")
 
     def __init__(self, client: ApiClient, **params: Any) -> None:
         super().__init__(**params)
         self.client = client
+        self._shown = False
+        self._sample_tried = False
         self.session.subscribe(self.load)
 
     async def load(self) -> None:
@@ -54,6 +59,45 @@ class ConfigurationsStore(param.Parameterized):
             max_allowed=body.get("max_allowed"),
             list_cache=result.cache or "",
         )
+
+    @property
+    def listed(self) -> bool:
+        """The list of the current identity has been read."""
+        return self.max_allowed is not None
+
+    async def first_show(self) -> None:
+        """The section's default: a session (anonymous when there is none) and its list.
+        Later calls read nothing: the form and its buttons take over."""
+        if self._shown:
+            return
+        self._shown = True
+        await self.ensure_listed()
+
+    async def ensure_listed(self) -> bool:
+        """Signed in and listed; True when the list could be read."""
+        if not await self.session.ensure():
+            self.problem = self.session.problem or NOT_SIGNED_IN
+            return False
+        if not self.listed:
+            await self.load()
+        return self.listed
+
+    async def ensure_sample(self) -> None:
+        """A configuration to show: the session's own, else a sample one made once from the
+        default watchlist (as many of its tickers as a configuration may hold)."""
+        if not await self.ensure_listed() or self.configurations or self._sample_tried:
+            return
+        bearer = self.session.bearer
+        most = self.session.limits.get("max_tickers_per_configuration")
+        tickers = list(self.watchlist or EXAMPLE_TICKERS)
+        if isinstance(most, int) and most > 0:
+            tickers = tickers[:most]
+        if bearer is None:
+            return
+        self._sample_tried = True
+        result = await self.client.create_configuration(bearer, SAMPLE_NAME, tickers)
+        if self._answered(result, "created from the default watchlist"):
+            await self.load()
 
     async def create(self) -> None:
         bearer = self._bearer()

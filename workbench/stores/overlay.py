@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -10,10 +11,13 @@ import param
 
 from workbench.client import ApiClient, Problem
 from workbench.stores.configurations import ConfigurationsStore
+from workbench.stores.empty import EmptyState
 from workbench.stores.schema import SchemaStore
 
 CANDLE_COLUMNS = ["date", "open", "high", "low", "close", "volume"]
 HISTORY_COLUMNS = ["date", "score", "label", "confidence", "count", "source"]
+# The range drawn on open: a quarter of daily candles, when the API offers it.
+DEFAULT_RANGE = "3M"
 
 
 def _naive_utc(values: pd.Series) -> pd.Series:
@@ -41,7 +45,8 @@ class OverlayStore(param.Parameterized):
         class_=ConfigurationsStore
     )
     schema: SchemaStore = param.ClassSelector(class_=SchemaStore)  # type: ignore[assignment]
-    tickers = param.List(default=[], doc="the tickers of the user's configurations")
+    tickers = param.List(default=[], doc="the user's configurations' tickers, then the watchlist")
+    watchlist = param.List(default=[], item_type=str, doc="the API's DEFAULT_WATCHLIST")
     # None while a widget has nothing to offer yet (no configuration, no API document).
     ticker = param.String(default=None, allow_None=True)
     range_name = param.String(default=None, allow_None=True)
@@ -53,23 +58,56 @@ class OverlayStore(param.Parameterized):
     problem = param.ClassSelector(class_=Problem, allow_None=True)
     loads = param.Integer(default=0, doc="completed loads")
 
-    def __init__(self, client: ApiClient, **params: Any) -> None:
+    def __init__(
+        self,
+        client: ApiClient,
+        operator_token: Callable[[], str | None] | None = None,
+        **params: Any,
+    ) -> None:
         super().__init__(**params)
         self.client = client
+        # Why an answer is empty, and its fix (not a param: it is a store of its own).
+        self.empty = EmptyState(client, operator_token)
+        self._shown = False
         self.configurations.param.watch(self._follow_list, "configurations")
         self.schema.param.watch(self._follow_schema, ["default_range", "default_source"])
+        self._offer([])
+        self._follow_schema()
 
     def _follow_list(self, event: param.parameterized.Event) -> None:
-        symbols = sorted({str(t) for c in event.new for t in c.get("tickers", [])})
+        self._offer(sorted({str(t) for c in event.new for t in c.get("tickers", [])}))
+
+    def _offer(self, configured: list[str]) -> None:
+        symbols = list(dict.fromkeys([*configured, *self.watchlist]))
         self.tickers = symbols
         if self.ticker not in symbols:
-            self.ticker = symbols[0] if symbols else None
+            first = self.watchlist[0] if self.watchlist else (symbols[0] if symbols else None)
+            self.ticker = first
 
     def _follow_schema(self, *_: param.parameterized.Event) -> None:
+        ranges = self.schema.ranges
+        opening = DEFAULT_RANGE if DEFAULT_RANGE in ranges else self.schema.default_range
         self.param.update(
-            range_name=self.range_name or self.schema.default_range,
-            source=self.source or self.schema.default_source,
+            range_name=self.range_name or opening or None,
+            source=self.source or self.schema.default_source or None,
         )
+
+    async def first_show(self) -> None:
+        """The section's default, once: the watchlist's first ticker over 3M, drawn without
+        a click (prices the API has not cached yet are fetched for a session only)."""
+        if self._shown:
+            return
+        self._shown = True
+        if not self.schema.ranges:
+            await self.schema.load()
+        await self.configurations.ensure_listed()
+        await self.load()
+
+    async def run_ingestion(self) -> None:
+        """The empty state's fix: one ingestion cycle, then the chart again."""
+        if self.empty.action == "ingest" and not await self.empty.run_ingestion():
+            return
+        await self.load()
 
     async def load(self) -> None:
         if not (self.ticker and self.range_name and self.source):
@@ -98,3 +136,7 @@ class OverlayStore(param.Parameterized):
             problem=prices.problem or history.problem,
             loads=self.loads + 1,
         )
+        if history.ok and self.history is not None and self.history.empty:
+            await self.empty.explain(f"No {self.source} sentiment for {self.ticker} yet")
+        else:
+            self.empty.clear()

@@ -1,14 +1,86 @@
-"""Refreshing the stores of the section in view: a section out of view asks the API nothing."""
+"""The page's sections, which one is in view, and refreshing only that one.
+
+A section has a short stable id (the `?section=` of a deep link) and a label (its entry in the
+sidebar); the groups follow the Deep Dive's order, so the sidebar reads as the tour does.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import param
 
 Refresh = Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    label: str
+
+
+GROUPS: tuple[tuple[str, tuple[Section, ...]], ...] = (
+    (
+        "Overview & architecture",
+        (Section("overview", "Overview"), Section("architecture", "Architecture")),
+    ),
+    (
+        "Auth & configurations",
+        (Section("authentication", "Authentication"), Section("configurations", "Configurations")),
+    ),
+    (
+        "Sentiment & prices",
+        (
+            Section("sentiment", "Sentiment"),
+            Section("prices", "Price & Sentiment"),
+            Section("analytics", "Analytics"),
+            Section("model", "Model & Accuracy"),
+        ),
+    ),
+    (
+        "External APIs, circuits, quotas",
+        (Section("external-apis", "External APIs"), Section("circuits", "Circuit Breakers")),
+    ),
+    (
+        "Traffic & chaos",
+        (Section("traffic", "Traffic Generator"), Section("chaos", "Chaos")),
+    ),
+    (
+        "Caching & observability",
+        (
+            Section("caching", "Caching"),
+            Section("observability", "Observability"),
+            Section("health", "Health Check"),
+        ),
+    ),
+    (
+        "Testing & infrastructure",
+        (Section("testing", "Testing"), Section("infrastructure", "Infrastructure")),
+    ),
+)
+SECTIONS: tuple[Section, ...] = tuple(section for _, members in GROUPS for section in members)
+SECTION_IDS: tuple[str, ...] = tuple(section.id for section in SECTIONS)
+LABELS: dict[str, str] = {section.id: section.label for section in SECTIONS}
+DEFAULT_SECTION = SECTION_IDS[0]
+
+
+def section_from_query(value: str | None) -> str:
+    """The section a URL's `?section=` names; the first one for a missing or unknown id (an
+    old or mistyped link still opens the page)."""
+    cleaned = (value or "").strip().lower()
+    return cleaned if cleaned in LABELS else DEFAULT_SECTION
+
+
+class Navigation(param.Parameterized):
+    """Which section is in view: the sidebar, the URL and the tour all read and set it."""
+
+    section: str = param.Selector(default=DEFAULT_SECTION, objects=list(SECTION_IDS))  # type: ignore[assignment]
+
+    def go(self, section: str | None) -> None:
+        self.section = section_from_query(section)
 
 
 class SectionRefresh(param.Parameterized):

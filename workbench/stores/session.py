@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -32,6 +33,7 @@ class SessionStore(param.Parameterized):
         # The bearer is kept off the params: Panel may serialise params to the browser.
         self._token: str | None = None
         self._listeners: list[Listener] = []
+        self._starting: asyncio.Lock | None = None
 
     @property
     def bearer(self) -> str | None:
@@ -44,6 +46,18 @@ class SessionStore(param.Parameterized):
     def subscribe(self, listener: Listener) -> None:
         """`listener` is awaited after every change of identity (sign-in, sign-out)."""
         self._listeners.append(listener)
+
+    async def ensure(self) -> bool:
+        """Signed in, starting an anonymous session when there is none: the sections that
+        need a session (prices, sentiment) show their default at once. True when signed in."""
+        if self.signed_in:
+            return True
+        # Two sections opening together start one session, not two.
+        self._starting = self._starting or asyncio.Lock()
+        async with self._starting:
+            if not self.signed_in:
+                await self.start_anonymous()
+        return self.signed_in
 
     async def start_anonymous(self) -> None:
         result = await self.client.anonymous_session()

@@ -16,7 +16,7 @@ from tests.unit.workbench.fake_api import FakeApi
 from tests.unit.workbench.loop import run
 from workbench.charts.analytics import equity_curves, event_curve, lead_lag_bars
 from workbench.client import ApiClient
-from workbench.components.analytics import AnalyticsPanel, summary_markdown
+from workbench.components.analytics import AnalyticsPanel
 from workbench.stores.analytics import AnalyticsStore, parse_tickers
 
 pytestmark = pytest.mark.unit
@@ -86,7 +86,8 @@ def test_no_tickers_say_what_to_do(client: ApiClient) -> None:
     store = AnalyticsStore(client, tickers=[])
     run(store.load())
     assert store.problem is not None and store.problem.code == "NOTHING_CHOSEN"
-    assert summary_markdown(None).startswith("Name tickers")
+    summary = AnalyticsPanel(store=store).summary()
+    assert "name at least one ticker" in summary and "Analysing" not in summary
 
 
 def demo_panel() -> pd.DataFrame:

@@ -142,7 +142,7 @@ def test_overlay_follows_configurations_and_loads_both_series(client: ApiClient)
     run(schema.load())
     run(configurations.create())
     assert overlay.tickers == ["AAPL", "MSFT", "NVDA"]
-    assert (overlay.ticker, overlay.range_name, overlay.source) == ("AAPL", "1M", "aggregated")
+    assert (overlay.ticker, overlay.range_name, overlay.source) == ("AAPL", "3M", "aggregated")
     run(overlay.load())
     assert overlay.candles is not None and len(overlay.candles) == 5
     assert overlay.history is not None and len(overlay.history) == 3
