@@ -140,7 +140,10 @@ class Backfill:
         self._thread.start()
         return self
 
-    def stop(self, timeout_s: float = 30.0) -> None:
+    def stop(self, timeout_s: float = 2.0) -> None:
+        """Stop after the window in flight, waiting for it only a moment: a stack must stop
+        at once, and the window's stories are stored idempotently, so the next start redoes
+        it (the state says which windows finished)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=timeout_s)

@@ -70,7 +70,10 @@ def assert_api_gone(info: dict[str, Any]) -> None:
 
 
 def start_stack(root: Path, state: Path, *extra: str, command: list[str] | None = None):
-    env = {**os.environ, "LOCAL_STATE_DIR": str(state)}
+    # No history backfill: these tests are about starting and stopping, and on two cores a
+    # backfill beside the workbench's start takes the time they give it (the backfill's own
+    # start, stop and resume: tests/e2e/test_history_backfill.py).
+    env = {**os.environ, "LOCAL_STATE_DIR": str(state), "LOCAL_BACKFILL_DAYS": "0"}
     args = command or [sys.executable, "-m", "services.local", "up", "--api-port", "0",
                        "--dynamodb-port", "0", "--api-workers", "2", *extra]  # fmt: skip
     process = subprocess.Popen(
