@@ -122,7 +122,7 @@ infrastructure: install checkov-venv
 package: install
 	$(PY) -m infrastructure.packaging $(ARGS)
 
-bench: install
+bench: install browser-deps
 	$(PY) -m tests.benchmarks $(ARGS)
 
 # Retrain the text models from the pinned data and base weights (torch CPU, about 20 minutes

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,6 +66,7 @@ from workbench.stores.sections import (
     SECTIONS,
     Navigation,
     SectionRefresh,
+    once,
 )
 from workbench.stores.sentiment import SentimentStore
 from workbench.stores.session import SessionStore
@@ -74,6 +77,8 @@ from workbench.stores.traces import TracesStore
 from workbench.stores.traffic import TrafficStore
 
 REFRESH_MS = 2000
+# Builds one section's view.
+SectionView = Callable[[], pn.viewable.Viewable | pn.viewable.Viewer]
 LABEL_IDS = {section.label: section.id for section in SECTIONS}
 TICK_MS = 1000
 AUTH_INTRO = """## Authentication
@@ -208,9 +213,15 @@ class Stores:
             "Model & Accuracy": [self.accuracy.refresh, self.model_card.refresh],
             "External APIs": [self.quotas.refresh],
             "Chaos": [self.chaos.refresh],
-            "Observability": [self.logs.follow, self.traces.refresh, self.metrics.refresh],
+            "Observability": [
+                self.logs.follow,
+                self.traces.refresh_showing_newest,
+                self.metrics.refresh,
+            ],
             "Testing": [self.reports.refresh],
             # Each draws its default on its first view, then waits for its controls.
+            "Authentication": [once(self.session.ensure)],
+            "Traffic Generator": [once(self.traffic.run_default)],
             "Configurations": [self.configurations.first_show],
             "Sentiment": [self.sentiment.first_show],
             "Price & Sentiment": [self.overlay.first_show],
@@ -249,123 +260,124 @@ def url_follows_page(url: UrlState, navigation: Navigation, tour: TourStore) -> 
     tour.param.watch(lambda event: setattr(url, "tour", event.new), "active")
 
 
+def section_views(stores: Stores, settings: Settings) -> dict[str, SectionView]:
+    """How to build each section's view, by section id. A section is built the first time it
+    comes into view: the page opens with the header and one section, not seventeen."""
+    ops = stores.live.ops
+    by_label: dict[str, SectionView] = {
+        "Overview": lambda: OverviewPanel(
+            ops=ops,
+            metrics=stores.metrics,
+            latency=stores.live.latency,
+            reports=stores.reports,
+            costs=stores.costs,
+        ),
+        "Architecture": lambda: ArchitecturePanel(
+            pipeline=stores.pipeline, table=stores.table, metrics=stores.metrics
+        ),
+        "Authentication": lambda: pn.Column(
+            AUTH_INTRO,
+            pn.Row(
+                SessionPanel(session=stores.session),
+                pn.Column(
+                    MagicLinkPanel(store=stores.magic_link),
+                    OAuthPanel(store=stores.oauth),
+                    sizing_mode="stretch_width",
+                ),
+                sizing_mode="stretch_width",
+            ),
+            sizing_mode="stretch_width",
+        ),
+        "Configurations": lambda: pn.Column(
+            ConfigurationsPanel(store=stores.configurations, schema=stores.schema),
+            CacheLayerNote(
+                ops=stores.live.ops, layer="configuration_lists", title="configuration lists"
+            ),
+            sizing_mode="stretch_width",
+        ),
+        "Sentiment": lambda: pn.Column(
+            SentimentPanel(store=stores.sentiment),
+            CacheLayerNote(
+                ops=stores.live.ops,
+                layer="configuration_sentiment",
+                title="a configuration's sentiment",
+            ),
+            sizing_mode="stretch_width",
+        ),
+        "Price & Sentiment": lambda: PriceSentimentPanel(store=stores.overlay),
+        "Analytics": lambda: AnalyticsPanel(store=stores.analytics),
+        "Model & Accuracy": lambda: pn.Column(
+            MODEL_INTRO,
+            LiveAccuracyPanel(store=stores.accuracy),
+            ModelCardPanel(store=stores.model_card),
+            sizing_mode="stretch_width",
+        ),
+        "External APIs": lambda: QuotasPanel(store=stores.quotas),
+        "Circuit Breakers": lambda: CircuitsPanel(
+            live=stores.live,
+            open_timeout_s=settings.circuit_open_timeout_s,
+            failure_window_s=settings.circuit_failure_window_s,
+        ),
+        "Traffic Generator": lambda: TrafficPanel(store=stores.traffic),
+        "Chaos": lambda: ChaosPanel(store=stores.chaos, ops=ops),
+        "Caching": lambda: CachingPanel(ops=ops),
+        "Observability": lambda: pn.Column(
+            OBSERVABILITY_INTRO,
+            LogTail(store=stores.logs),
+            MetricCharts(store=stores.metrics),
+            TraceBreakdown(store=stores.traces),
+            sizing_mode="stretch_width",
+        ),
+        "Health Check": lambda: HealthPanel(store=stores.live.health),
+        "Testing": lambda: SuiteResultsPanel(store=stores.reports),
+        "Infrastructure": lambda: InfrastructurePanel(store=stores.infrastructure),
+    }
+    return {LABEL_IDS[label]: build for label, build in by_label.items()}
+
+
 def build_page(
     api_url: str, settings: Settings, refresh_ms: int = REFRESH_MS
 ) -> pn.template.BootstrapTemplate:
     stores = Stores.build(ApiClient(api_url), StackFiles.from_settings(settings), settings)
     theme = current_theme()
-    ops = stores.live.ops
-    sections = [
-        (
-            "Overview",
-            OverviewPanel(
-                ops=ops,
-                metrics=stores.metrics,
-                latency=stores.live.latency,
-                reports=stores.reports,
-                costs=stores.costs,
-            ),
-        ),
-        (
-            "Architecture",
-            ArchitecturePanel(pipeline=stores.pipeline, table=stores.table, metrics=stores.metrics),
-        ),
-        (
-            "Authentication",
-            pn.Column(
-                AUTH_INTRO,
-                pn.Row(
-                    SessionPanel(session=stores.session),
-                    pn.Column(
-                        MagicLinkPanel(store=stores.magic_link),
-                        OAuthPanel(store=stores.oauth),
-                        sizing_mode="stretch_width",
-                    ),
-                    sizing_mode="stretch_width",
-                ),
-                sizing_mode="stretch_width",
-            ),
-        ),
-        (
-            "Configurations",
-            pn.Column(
-                ConfigurationsPanel(store=stores.configurations, schema=stores.schema),
-                CacheLayerNote(
-                    ops=stores.live.ops, layer="configuration_lists", title="configuration lists"
-                ),
-                sizing_mode="stretch_width",
-            ),
-        ),
-        (
-            "Sentiment",
-            pn.Column(
-                SentimentPanel(store=stores.sentiment),
-                CacheLayerNote(
-                    ops=stores.live.ops,
-                    layer="configuration_sentiment",
-                    title="a configuration's sentiment",
-                ),
-                sizing_mode="stretch_width",
-            ),
-        ),
-        ("Price & Sentiment", PriceSentimentPanel(store=stores.overlay)),
-        ("Analytics", AnalyticsPanel(store=stores.analytics)),
-        (
-            "Model & Accuracy",
-            pn.Column(
-                MODEL_INTRO,
-                LiveAccuracyPanel(store=stores.accuracy),
-                ModelCardPanel(store=stores.model_card),
-                sizing_mode="stretch_width",
-            ),
-        ),
-        ("External APIs", QuotasPanel(store=stores.quotas)),
-        (
-            "Circuit Breakers",
-            CircuitsPanel(
-                live=stores.live,
-                open_timeout_s=settings.circuit_open_timeout_s,
-                failure_window_s=settings.circuit_failure_window_s,
-            ),
-        ),
-        ("Traffic Generator", TrafficPanel(store=stores.traffic)),
-        ("Chaos", ChaosPanel(store=stores.chaos, ops=ops)),
-        ("Caching", CachingPanel(ops=ops)),
-        (
-            "Observability",
-            pn.Column(
-                OBSERVABILITY_INTRO,
-                LogTail(store=stores.logs),
-                MetricCharts(store=stores.metrics),
-                TraceBreakdown(store=stores.traces),
-                sizing_mode="stretch_width",
-            ),
-        ),
-        ("Health Check", HealthPanel(store=stores.live.health)),
-        ("Testing", SuiteResultsPanel(store=stores.reports)),
-        ("Infrastructure", InfrastructurePanel(store=stores.infrastructure)),
-    ]
-    views = {LABEL_IDS[label]: view for label, view in sections}
     navigation = Navigation()
     tour = TourStore(navigation, stores.timer)
+    magic_token = landing_argument(LINK_PARAMETER)
+    code, state = landing_argument("code"), landing_argument("state")
+    if magic_token or (code and state):
+        # Back from a sign-in: open where its outcome is shown.
+        navigation.go("authentication")
+    else:
+        navigation.go(landing_argument("section"))
+        if landing_argument("tour") == "1":
+            tour.start(at=navigation.section)
     menu = SectionMenu(navigation=navigation)
     in_view = SectionRefresh(stores.section_refreshes(), active=LABELS[navigation.section])
-    # Every section is on the page, only the one in view visible (as tabs would): switching
-    # costs no round of re-rendering, and what a section drew is still there on return.
+    # Every section shown once stays on the page, only the one in view visible (as tabs
+    # would): coming back costs no round of re-rendering, and what it drew is still there.
+    views = section_views(stores, settings)
     shown = {
-        section: pn.Column(view, visible=section == navigation.section, sizing_mode="stretch_width")
-        for section, view in views.items()
+        section: pn.Column(
+            visible=False, sizing_mode="stretch_width", css_classes=[f"section-{section}"]
+        )
+        for section in views
     }
+
+    def reveal(section: str) -> None:
+        if not shown[section].objects:
+            shown[section].objects = [views[section]()]
+        shown[section].visible = True
 
     def show(event: param.parameterized.Event) -> None:
         shown[event.old].visible = False
-        shown[event.new].visible = True
+        reveal(event.new)
         # A section read at once when it comes into view, then on every period.
         in_view.active = LABELS[event.new]
         # With the document's lock, as the periodic callbacks run: a refresh that adds views
         # (new widgets, charts) unlocked could be lost on the page.
         pn.state.execute(pn.io.with_lock(in_view.refresh))
 
+    reveal(navigation.section)
     navigation.param.watch(show, "section")
     url = UrlState(section=navigation.section, default_section=DEFAULT_SECTION)
     url_follows_page(url, navigation, tour)
@@ -384,18 +396,15 @@ def build_page(
             *shown.values(),
         ],
     )
-    magic_token = landing_argument(LINK_PARAMETER)
-    code, state = landing_argument("code"), landing_argument("state")
-    if magic_token or (code and state):
-        # Back from a sign-in: open where its outcome is shown.
-        navigation.go("authentication")
-    else:
-        navigation.go(landing_argument("section"))
-        if landing_argument("tour") == "1":
-            tour.start(at=navigation.section)
 
     async def start() -> None:
-        await stores.start(magic_token, code, state)
+        if magic_token or (code and state):
+            # The sign-in first: the section in view shows its outcome.
+            await stores.start(magic_token, code, state)
+            await in_view.refresh()
+        else:
+            # The section in view reads at once, not at the first period.
+            await asyncio.gather(stores.start(None, None, None), in_view.refresh())
 
     pn.state.onload(start)
     # Panel runs coroutine callbacks on its event loop; its annotation omits them.

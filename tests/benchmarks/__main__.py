@@ -16,6 +16,7 @@ from tests.benchmarks import (  # noqa: F401 - registers the benchmarks
     bench_rate_limit,
     bench_scale_out,
     bench_store,
+    bench_workbench,
 )
 from tests.benchmarks.harness import REGISTRY, Context, render_table, write_report
 

@@ -14,7 +14,7 @@ import pytest
 from services.local.paths import LocalPaths
 from services.local.stack import LocalStack, StackOptions
 from services.settings import Settings
-from tests.e2e.api_support import sign_in
+from tests.e2e.api_support import operator_headers, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
 
@@ -48,11 +48,8 @@ def start(root: Path, state: Path, lines: list[str]) -> LocalStack:
 
 def backfill_of(stack: LocalStack) -> dict[str, Any]:
     assert stack.api is not None
-    token = stack.options.paths.operator_token_file.read_text().strip()
     response = httpx.get(
-        f"{stack.api.url}/api/v2/ops/pipeline",
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=30,
+        f"{stack.api.url}/api/v2/ops/pipeline", headers=operator_headers(stack), timeout=30
     )
     assert response.status_code == 200, response.text
     assert "status_counts" in response.json() and "stages" in response.json()

@@ -45,42 +45,55 @@ def application_tracebacks(log: str) -> list[str]:
     ]
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
 
-def _start_workbench_stack(root: Path, state: Path) -> LocalStack:
+def start_workbench_stack(
+    root: Path,
+    state: Path,
+    *,
+    api_workers: int | None = 1,
+    in_memory: bool = True,
+    backfill: bool = False,
+) -> LocalStack:
+    """A stack serving the workbench, once its page answers. One execution environment by
+    default: the tests follow a request into its trace, which stays in the memory of the
+    environment that served it (X-Ray's job in AWS)."""
     options = StackOptions(
         paths=LocalPaths(root=root, state_dir_override=state),
         settings=Settings(),
         api_port=0,
         dynamodb_port=0,
-        in_memory=True,
+        in_memory=in_memory,
         workbench=True,
-        workbench_port=_free_port(),
-        # One execution environment: the tests follow a request into its trace, which stays
-        # in the memory of the environment that served it (X-Ray's job in AWS). The chaos
-        # refresh test starts a stack of its own with two.
-        api_workers=1,
+        workbench_port=free_port(),
+        api_workers=api_workers,
+        backfill=backfill,
     )
     stack = LocalStack(options).start()
     assert stack.workbench_url is not None
-    deadline = time.monotonic() + 90
+    wait_served(stack.workbench_url)
+    return stack
+
+
+def wait_served(url: str, timeout_s: float = 90.0) -> None:
+    """Until the workbench's server answers its page (it starts beside the stack)."""
+    deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
-            if httpx.get(stack.workbench_url, timeout=2).status_code == 200:
-                break
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
         except httpx.HTTPError:
             time.sleep(0.3)
-    return stack
 
 
 @pytest.fixture(scope="session")
 def workbench_stack(root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     """One stack with the workbench for the read-only browser tests."""
-    stack = _start_workbench_stack(root, tmp_path_factory.mktemp("ui-stack"))
+    stack = start_workbench_stack(root, tmp_path_factory.mktemp("ui-stack"))
     yield stack
     stack.stop()
 
@@ -93,7 +106,7 @@ def make_workbench_stack(
     started: list[LocalStack] = []
 
     def make() -> LocalStack:
-        started.append(_start_workbench_stack(root, tmp_path_factory.mktemp("ui-own")))
+        started.append(start_workbench_stack(root, tmp_path_factory.mktemp("ui-own")))
         return started[-1]
 
     yield make

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from services.local.stack import LocalStack
+from tests.e2e.api_support import operator_headers
 from tests.ui.conftest import application_tracebacks
 from tests.ui.test_workbench_sections import GLYPHS_JS, WAIT_MS, Page
 
@@ -62,10 +63,9 @@ def stack_with_data(workbench_stack: LocalStack) -> LocalStack:
     pipeline.run_ingestion_now()
     assert pipeline.topic.drain(timeout_s=180)
     assert workbench_stack.api is not None
-    token = workbench_stack.options.paths.operator_token_file.read_text().strip()
     computed = httpx.post(
         f"{workbench_stack.api.url}/api/v2/ops/metrics/run",
-        headers={"Authorization": f"Bearer {token}"},
+        headers=operator_headers(workbench_stack),
         timeout=60,
     )
     assert computed.status_code == 200, computed.text

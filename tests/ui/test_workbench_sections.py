@@ -61,7 +61,8 @@ class Page:
         self.text("Service Health")
 
     def text(self, text: str, *, exact: bool = False) -> None:
-        # Every section is in the page, hidden but the one in view: only visible text counts.
+        # A section shown once stays in the page, hidden when out of view: only visible text
+        # counts.
         shown = self.page.get_by_text(text, exact=exact).locator("visible=true")
         shown.first.wait_for(timeout=WAIT_MS)
 
@@ -69,8 +70,8 @@ class Page:
         self.page.get_by_role("button", name=name, exact=True).first.click()
 
     def choose(self, name: str, *, timeout: int = WAIT_MS) -> None:
-        """The sidebar's entry, as a person would use it; the server shows the section. Every
-        section is in the page, so wait for the crumb to name this one."""
+        """The sidebar's entry, as a person would use it; the server shows the section (built
+        on its first view): wait for the crumb to name this one."""
         self.click(name)
         crumb = f'[data-section="{SECTION_IDS[name]}"]'
         self.page.locator(crumb).first.wait_for(timeout=timeout)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import panel as pn
@@ -43,7 +44,8 @@ class HealthPanel(Viewer):
             colour = _COLOURS.get(status, "#6b7280")
             detail = ", ".join(f"{k}: {v}" for k, v in check.items() if k != "status")
             rows.append(
-                f"| {md_text(name)} | <span style='color:{colour}'>{md_text(status)}</span> "
+                f"| {md_text(name)} | <span data-check='{html.escape(name, quote=True)}' "
+                f"style='color:{colour}'>{md_text(status)}</span> "
                 f"| {md_text(detail)} |"
             )
         return "\n".join(rows)

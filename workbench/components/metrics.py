@@ -3,6 +3,8 @@ drawn as bars; the route not served yet is said, not invented."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import panel as pn
 import param
 from panel.viewable import Viewer
@@ -10,6 +12,10 @@ from panel.viewable import Viewer
 from workbench.charts.observability import bars, per_minute
 from workbench.components.format import md_text, problem_markdown
 from workbench.stores.metrics import MetricsStore
+
+# Charts sent with the section's first message; the others follow.
+FIRST_CHARTS = 2
+REST_AFTER_MS = 300
 
 
 class MetricCharts(Viewer):
@@ -65,7 +71,15 @@ class MetricCharts(Viewer):
                 plots.insert(
                     0, pn.pane.HoloViews(per_minute(store.series), sizing_mode="stretch_width")
                 )
-        self.grid.objects = plots
+        document = pn.state.curdoc
+        if document is None or document.session_context is None or len(plots) <= FIRST_CHARTS:
+            self.grid.objects = plots
+            return
+        # The first charts go to the page in a message of their own and the rest follow a
+        # moment later, once the browser has drawn those: a dozen charts rendered at once
+        # would leave the section blank for seconds.
+        self.grid.objects = plots[:FIRST_CHARTS]
+        document.add_timeout_callback(partial(setattr, self.grid, "objects", plots), REST_AFTER_MS)
 
     @param.depends("store.figures", "store.status")
     def single(self) -> str:

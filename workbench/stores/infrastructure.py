@@ -6,6 +6,7 @@ and computed with `services.costs`; nothing here calls the API or AWS.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,19 @@ def _first_comment(text: str) -> str:
     return " ".join(lines)
 
 
+def _parsed(path: Path) -> dict[str, Any]:
+    """A Terraform file, parsed once per version of it: every page opened reads the modules,
+    and parsing HCL takes tens of milliseconds a file."""
+    return _parsed_version(path, path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_version(path: Path, mtime_ns: int) -> dict[str, Any]:
+    with path.open() as handle:
+        parsed: dict[str, Any] = hcl2.load(handle)
+    return parsed
+
+
 def read_modules(terraform_dir: Path) -> list[TerraformModule]:
     """Each module: its name, its leading comment, the resource types it declares."""
     found = []
@@ -57,8 +71,7 @@ def read_modules(terraform_dir: Path) -> list[TerraformModule]:
         main = directory / "main.tf"
         if not main.is_file():
             continue
-        with main.open() as handle:
-            parsed = hcl2.load(handle)
+        parsed = _parsed(main)
         types = sorted({_unquote(t) for block in parsed.get("resource", []) for t in block})
         found.append(
             TerraformModule(directory.name, _first_comment(main.read_text()), tuple(types))
@@ -73,8 +86,7 @@ def read_parity(terraform_dir: Path) -> dict[str, dict[str, Any]]:
         path = terraform_dir / "envs" / env / "terraform.tfvars"
         if not path.is_file():
             continue
-        with path.open() as handle:
-            values = {k: _unquote(v) for k, v in hcl2.load(handle).items()}
+        values = {k: _unquote(v) for k, v in _parsed(path).items()}
         table[env] = {key: values.get(key) for key in PARITY_ROWS}
     return table
 

@@ -16,6 +16,20 @@ import param
 Refresh = Callable[[], Awaitable[None]]
 
 
+def once(action: Callable[[], Awaitable[object]]) -> Refresh:
+    """`action` on a section's first view only: later views leave the section to its
+    controls (a default must not undo what the user did since, such as signing out)."""
+    done = False
+
+    async def first() -> None:
+        nonlocal done
+        if not done:
+            done = True
+            await action()
+
+    return first
+
+
 @dataclass(frozen=True)
 class Section:
     id: str
@@ -86,20 +100,25 @@ class Navigation(param.Parameterized):
 class SectionRefresh(param.Parameterized):
     active = param.String(default="", doc="the section in view")
     refreshes = param.Integer(default=0)
-    skipped = param.Integer(default=0, doc="periods skipped because one was still running")
+    skipped = param.Integer(
+        default=0, doc="periods skipped because the section's last refresh was still running"
+    )
 
     def __init__(self, sections: Mapping[str, Sequence[Refresh]], **params: Any) -> None:
         super().__init__(**params)
         self.sections = dict(sections)
-        self._running = False
+        self._running: set[str] = set()
 
     async def refresh(self) -> None:
-        if self._running:
+        # One refresh per section at a time; a section coming into view does not wait for
+        # the one it replaced (that would cost it a whole period).
+        section = self.active
+        if section in self._running:
             self.skipped += 1
             return
-        self._running = True
+        self._running.add(section)
         try:
-            await asyncio.gather(*(make() for make in self.sections.get(self.active, ())))
+            await asyncio.gather(*(make() for make in self.sections.get(section, ())))
             self.refreshes += 1
         finally:
-            self._running = False
+            self._running.discard(section)

@@ -29,6 +29,13 @@ class TracesStore(OperatorRoute):
             environment=dict(environment) if isinstance(environment, dict) else {},
         )
 
+    async def refresh_showing_newest(self) -> None:
+        """The list, and the newest request's breakdown until one has been shown: the section
+        opens on a waterfall, not on an empty chooser."""
+        await self.refresh()
+        if not self.selected and self.traces:
+            await self.load()
+
     async def load(self, correlation_id: str | None = None) -> None:
         """The breakdown of `correlation_id` (the newest request when none is chosen)."""
         chosen = (correlation_id or self.selected).strip()

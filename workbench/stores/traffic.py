@@ -116,6 +116,12 @@ class TrafficStore(param.Parameterized):
         if not self.running:
             param.parameterized.async_executor(self.run)  # type: ignore[attr-defined]
 
+    async def run_default(self) -> None:
+        """The section's result on its first view: the chosen scenario (the happy path by
+        default, a dozen requests) started once, unless a run already happened."""
+        if self.runs == 0:
+            self.start()
+
     def cancel(self) -> None:
         if self._task is not None and not self._task.done():
             self._task.cancel()

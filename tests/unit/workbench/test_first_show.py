@@ -186,3 +186,31 @@ def test_a_running_backfill_is_the_reason_with_its_progress() -> None:
     )
     done = {**body, "backfill": {"status": "done", "days_done": 120, "days_total": 120}}
     assert empty_reason("No sentiment yet", done)[1] == INGEST
+
+
+def test_authentication_shows_an_identity_once_and_does_not_undo_a_sign_out(
+    fake: FakeApi, tmp_path: Path
+) -> None:
+    # Given a page just built, When Authentication comes into view, Then an anonymous
+    # session is started and its identity shown
+    stores = stores_of(fake, tmp_path)
+    in_view = show(stores, "Authentication")
+    assert stores.session.auth_type == "anonymous" and stores.session.user_id
+    # When the user signs out, Then later periods do not sign them in again
+    run(stores.session.sign_out())
+    run(in_view.refresh())
+    assert not stores.session.signed_in
+    assert fake.requests.count("POST /api/v2/auth/anonymous") == 1
+
+
+def test_the_traffic_generator_runs_its_default_scenario_once_on_open(
+    fake: FakeApi, tmp_path: Path
+) -> None:
+    # Given a page just built, When the Traffic Generator comes into view, Then its chosen
+    # scenario (the happy path) is started once; later views wait for Run.
+    stores = stores_of(fake, tmp_path)
+    started: list[str] = []
+    stores.traffic.start = lambda: started.append(stores.traffic.scenario)  # type: ignore[method-assign]
+    in_view = show(stores, "Traffic Generator")
+    run(in_view.refresh())
+    assert started == ["basic"]

@@ -411,6 +411,18 @@ def test_section_refresh_reads_only_the_section_in_view() -> None:
     run(overlapping())
     assert sections.skipped == 1
 
+    # A section coming into view while the one it replaced is still refreshing reads at once.
+    async def switched_mid_refresh() -> None:
+        sections.active = "A"
+        first = asyncio.ensure_future(sections.refresh())
+        await asyncio.sleep(0)
+        sections.active = "B"
+        await asyncio.gather(first, sections.refresh())
+
+    called.clear()
+    run(switched_mid_refresh())
+    assert sorted(called) == ["a", "b1", "b2"] and sections.skipped == 1
+
 
 def test_caching_panel_shows_each_environment(fake: FakeApi, client: ApiClient) -> None:
     # Given an API of two execution environments, one with a hostile-looking id
@@ -459,3 +471,23 @@ def test_logs_and_traces_say_which_environment_answered(fake: FakeApi, client: A
     assert "abc<b>" not in tail.table()
     status = breakdown.status()
     assert r"abc\<b\>123 \(pid 7\)" in status and "traced there" in status
+
+
+def test_observability_opens_on_the_newest_requests_breakdown(
+    fake: FakeApi, client: ApiClient
+) -> None:
+    # Given two traced requests, When the section refreshes with nothing chosen, Then the
+    # newest one's breakdown is drawn; a request chosen later is kept on later refreshes.
+    fake.ops_routes = True
+    fake.traces = [
+        {"correlation_id": cid, "method": "GET", "path": "/api/v2/auth/me", "status": 200,
+         "duration_ms": 1.0, "spans": [{"name": "route handler", "kind": "handler",
+                                        "start_ms": 0, "duration_ms": 1.0}]}
+        for cid in ("older", "newer")
+    ]  # fmt: skip
+    store = TracesStore(client, lambda: operator(fake))
+    run(store.refresh_showing_newest())
+    assert store.selected == "newer" and store.trace["correlation_id"] == "newer"
+    run(store.load("older"))
+    run(store.refresh_showing_newest())
+    assert store.selected == "older"
