@@ -371,11 +371,12 @@ def build_page(
     def show(event: param.parameterized.Event) -> None:
         shown[event.old].visible = False
         reveal(event.new)
-        # A section read at once when it comes into view, then on every period.
+        # A section read at once when it comes into view, then on every period, and without
+        # the document's lock as the periodic refreshes: a coroutine holding the lock holds
+        # it across its API calls (a table scan, a trace), and the page's next message (the
+        # next section chosen) would wait for them.
         in_view.active = LABELS[event.new]
-        # With the document's lock, as the periodic callbacks run: a refresh that adds views
-        # (new widgets, charts) unlocked could be lost on the page.
-        pn.state.execute(pn.io.with_lock(in_view.refresh))
+        pn.state.execute(in_view.refresh)
 
     reveal(navigation.section)
     navigation.param.watch(show, "section")

@@ -23,6 +23,7 @@ from aws_lambda_powertools.event_handler.router import LambdaFunctionUrlRouter
 from pydantic import BaseModel, Field
 
 from services.api.caller_limits import allowance_exceeded, client_address
+from services.api.configuration_lookup import listed_configuration
 from services.api.dependencies import ApiDependencies
 from services.api.errors import ApiError
 from services.api.principal import current_principal, optional_principal
@@ -315,12 +316,13 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
         config_id = unquote(config_id)
         if len(config_id) > MAX_CONFIG_ID_LENGTH:
             raise NotFoundError("configuration not found")
-        # From the user's cached list (every mutation drops it), so a warm read touches no
-        # table; another user's configuration is "not found", like an absent one.
-        configs, _ = deps.configuration_lists.get_or_load(
-            principal.user.user_id, lambda: deps.configurations.list(principal)
+        # From the user's cached list, so a warm read touches no table.
+        config = listed_configuration(
+            deps.configuration_lists,
+            principal.user.user_id,
+            config_id,
+            lambda: deps.configurations.list(principal),
         )
-        config = next((c for c in configs if c.config_id == config_id), None)
         if config is None:
             raise NotFoundError("configuration not found")
         # A provider whose circuit opens (or closes) changes `source_status`: its own entry.

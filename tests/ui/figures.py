@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from services.local.stack import LocalStack
 from tests.e2e.api_support import operator_headers
@@ -122,6 +123,20 @@ DRAWN_JS = """(figures) => {
   return [performance.now(), shown];
 }"""
 NOW_JS = "() => performance.now()"
+# What the page shows as text, paragraphs and cells (to say why a figure is missing).
+VISIBLE_TEXT_JS = """() => {
+  const found = [];
+  const walk = (root) => {
+    for (const el of root.querySelectorAll('*')) {
+      if (el.shadowRoot) walk(el.shadowRoot);
+      if (['P', 'TD'].includes(el.tagName) && el.getClientRects().length) {
+        found.push(el.textContent.trim().slice(0, 160));
+      }
+    }
+  };
+  walk(document);
+  return found.slice(0, 30);
+}"""
 FIRST_PAINT_JS = """() => {
   const paint = performance.getEntriesByName('first-contentful-paint')[0];
   return paint ? paint.startTime : null;
@@ -143,7 +158,12 @@ def wait_figures(
 ) -> tuple[float, list[str]]:
     """Waits until the page shows every figure: (page clock in ms, what each showed)."""
     specs = [asdict(figure) for figure in figures]
-    handle = page.page.wait_for_function(DRAWN_JS, arg=specs, timeout=timeout_ms, polling=50)
+    try:
+        handle = page.page.wait_for_function(DRAWN_JS, arg=specs, timeout=timeout_ms, polling=50)
+    except PlaywrightTimeout:
+        missing = [s for s in specs if not page.page.evaluate(DRAWN_JS, [s])]
+        shown = page.page.evaluate(VISIBLE_TEXT_JS)
+        raise AssertionError(f"not drawn in {timeout_ms} ms: {missing}; shown: {shown}") from None
     drawn_at, shown = handle.json_value()
     return float(drawn_at), list(shown)
 

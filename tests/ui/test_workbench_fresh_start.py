@@ -8,6 +8,7 @@ The screenshots of this run are the README's (`reports/screenshots/section-*.png
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,12 @@ def test_a_new_stack_opens_on_results_in_every_section_and_the_tour_walks_them(
         # Architecture section shows the backfill's progress (or its end, on a fast machine)
         during = Page(browser, f"{url}?section=architecture")
         progress = wait_drawn(during, "architecture")
-        during.page.get_by_text("history:").first.wait_for(timeout=WAIT_MS)
+        # (The screenshot once some history has landed and the header has read the API.)
+        landed = re.compile(r"history: (backfilling [1-9]|\d+ days backfilled)")
+        during.page.get_by_text(landed).first.wait_for(timeout=2 * WAIT_MS)
+        during.page.locator('[data-tile="Service Health"]', has_text="healthy").wait_for(
+            timeout=WAIT_MS
+        )
         during.screenshot("section-architecture-backfilling")
         during.close()
 
@@ -75,8 +81,10 @@ def test_a_new_stack_opens_on_results_in_every_section_and_the_tour_walks_them(
             page.choose(LABELS[section])
             wait_drawn(page, section)
             if section == "observability":
-                # A request's breakdown: the newest traced request's waterfall.
+                # A request's breakdown: the newest traced request's waterfall, shown with
+                # the metric charts above it.
                 wait_figures(page, TRACE)
+                page.page.get_by_text("Compute metrics now").first.scroll_into_view_if_needed()
             page.screenshot(f"section-{section}")
         # And the price chart redraws at another range
         page.choose(LABELS["prices"])

@@ -40,12 +40,15 @@ def wait_for_row(page: Page, scenario: str, requests: int) -> list[str]:
 def test_scenarios_run_and_cancelled_from_the_page_show_their_summary(
     workbench_stack: LocalStack, browser: Any
 ) -> None:
-    # Given the workbench's Traffic Generator section
+    # Given the workbench's Traffic Generator section, which runs its default scenario (the
+    # happy path) on its first view
     page = Page(browser, workbench_stack.workbench_url or "", height=1600)
     page.choose("Traffic Generator")
     page.text("Generate synthetic traffic")
+    page.text("Every check passed.", exact=False)
+    page.page.get_by_role("button", name="Run", exact=True).first.wait_for(timeout=WAIT_MS)
 
-    # When the basic scenario is run by clicking
+    # When the basic scenario is run again by clicking
     page.click("Run")
 
     # Then the outcome, the status codes, the charts and the CLI's summary appear

@@ -3,8 +3,6 @@ drawn as bars; the route not served yet is said, not invented."""
 
 from __future__ import annotations
 
-from functools import partial
-
 import panel as pn
 import param
 from panel.viewable import Viewer
@@ -13,21 +11,32 @@ from workbench.charts.observability import bars, per_minute
 from workbench.components.format import md_text, problem_markdown
 from workbench.stores.metrics import MetricsStore
 
-# Charts sent with the section's first message; the others follow.
-FIRST_CHARTS = 2
-REST_AFTER_MS = 300
+# The group shown first: where a request's time goes.
+DEFAULT_GROUP = "api.latency_ms"
 
 
 class MetricCharts(Viewer):
+    """The per-minute trend of requests and p99 latency, and one group of figures at a time
+    as bars (the group chosen in the list): a dozen charts drawn at once would keep the
+    section blank for seconds on a small machine."""
+
     store: MetricsStore = param.ClassSelector(class_=MetricsStore)  # type: ignore[assignment]
 
     def __init__(self, **params: object) -> None:
         super().__init__(**params)
         self.run_button = pn.widgets.Button(label="Compute metrics now")
         self.run_button.on_click(self._run)
-        self.grid = pn.GridBox(ncols=2, sizing_mode="stretch_width")
+        self.group_select = pn.widgets.Select(label="Group of figures", options=[], width=260)
+        self.group_select.param.watch(self._draw, "value")
+        self.charts = pn.Row(sizing_mode="stretch_width")
+        self._drawing = False
         self.store.param.watch(self._draw, ["groups", "series", "status"])
-        self._draw()
+        document = pn.state.curdoc
+        if document is not None and document.session_context is not None:
+            # Drawn at the next tick: the section is on the screen first, its charts after.
+            document.add_next_tick_callback(self._draw)
+        else:
+            self._draw()
 
     async def _run(self, _: object) -> None:
         await self.store.run_now()
@@ -58,28 +67,33 @@ class MetricCharts(Viewer):
         return ""
 
     def _draw(self, *_: object) -> None:
-        # A layout kept for the component's life and given new objects: the page updates it
+        # Layouts kept for the component's life and given new objects: the page updates them
         # in place on every refresh.
+        if self._drawing:
+            return  # the list's own change, while this draw sets it
+        self._drawing = True
+        try:
+            self._draw_charts()
+        finally:
+            self._drawing = False
+
+    def _draw_charts(self) -> None:
         store = self.store
+        names = sorted(store.groups) if store.status == "live" else []
+        chosen = self.group_select.value if self.group_select.value in names else None
+        if chosen is None and names:
+            chosen = DEFAULT_GROUP if DEFAULT_GROUP in names else names[0]
+        self.group_select.param.update(options=names, value=chosen)
         plots: list[pn.viewable.Viewable] = []
-        if store.status == "live":
-            plots = [
-                pn.pane.HoloViews(bars(values, name.replace("_", " ")), sizing_mode="stretch_width")
-                for name, values in sorted(store.groups.items())
-            ]
-            if len(store.series) >= 2:
-                plots.insert(
-                    0, pn.pane.HoloViews(per_minute(store.series), sizing_mode="stretch_width")
-                )
-        document = pn.state.curdoc
-        if document is None or document.session_context is None or len(plots) <= FIRST_CHARTS:
-            self.grid.objects = plots
-            return
-        # The first charts go to the page in a message of their own and the rest follow a
-        # moment later, once the browser has drawn those: a dozen charts rendered at once
-        # would leave the section blank for seconds.
-        self.grid.objects = plots[:FIRST_CHARTS]
-        document.add_timeout_callback(partial(setattr, self.grid, "objects", plots), REST_AFTER_MS)
+        if store.status == "live" and len(store.series) >= 2:
+            plots.append(pn.pane.HoloViews(per_minute(store.series), sizing_mode="stretch_width"))
+        group = self.group_select.value
+        if group in store.groups:
+            title = group.replace("_", " ")
+            plots.append(
+                pn.pane.HoloViews(bars(store.groups[group], title), sizing_mode="stretch_width")
+            )
+        self.charts.objects = plots
 
     @param.depends("store.figures", "store.status")
     def single(self) -> str:
@@ -103,7 +117,8 @@ class MetricCharts(Viewer):
             pn.Row(self.run_button),
             pn.pane.Markdown(self.heading, sizing_mode="stretch_width"),
             pn.pane.Markdown(self.message, sizing_mode="stretch_width"),
-            self.grid,
+            self.group_select,
+            self.charts,
             pn.pane.Markdown(self.single, sizing_mode="stretch_width"),
             sizing_mode="stretch_width",
         )

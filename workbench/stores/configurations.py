@@ -97,7 +97,7 @@ class ConfigurationsStore(param.Parameterized):
         self._sample_tried = True
         result = await self.client.create_configuration(bearer, SAMPLE_NAME, tickers)
         if self._answered(result, "created from the default watchlist"):
-            await self.load()
+            await self._load_with(result)
 
     async def create(self) -> None:
         bearer = self._bearer()
@@ -107,7 +107,7 @@ class ConfigurationsStore(param.Parameterized):
             bearer, self.config_name, list(self.tickers)
         )
         if self._answered(result, "created"):
-            await self.load()
+            await self._load_with(result)
 
     async def save(self) -> None:
         bearer = self._bearer()
@@ -118,7 +118,7 @@ class ConfigurationsStore(param.Parameterized):
         )
         if self._answered(result, "saved"):
             self.editing_id = ""
-            await self.load()
+            await self._load_with(result)
 
     async def delete(self, config_id: str) -> None:
         bearer = self._bearer()
@@ -129,6 +129,10 @@ class ConfigurationsStore(param.Parameterized):
             if self.editing_id == config_id:
                 self.editing_id = ""
             await self.load()
+            # (As for a change: another environment's cached list can still hold it.)
+            kept = [c for c in self.configurations if c.get("config_id") != config_id]
+            if len(kept) != len(self.configurations):
+                self.configurations = kept
 
     def edit(self, config_id: str) -> None:
         chosen = next((c for c in self.configurations if c.get("config_id") == config_id), None)
@@ -159,6 +163,25 @@ class ConfigurationsStore(param.Parameterized):
         if self.session.bearer is None:
             self.problem = NOT_SIGNED_IN
         return self.session.bearer
+
+    async def _load_with(self, changed: ApiResult) -> None:
+        """The list again, with the configuration a create or an update just answered: the
+        list may come from another execution environment, whose cached copy can lag a change
+        for its TTL, and the change's own answer is the newer one."""
+        await self.load()
+        config = changed.body if isinstance(changed.body, dict) else {}
+        config_id = config.get("config_id")
+        if not config_id:
+            return
+        if config in self.configurations:
+            return
+        ids = [c.get("config_id") for c in self.configurations]
+        listed = list(self.configurations)
+        if config_id in ids:
+            listed[ids.index(config_id)] = config
+        else:
+            listed.append(config)
+        self.configurations = listed
 
     def _answered(self, result: ApiResult, done: str) -> bool:
         body = result.body if isinstance(result.body, dict) else {}

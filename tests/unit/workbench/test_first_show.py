@@ -16,6 +16,7 @@ from workbench.app import Stores
 from workbench.components.empty_state import EmptyNotice
 from workbench.components.overlay import PriceSentimentPanel
 from workbench.local_stack import StackFiles
+from workbench.stores.configurations import SAMPLE_NAME
 from workbench.stores.empty import INGEST, RECHECK, empty_reason
 from workbench.stores.sections import SectionRefresh
 
@@ -214,3 +215,27 @@ def test_the_traffic_generator_runs_its_default_scenario_once_on_open(
     in_view = show(stores, "Traffic Generator")
     run(in_view.refresh())
     assert started == ["basic"]
+
+
+def test_a_list_read_from_a_lagging_environment_still_shows_the_change_just_made(
+    fake: FakeApi, tmp_path: Path
+) -> None:
+    # Given an API whose list answers lag a create (another environment's cached copy)
+    stores = stores_of(fake, tmp_path)
+    configurations = stores.configurations
+    run(configurations.ensure_listed())
+    real_list = configurations.client.list_configurations
+
+    async def stale_list(bearer: str) -> Any:
+        answer = await real_list(bearer)
+        if isinstance(answer.body, dict):
+            answer.body["configurations"] = []
+        return answer
+
+    configurations.client.list_configurations = stale_list  # type: ignore[method-assign]
+    # When the Sentiment section makes its sample configuration
+    show(stores, "Sentiment")
+    # Then the page lists it and reads its sentiment all the same
+    assert [c["name"] for c in configurations.configurations] == [SAMPLE_NAME]
+    assert stores.sentiment.config_id == configurations.configurations[0]["config_id"]
+    assert stores.sentiment.rows

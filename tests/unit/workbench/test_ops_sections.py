@@ -269,10 +269,19 @@ def test_metric_charts_wait_for_the_route_then_draw_it(fake: FakeApi, client: Ap
     assert store.status == "missing"
     assert "Metrics not available yet" in charts.message()
     assert "the metrics function has not run" in charts.message()
-    assert charts.grid.objects == []
-    # "Compute now" asks the metrics function for a snapshot, and the charts follow.
+    assert charts.charts.objects == []
+    # "Compute now" asks the metrics function for a snapshot, and the charts follow: one
+    # group at a time, latencies first, any other group on choosing it.
     click(charts.run_button)
-    assert len(charts.grid.objects) >= 5 and charts.message() == ""
+    assert charts.message() == ""
+    assert charts.group_select.value == "api.latency_ms"
+    assert len(charts.group_select.options) >= 5
+    # (The fake's snapshot has two minutes: the trend is drawn before the group's bars.)
+    kinds = [type(chart.object).__name__ for chart in charts.charts.objects]
+    assert kinds == ["Overlay", "Bars"]
+    assert charts.charts.objects[-1].object.opts["title"] == "api.latency ms"
+    charts.group_select.value = "caches.hit_rate by layer"
+    assert charts.charts.objects[-1].object.opts["title"] == "caches.hit rate by layer"
     assert "window_s" not in charts.single() and "| api.requests |" in shown(charts.single())
     assert store.figure("p99") == 7.5
     assert "sentiment_distribution" in store.groups and "window_s" not in str(
