@@ -150,6 +150,9 @@ def _status(paths: LocalPaths) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # One line per provider request would bury the terminal's own lines (start-up, the
+    # backfill's progress, each cycle's summary); failures still show as warnings.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     # The stack's own loggers (runtime, emulators, adapters) log what callers send it.
     install_log_sanitiser()
     settings = get_settings()

@@ -1,58 +1,17 @@
-"""A circuit breaker per external service, its state shared by every instance through the table.
-
-States: CLOSED lets calls through and counts failures; `failure_threshold` counted failures
-within `failure_window` OPEN it. OPEN refuses calls (`CircuitOpenError`, with when to retry)
-for `open_timeout`; then the next call is a trial: the instance that claims it (a conditional
-write, so exactly one wins) moves the circuit to HALF_OPEN and makes the call, everyone else
-is still refused. The trial's success CLOSES the circuit, its failure OPENS it again. A
-trial holds a lease (`trial_timeout`): an instance that dies mid-trial does not leave the
-circuit half-open for ever.
-
-Sharing and the cache. The state lives in `CircuitStore`, one record per service, written
-only with a condition on its version. Each instance keeps the record it last read or wrote
-for `cache_ttl` and decides from that copy, so a healthy service costs one read a minute per
-instance. Changes are written through at once. What the cache means for counting:
-
-- Failures are counted in the table, not in the process: each counted failure re-reads the
-  record (consistently) and writes it back with the failure added. Failures of all instances
-  therefore add up, 5 failures spread over 5 instances open the circuit as surely as 5 in
-  one, and of two instances recording the 5th failure one opens it and the other, its write
-  refused, re-reads and finds it open. The cost is a read and a write per failure, bounded:
-  after the threshold the circuit is open and no calls are made.
-- Successes write nothing (the window, not a success, clears old failures), so the cache is
-  what keeps the healthy path cheap.
-- An instance learns that another opened the circuit at its own next failure (it re-reads)
-  or when its copy expires, whichever comes first. Until then it keeps calling a provider that
-  is, for its calls, still answering: the cost of the cache is at most `cache_ttl` of calls
-  that the shared state would have refused.
-- An instance whose copy says OPEN past `retry_at` tries to claim the trial; if the copy was
-  stale (another instance already closed the circuit), the claim's condition fails, it
-  re-reads and carries on from the fresh state. A copy that shows another instance's trial
-  under way is trusted for a second only: the trial ends soon, and the others should resume
-  as soon as it closes the circuit, not a cache lifetime later.
-
-If the table cannot be reached the breaker fails open: it lets the call through and logs,
-rather than adding an outage of its own to the one in progress.
-
-Which errors count is the adapters' call (`ProviderError.counts_as_failure`): timeouts, 5xx,
-connection failures, 429, refused keys and malformed bodies count; an unknown ticker (404) or
-a bad request (400) is an answer about the request, from a healthy provider, and does not.
-Anything that is not a provider error (a bug in our own code) is no evidence about the
-provider either, except a raw timeout or connection error that escaped an adapter's mapping.
-"""
+"""A circuit breaker per external service, its state shared by every instance through the table:
+the design is in `docs/architecture.md`, "Circuit breakers"."""
 
 from __future__ import annotations
 
 import logging
-import random
 import threading
-import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import httpx
 
 from services.adapters.errors import ProviderError
+from services.backoff import jittered_pause
 from services.caching.ttl import CacheStats
 from services.clock import Clock, iso
 from services.resilience.guard import CallRefusedError
@@ -378,4 +337,4 @@ class CircuitBreaker:
 
 def _pause(attempt: int) -> None:
     """A short random pause before trying again: the instances that collided spread out."""
-    time.sleep(random.uniform(0.002, 0.02) * (attempt + 1))  # noqa: S311 - jitter, not security
+    jittered_pause(attempt, low_s=0.002, high_s=0.02)

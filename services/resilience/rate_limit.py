@@ -1,25 +1,5 @@
-"""Requests per caller in a sliding window: counted in memory, shared through the table.
-
-Each instance counts exactly what it admitted, per key (a bearer token's hash, a client
-address) and per fixed window of `window_s` seconds. A request is judged on the sliding
-estimate `previous * (1 - elapsed) + current`: the previous window's count weighted by how
-much of it still lies within the last `window_s` seconds, plus the current window's. Two
-counters per key instead of a log of timestamps, and counters add up across instances.
-
-Sharing: at least every `sync_interval_s` while it serves, and sooner once one key made
-`sync_fraction` of its limit since the last exchange, an instance publishes its counts of the
-window as one item (the whole map, overwritten, so a retried write never counts twice) and
-reads the other instances' items of that window with one query. Their counts join its own in
-every decision until the next exchange. A check between exchanges touches no table: a few
-dict operations under a lock, a few microseconds.
-
-What this trades: between exchanges an instance does not see the others' newest requests, so
-a caller spread over N instances can get up to about (N - 1) * sync_fraction of the limit more
-than the limit (a caller on one instance, the usual case, gets exactly the limit); and the
-exchange runs on the request that finds it due, because a Lambda environment is frozen
-between invocations and a background thread could not be relied on. If the table fails, the
-limiter keeps deciding on what it knows (its own counts and the last ones it read).
-"""
+"""Requests per caller in a sliding window, counted in memory and shared through the table: the
+design and what it trades are in `docs/architecture.md`, "Rate limits"."""
 
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ symbol; scoring an article costs two regular-expression scans per listed ticker.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
@@ -170,11 +170,3 @@ class RelevanceScorer:
 def default_scorer() -> RelevanceScorer:
     """One scorer per process (the exchange list's patterns, compiled as symbols appear)."""
     return RelevanceScorer()
-
-
-def relevance_of(relevance: Mapping[str, float] | None, ticker: str) -> float:
-    """An article's stored relevance to `ticker`; 1.0 where none was recorded (articles
-    analyzed before relevance existed count fully, as they did)."""
-    if not relevance:
-        return 1.0
-    return max(0.0, min(1.0, float(relevance.get(ticker, 1.0))))

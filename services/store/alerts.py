@@ -21,6 +21,7 @@ from services.store.items import (
     without_nones,
 )
 from services.store.models import Alert
+from services.store.pages import every_item
 from services.store.schema import BY_TAG
 
 if TYPE_CHECKING:
@@ -176,17 +177,11 @@ class DynamoAlertRepository:
 
     def list_for_ticker(self, ticker: str) -> list[Alert]:
         """Every rule on `ticker`, across users and configurations (by_tag)."""
-        found: list[Alert] = []
         query: dict[str, Any] = {
             "IndexName": BY_TAG.name,
             "KeyConditionExpression": Key(BY_TAG.partition_key).eq(alert_tag(ticker)),
         }
-        while True:
-            page = self._table.query(**query)
-            found += [alert_from_item(item) for item in page["Items"]]
-            if "LastEvaluatedKey" not in page:
-                return found
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return [alert_from_item(item) for item in every_item(self._table.query, query)]
 
     def rearm(self, alert: Alert) -> None:
         """The rule's condition cleared: the next crossing may fire it again."""

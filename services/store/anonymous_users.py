@@ -22,6 +22,7 @@ from boto3.dynamodb.conditions import Key
 from services.clock import epoch_seconds, iso
 from services.store import keys
 from services.store.configurations import DynamoConfigurationRepository
+from services.store.pages import every_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -95,17 +96,11 @@ class DynamoAnonymousUserStore:
         self._table.delete_item(Key=profile_key)
 
     def _partition(self, user_id: str) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
         query: dict[str, Any] = {
             "KeyConditionExpression": Key("PK").eq(keys.user_pk(user_id)),
             "ConsistentRead": True,
         }
-        while True:
-            page = self._table.query(**query)
-            items += page["Items"]
-            if "LastEvaluatedKey" not in page:
-                return items
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return list(every_item(self._table.query, query))
 
     def _delete_alerts(self, config_id: str, user_id: str) -> None:
         """The user's own rules on a configuration (a configuration moved to an account keeps

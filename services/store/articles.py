@@ -32,6 +32,7 @@ from services.store.items import (
     without_nones,
 )
 from services.store.models import Article
+from services.store.pages import every_item, pages
 from services.store.schema import BY_SENTIMENT, BY_STATUS, BY_TAG, TTL_ATTRIBUTE
 
 if TYPE_CHECKING:
@@ -363,13 +364,7 @@ class DynamoArticleRepository:
             "KeyConditionExpression": Key(BY_STATUS.partition_key).eq(status),
             "ScanIndexForward": False,
         }
-        items: list[dict[str, Any]] = []
-        while len(items) < limit:
-            response = self._table.query(**kwargs, Limit=limit - len(items))
-            items += response["Items"]
-            if "LastEvaluatedKey" not in response:
-                break
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        items = [i for page in pages(self._table.query, kwargs, limit=limit) for i in page["Items"]]
         return [article_from_item(i) for i in self._live(items)]
 
     def list_by_tag(self, ticker: str, *, since: datetime, until: datetime) -> list[str]:
@@ -377,14 +372,9 @@ class DynamoArticleRepository:
         condition = Key(BY_TAG.partition_key).eq(ticker) & Key(BY_TAG.sort_key).between(
             iso(since), iso(until)
         )
-        found: list[str] = []
-        kwargs: dict[str, Any] = {"IndexName": BY_TAG.name, "KeyConditionExpression": condition}
-        while True:
-            response = self._table.query(**kwargs)
-            found.extend(str(i["dedup_key"]) for i in self._live(response["Items"]))
-            if "LastEvaluatedKey" not in response:
-                return found
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        request = {"IndexName": BY_TAG.name, "KeyConditionExpression": condition}
+        items = list(every_item(self._table.query, request))
+        return [str(i["dedup_key"]) for i in self._live(items)]
 
     def list_by_sentiment(self, label: str, *, since: datetime, limit: int = 100) -> list[Article]:
         """Newest first: the latest stories with this label."""
@@ -418,13 +408,7 @@ class DynamoArticleRepository:
             | Attr(TTL_ATTRIBUTE).gt(epoch_seconds(self._clock())),
             "Select": "COUNT",
         }
-        total = 0
-        while True:
-            response = self._table.query(**kwargs)
-            total += int(response["Count"])
-            if "LastEvaluatedKey" not in response:
-                return total
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return sum(int(page["Count"]) for page in pages(self._table.query, kwargs))
 
 
 def _tag_items(article: Article) -> list[Item]:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.conditions import Attr, Key
 
 from services.clock import epoch_seconds, iso, parse_iso
+from services.store.pages import every_item
 from services.store.schema import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE
 
 if TYPE_CHECKING:
@@ -67,22 +68,18 @@ class DynamoCacheCounts:
             "FilterExpression": Attr("published_at").gte(iso(since)),
             "ConsistentRead": True,
         }
-        while True:
-            page = self._table.query(**query)
-            for item in page["Items"]:
-                pid = item.get("pid")
-                layers = json.loads(str(item.get("layers") or "{}"))
-                found.append(
-                    PublishedCaches(
-                        instance=str(item["instance"]),
-                        pid=int(str(pid)) if pid is not None else None,
-                        published_at=parse_iso(str(item["published_at"])),
-                        layers=_layers(layers),
-                    )
+        for item in every_item(self._table.query, query):
+            pid = item.get("pid")
+            layers = json.loads(str(item.get("layers") or "{}"))
+            found.append(
+                PublishedCaches(
+                    instance=str(item["instance"]),
+                    pid=int(str(pid)) if pid is not None else None,
+                    published_at=parse_iso(str(item["published_at"])),
+                    layers=_layers(layers),
                 )
-            if "LastEvaluatedKey" not in page:
-                return found
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            )
+        return found
 
 
 def _layers(raw: Any) -> dict[str, dict[str, Any]]:

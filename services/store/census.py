@@ -14,6 +14,7 @@ whichever comes first): exact for a pipeline's usual backlog, a lower bound flag
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,6 +24,7 @@ from boto3.dynamodb.conditions import Attr, Key
 
 from services.clock import epoch_seconds
 from services.store.keys import entity_of
+from services.store.pages import pages
 from services.store.schema import (
     BY_STATUS,
     GLOBAL_INDEXES,
@@ -60,14 +62,11 @@ def count_status(
         | Attr(TTL_ATTRIBUTE).gt(epoch_seconds(now)),
         "Select": "COUNT",
     }
-    total = 0
-    for _ in range(max(1, max_pages)):
-        page = table.query(**request)
+    total, complete = 0, False
+    for page in itertools.islice(pages(table.query, request), max(1, max_pages)):
         total += int(page["Count"])
-        if "LastEvaluatedKey" not in page:
-            return BoundedCount(total, complete=True)
-        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    return BoundedCount(total, complete=False)
+        complete = "LastEvaluatedKey" not in page
+    return BoundedCount(total, complete=complete)
 
 
 @dataclass
@@ -98,16 +97,14 @@ def _sample_scan(table: Any, *, max_items: int, segments: int) -> _Sample:
             "Segment": segment,
             "TotalSegments": segments,
         }
-        while True:
-            if read >= max_items:
-                return sample
-            page = table.scan(**request, Limit=min(SCAN_PAGE_ITEMS, max_items - read))
+        finished = False
+        for page in pages(table.scan, request, limit=max_items - read, page_size=SCAN_PAGE_ITEMS):
             items = page.get("Items", [])
             read += len(items)
             sample.partial.extend(items)
-            if "LastEvaluatedKey" not in page:
-                break
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            finished = "LastEvaluatedKey" not in page
+        if not finished:
+            return sample  # the budget ran out inside this segment
         sample.whole.extend(sample.partial)
         sample.partial = []
         sample.segments_read += 1

@@ -29,6 +29,7 @@ from services.store.items import (
     transact_write,
     without_nones,
 )
+from services.store.pages import pages
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -193,12 +194,12 @@ class DynamoCircuitStore:
             "ScanIndexForward": False,
             "Limit": limit,
         }
-        while len(found) < limit:
-            page = self._table.query(**kwargs)
+        if limit < 1:
+            return []
+        for page in pages(self._table.query, kwargs):
             found += [transition_from_item(i) for i in page["Items"] if is_live(i, now)]
-            if "LastEvaluatedKey" not in page:
+            if len(found) >= limit:
                 break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         return found[:limit]
 
 

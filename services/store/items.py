@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -11,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from services.backoff import jittered_pause
 from services.clock import epoch_seconds, iso, parse_iso
 from services.store.schema import TTL_ATTRIBUTE
 
@@ -80,4 +79,4 @@ def transact_write(table: Table, operations: list[dict[str, Any]]) -> None:
 
 def conflict_backoff(attempt: int = 0) -> None:
     """A short random pause before retrying a transaction another writer got in the way of."""
-    time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))  # noqa: S311 - jitter, not security
+    jittered_pause(attempt, low_s=0.005, high_s=0.05)

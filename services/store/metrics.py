@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.conditions import Key
 
 from services.clock import epoch_seconds, iso, parse_iso
+from services.store.pages import every_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -86,17 +87,11 @@ class DynamoMetricsStore:
             "KeyConditionExpression": Key("PK").eq(API_MINUTES)
             & Key("SK").between(iso(since), f"{iso(until)}~"),
         }
-        while True:
-            page = self._table.query(**query)
-            for item in page["Items"]:
-                minute_text, _, instance = str(item["SK"]).partition("#")
-                data = json.loads(str(item["data"]))
-                found.append(
-                    ApiMinute(parse_iso(minute_text), instance, data["stats"], data["caches"])
-                )
-            if "LastEvaluatedKey" not in page:
-                return found
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        for item in every_item(self._table.query, query):
+            minute_text, _, instance = str(item["SK"]).partition("#")
+            data = json.loads(str(item["data"]))
+            found.append(ApiMinute(parse_iso(minute_text), instance, data["stats"], data["caches"]))
+        return found
 
     def put_snapshot(self, snapshot: Mapping[str, Any], at: datetime) -> None:
         self._table.put_item(

@@ -40,6 +40,7 @@ from services.store.items import (
     transact_write,
     without_nones,
 )
+from services.store.pages import pages
 from services.store.schema import BY_STATUS, BY_TAG
 
 if TYPE_CHECKING:
@@ -305,19 +306,12 @@ class DynamoOutbox:
         """How many e-mails are in each state (one COUNT query per state)."""
         counts: dict[str, int] = {}
         for state in EMAIL_STATES:
-            total = 0
             query: dict[str, Any] = {
                 "IndexName": BY_STATUS.name,
                 "KeyConditionExpression": Key(BY_STATUS.partition_key).eq(status_value(state)),
                 "Select": "COUNT",
             }
-            while True:
-                response = self._table.query(**query)
-                total += int(response["Count"])
-                if "LastEvaluatedKey" not in response:
-                    break
-                query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-            counts[state] = total
+            counts[state] = sum(int(page["Count"]) for page in pages(self._table.query, query))
         return counts
 
     def _move(self, current: OutboxEmail, changed: OutboxEmail) -> bool:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.conditions import Attr, Key
 
 from services.store import keys
+from services.store.pages import every_item
 from services.store.schema import PARTITION_KEY, TTL_ATTRIBUTE
 
 if TYPE_CHECKING:
@@ -68,11 +69,7 @@ class DynamoRateWindows:
             "ProjectionExpression": "#counts",
             "ExpressionAttributeNames": {"#counts": "counts"},
         }
-        while True:
-            page = self._table.query(**kwargs)
-            for item in page["Items"]:
-                for key, count in json.loads(str(item.get("counts") or "{}")).items():
-                    totals[key] = totals.get(key, 0) + int(count)
-            if "LastEvaluatedKey" not in page:
-                return totals
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        for item in every_item(self._table.query, kwargs):
+            for key, count in json.loads(str(item.get("counts") or "{}")).items():
+                totals[key] = totals.get(key, 0) + int(count)
+        return totals

@@ -26,7 +26,6 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from services.clock import iso
-from services.scoring.relevance import relevance_of
 from services.store import keys
 from services.store.items import (
     MAX_TRANSACTION_ITEMS,
@@ -36,6 +35,7 @@ from services.store.items import (
     transact_write,
 )
 from services.store.models import Article
+from services.store.pages import every_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -43,6 +43,14 @@ if TYPE_CHECKING:
 Resolution = Literal["H", "D"]
 RESOLUTIONS: tuple[Resolution, ...] = ("H", "D")
 _MAX_CONFLICT_RETRIES = 8
+
+
+def relevance_of(relevance: Mapping[str, float] | None, ticker: str) -> float:
+    """An article's stored relevance to `ticker`; 1.0 where none was recorded (articles
+    analyzed before relevance existed count fully, as they did)."""
+    if not relevance:
+        return 1.0
+    return max(0.0, min(1.0, float(relevance.get(ticker, 1.0))))
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,14 +367,8 @@ class DynamoSentimentStore:
         condition = Key("PK").eq(pk) & Key("SK").between(
             f"{resolution}#{low}", f"{resolution}#{high}"
         )
-        kwargs: dict[str, Any] = {"KeyConditionExpression": condition}
-        buckets: list[Bucket] = []
-        while True:
-            response = self._table.query(**kwargs)
-            buckets += [_bucket_from_item(i) for i in response["Items"]]
-            if "LastEvaluatedKey" not in response:
-                return buckets
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        request = {"KeyConditionExpression": condition}
+        return [_bucket_from_item(i) for i in every_item(self._table.query, request)]
 
 
 def parse_bucket_label(label: str, resolution: Resolution) -> datetime:

@@ -26,6 +26,7 @@ from services.store.items import (
     without_nones,
 )
 from services.store.models import AuthType, User
+from services.store.pages import every_item, pages
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -141,12 +142,8 @@ class DynamoUserRepository:
         scan: the cost follows the number of accounts, not the size of the table."""
         user_ids: list[str] = []
         query: dict[str, Any] = {"KeyConditionExpression": Key("PK").eq(keys.ACCOUNTS)}
-        while len(user_ids) < limit:
-            page = self._table.query(**query, Limit=min(_BATCH_GET_MAX, limit - len(user_ids)))
+        for page in pages(self._table.query, query, limit=limit, page_size=_BATCH_GET_MAX):
             user_ids += [str(item["user_id"]) for item in page["Items"]]
-            if "LastEvaluatedKey" not in page:
-                break
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         accounts: list[User] = []
         for start in range(0, len(user_ids), _BATCH_GET_MAX):
             accounts += self._profiles(user_ids[start : start + _BATCH_GET_MAX])
@@ -161,14 +158,10 @@ class DynamoUserRepository:
             "ExpressionAttributeValues": {":profile": keys.PROFILE},
         }
         with self._table.batch_writer() as batch:
-            while True:
-                page = self._table.scan(**scan)
-                for item in page["Items"]:
-                    batch.put_item(Item=account_entry(str(item["user_id"])))
-                    written += 1
-                if "LastEvaluatedKey" not in page:
-                    return written
-                scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            for item in every_item(self._table.scan, scan):
+                batch.put_item(Item=account_entry(str(item["user_id"])))
+                written += 1
+        return written
 
     def _profiles(self, user_ids: list[str]) -> list[User]:
         request: dict[str, Any] = {

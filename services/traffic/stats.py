@@ -16,6 +16,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
+
 RATE_LIMITED = 429
 # The 503 codes the resilience layer answers with when a provider is down, its circuit open
 # or its quota spent; `STORE_UNAVAILABLE` (the table) is an error like any other.
@@ -63,11 +65,7 @@ def percentile(values: Sequence[float], q: float) -> float:
         raise ValueError(f"percentile {q} is outside [0, 100]")
     if not values:
         return math.nan
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    return float(np.percentile(values, q))
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,10 +18,10 @@ from services.adapters.errors import (
 from services.adapters.finnhub import FinnhubAdapter
 from services.adapters.tiingo import TiingoAdapter
 from services.ingestion.dedupe import canonical_url
-from services.local.emulators.base import PortInUseError
 from services.local.emulators.finnhub import FinnhubEmulator
 from services.local.emulators.tiingo import TiingoEmulator
 from services.local.emulators.world import NewsWorld
+from services.local.processes import PortInUseError
 from services.market.universe import TickerUniverse
 from services.scoring.ensemble import finnhub_signal
 

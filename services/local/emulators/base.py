@@ -53,6 +53,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from services.clock import Clock, iso
 from services.local.emulators.world import PROVIDERS, NewsWorld, ProviderName, Story
+from services.local.processes import PortInUseError
 
 LOG = logging.getLogger(__name__)
 FaultMode = Literal["http_500", "http_429", "slow"]
@@ -62,10 +63,6 @@ Plan = Literal["free", "paid"]
 PLANS: tuple[Plan, ...] = ("free", "paid")
 PeriodKind = Literal["second", "minute", "hour", "day", "month"]
 Unit = Literal["request", "symbol"]
-
-
-class PortInUseError(RuntimeError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -375,9 +372,7 @@ class HttpEmulator:
         try:
             server = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
         except OSError as error:
-            raise PortInUseError(
-                f"{self.provider} emulator: port {self.port} is in use ({error.strerror})"
-            ) from error
+            raise PortInUseError(f"the {self.provider} emulator", "127.0.0.1", self.port) from error
         server.daemon_threads = True
         self.port = server.server_address[1]
         self._server = server

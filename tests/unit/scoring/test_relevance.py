@@ -12,8 +12,8 @@ from services.scoring.relevance import (
     Mentions,
     RelevanceScorer,
     aliases,
-    relevance_of,
 )
+from services.store.sentiment import relevance_of
 
 pytestmark = pytest.mark.unit
 
