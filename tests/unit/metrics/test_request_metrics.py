@@ -1,6 +1,6 @@
 """The API's request figures: histogram percentiles, minutes written at most once per
 interval and retried after a failed write; the metrics function's merge. (Route names and
-the caps of a minute: `test_route_names_and_caps.py`.)"""
+the caps of a minute: `test_route_names_and_caps.py`; the EMF document: `test_emf.py`.)"""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from services.metrics.collect import cache_figures, ingestion_rate, latency
-from services.metrics.emf import NAMESPACE, emf_document
 from services.metrics.requests import GROWTH, MinuteStats, RequestMetrics, merged
 from services.store.metrics import ApiMinute
 from tests.unit.resilience.support import START, Clock
@@ -109,21 +108,3 @@ def test_ingestion_rate_counts_the_runs_of_the_window() -> None:
     rate = ingestion_rate(runs, START, timedelta(hours=1))
     assert (rate["runs"], rate["new_articles"], rate["fetched"]) == (2, 60, 80)
     assert rate["articles_per_minute"] == 1.0
-
-
-def test_emf_document_declares_every_value_it_carries() -> None:
-    snapshot = {
-        "pipeline": {"pending": 2, "analyzed": 8},
-        "ingestion": {"articles_per_minute": 1.5},
-        "sentiment_distribution": {"positive": 3, "neutral": 4, "negative": 1},
-        "api": {"requests": 0, "errors_5xx": 0, "rate_limited": 0, "latency_ms": {"p50": None}},
-        "caches": {"hit_rate": None},
-        "emails": {"sent": 1, "queued": 0},
-    }
-    document = emf_document(snapshot, START, service="svc", environment="local")
-    declared = document["_aws"]["CloudWatchMetrics"][0]
-    assert declared["Namespace"] == NAMESPACE
-    names = {m["Name"] for m in declared["Metrics"]}
-    assert all(name in document for name in names)
-    assert "ApiLatencyP50" not in names and "CacheHitRate" not in names  # no data, no zero
-    assert document["ArticlesPending"] == 2.0
