@@ -15,8 +15,6 @@ from services.api.openapi import created
 from services.api.principal import current_principal
 from services.api.schemas import Strict
 from services.clock import iso
-from services.store.alerts import DynamoAlertRepository
-from services.store.configurations import DynamoConfigurationRepository
 from services.store.models import Alert
 
 AlertId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
@@ -107,8 +105,8 @@ class QuotaOut(BaseModel):
 def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
     router = LambdaFunctionUrlRouter()
     service = AlertService(
-        DynamoAlertRepository(deps.table),
-        DynamoConfigurationRepository(deps.table),
+        deps.store.alerts,
+        deps.store.configurations,
         deps.settings,
         deps.clock,
     )

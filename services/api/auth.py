@@ -17,7 +17,9 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
 
     @router.post("/api/v2/auth/anonymous", tags=["auth"], responses=created(SessionOut))
     def anonymous() -> Response[SessionOut]:
-        issued = start_anonymous_session(deps.users, deps.sessions, deps.settings, deps.clock)
+        issued = start_anonymous_session(
+            deps.store.users, deps.store.sessions, deps.settings, deps.clock
+        )
         return Response(201, content_types.APPLICATION_JSON, SessionOut.of(issued))
 
     @router.get("/api/v2/auth/me", tags=["auth"])
@@ -29,7 +31,7 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
     @router.post("/api/v2/auth/signout", tags=["auth"])
     def signout() -> SignedOut:
         principal = current_principal(router, deps)
-        deps.sessions.revoke(principal.session, deps.clock())
+        deps.store.sessions.revoke(principal.session, deps.clock())
         return SignedOut(session_id=principal.session.session_id)
 
     return router

@@ -23,21 +23,18 @@ from services.auth.magic_link import (
     MagicLinks,
 )
 from services.auth.sessions import Principal
-from services.composition import email_sender
 from services.resilience.allowance import AllowanceExceededError
-from services.store.tokens import DynamoTokenRepository
 
 
 def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
     router = LambdaFunctionUrlRouter()
     settings = deps.settings
-    sender = email_sender(settings)
     # Through SendGrid's circuit and daily quota, within the sign-in share of it (anybody can
     # ask for a link; alerts and digests keep the rest). A person is waiting for the link, so
     # it may use the share's reserve.
-    guarded = GuardedEmailSender(sender, deps.guard, priority=True, share=SIGN_IN_SHARE)
+    guarded = GuardedEmailSender(deps.email_sender, deps.guard, priority=True, share=SIGN_IN_SHARE)
     links = MagicLinks(
-        DynamoTokenRepository(deps.table),
+        deps.store.tokens,
         guarded,
         deps.account_sign_in,
         settings,

@@ -14,7 +14,6 @@ from services.api.schemas import MagicLinkPreviewIn, MagicLinkPreviewOut
 from services.auth.magic_link import InvalidLinkError, LinkExpiredError, LinkUsedError
 from services.auth.magic_link_preview import preview_link
 from services.clock import iso
-from services.store.tokens import DynamoTokenRepository
 
 
 def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
@@ -24,7 +23,7 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
     @router.post("/api/v2/auth/magic-link/preview", tags=["auth"])
     def preview(body: MagicLinkPreviewIn) -> MagicLinkPreviewOut:
         try:
-            found = preview_link(body.token, DynamoTokenRepository(deps.table), deps.clock)
+            found = preview_link(body.token, deps.store.tokens, deps.clock)
         except InvalidLinkError as error:
             raise ApiError(400, "INVALID_LINK", str(error)) from None
         except LinkUsedError as error:

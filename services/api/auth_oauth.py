@@ -29,7 +29,6 @@ from services.auth.oauth import (
     UnknownProviderError,
     new_binding,
 )
-from services.store.tokens import DynamoTokenRepository
 
 # A deployment without provider settings will not get them by waiting; an hour is a hint.
 _NOT_CONFIGURED_RETRY_S = 3600
@@ -45,7 +44,7 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
         client = OidcClient(provider, httpx.Client(timeout=settings.http_timeout_s))
         journey = OAuthSignIn(
             provider,
-            DynamoTokenRepository(deps.table),
+            deps.store.tokens,
             client,
             IdTokenVerifier(provider, JwksCache(client.fetch_keys), deps.clock),
             deps.account_sign_in,

@@ -10,14 +10,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from services.adapters.email import EmailSender
+from services.adapters.protocol import CandleSource
 from services.auth.accounts import AccountSignIn, SignIn
 from services.auth.sign_in_limits import SignInEmailLimits
-from services.caching.reads import watch_reads
 from services.caching.registry import CacheRegistry
 from services.caching.shared import SharedCacheCounts
 from services.caching.ttl import TtlCache
 from services.clock import Clock, utc_now
-from services.composition import entitlements, outbox, resilient_guard, tiingo_adapter
 from services.configurations.manage import ConfigurationService
 from services.market.fetch_limits import PriceFetchLimits
 from services.market.prices import PRICES_SHARE, PriceService
@@ -26,39 +26,83 @@ from services.metrics.collect import cache_counts
 from services.metrics.requests import SHARED_FLUSH_INTERVAL, RequestMetrics
 from services.ops.model_card import CARD_FILE, ModelCardFile
 from services.resilience.allowance import Allowances
-from services.resilience.chaos import ChaosSwitches, chaos_switches
+from services.resilience.chaos import ChaosSwitches
 from services.resilience.entitlements import Entitlements
-from services.resilience.rate_limit import RateLimiter, rate_limiter
+from services.resilience.rate_limit import RateLimiter, SharedWindows, rate_limiter
 from services.resilience.resilient_guard import ResilientGuard
 from services.settings import Settings
-from services.store.allowances import DynamoAllowanceStore
+from services.store.alerts import AlertRepository
+from services.store.allowances import AllowanceStore
+from services.store.articles import ArticleRepository
+from services.store.backfill import BackfillRepository
 from services.store.cache_counts import DynamoCacheCounts
-from services.store.configurations import DynamoConfigurationRepository
+from services.store.census import TableCensus
+from services.store.circuits import CircuitStore
+from services.store.configurations import ConfigurationRepository
+from services.store.entitlements import EntitlementStore
+from services.store.ingestion_runs import IngestionRunRepository
 from services.store.metrics import DynamoMetricsStore
 from services.store.models import Configuration, User
-from services.store.ohlc_cache import DynamoOhlcCache
+from services.store.ohlc_cache import OhlcCacheStore
 from services.store.outbox import DynamoOutbox
 from services.store.preferences import DynamoPreferenceRepository
-from services.store.rate_windows import DynamoRateWindows
+from services.store.quotas import QuotaStore
 from services.store.sentiment import DynamoSentimentStore
-from services.store.sessions import DynamoSessionRepository
-from services.store.table import dynamodb_table
-from services.store.users import DynamoUserRepository
+from services.store.sessions import SessionRepository
+from services.store.tokens import TokenRepository
+from services.store.users import UserRepository
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.service_resource import Table
-
     from services.api.market import RenderedSentiment
+
+
+@dataclass(frozen=True)
+class ApiStore:
+    """The repositories behind the routes: DynamoDB ones in AWS and on the local stack
+    (`services.composition.dynamo_api_store`), in-memory ones in unit tests."""
+
+    users: UserRepository
+    sessions: SessionRepository
+    tokens: TokenRepository
+    configurations: ConfigurationRepository
+    alerts: AlertRepository
+    preferences: DynamoPreferenceRepository
+    outbox: DynamoOutbox
+    articles: ArticleRepository
+    sentiment: DynamoSentimentStore
+    ohlc_cache: OhlcCacheStore
+    metrics: DynamoMetricsStore
+    cache_counts: DynamoCacheCounts
+    rate_windows: SharedWindows
+    allowances: AllowanceStore
+    circuits: CircuitStore
+    quotas: QuotaStore
+    entitlements: EntitlementStore
+    ingestion_runs: IngestionRunRepository
+    backfill: BackfillRepository
+    census: TableCensus
 
 
 @dataclass
 class ApiDependencies:
-    """Collaborators of the routes, and the process's caches: built once per execution
-    environment and passed in. Tests pass their own; the handler builds the defaults."""
+    """Collaborators of the routes, and the process's caches: built from parts once per
+    execution environment (`services.composition.api_dependencies`) and passed in. The
+    services below are built from these parts on first use, and kept for the process."""
 
     settings: Settings
+    store: ApiStore
+    # Candles for the price routes (the Tiingo adapter in production).
+    prices_source: CandleSource
+    # Sign-in e-mails go out at once through it (SendGrid's client in production).
+    email_sender: EmailSender
+    chaos: ChaosSwitches
+    # Circuit breakers and quotas of this instance's provider calls (prices, e-mail).
+    guard: ResilientGuard
+    # The plans' endpoints, less what a provider refused (read again once a minute).
+    entitlements: Entitlements
     clock: Clock = field(default=utc_now)
-    table_override: Table | None = None
+    # The client whose calls the request traces time as spans (the table's; None in memory).
+    traced_client: Any = None
     # Runs one ingestion cycle and returns its summary (the local stack runs it in-process).
     ingestion_runner: Callable[[], dict[str, Any]] | None = None
     # Counters only the runtime knows (e.g. the local topic's published/delivered/dead-lettered).
@@ -74,17 +118,12 @@ class ApiDependencies:
     model_card_path: Path = CARD_FILE
 
     @cached_property
-    def table(self) -> Table:
-        # Built on first use, never at import time, so importing the handler is cheap.
-        table = self.table_override or dynamodb_table(self.settings)
-        # Cache layers measure the reads their loads make through this client.
-        watch_reads(table.meta.client)
-        return table
-
-    @cached_property
     def caches(self) -> CacheRegistry:
         """Every cache layer of this instance; each registers itself where it is built."""
-        return CacheRegistry()
+        registry = CacheRegistry()
+        for layer in self.guard.cache_layers():
+            registry.register(layer)
+        return registry
 
     def cache_layers(self) -> CacheRegistry:
         """The registry with this API's own layers built (on first use otherwise; building
@@ -99,11 +138,6 @@ class ApiDependencies:
         return self.caches
 
     @cached_property
-    def entitlements(self) -> Entitlements:
-        """The plans' endpoints, less what a provider refused (read again once a minute)."""
-        return entitlements(self.settings, self.table, self.clock)
-
-    @cached_property
     def model_card(self) -> ModelCardFile:
         """The model card, read on first use and kept for the process."""
         return ModelCardFile(self.model_card_path)
@@ -111,33 +145,17 @@ class ApiDependencies:
     @cached_property
     def rate_limiter(self) -> RateLimiter | None:
         """Per bearer token and per client address, counts shared with the other instances
-        through the table; None when switched off (`RATE_LIMIT_ENABLED=false`)."""
+        through the store; None when switched off (`RATE_LIMIT_ENABLED=false`)."""
         if not self.settings.rate_limit_enabled:
             return None
-        return rate_limiter(self.settings, DynamoRateWindows(self.table))
-
-    @cached_property
-    def chaos(self) -> ChaosSwitches:
-        """Fault injection inside the provider emulators the settings point at."""
-        return chaos_switches(self.settings)
-
-    @cached_property
-    def users(self) -> DynamoUserRepository:
-        return DynamoUserRepository(self.table)
-
-    @cached_property
-    def sessions(self) -> DynamoSessionRepository:
-        return DynamoSessionRepository(self.table)
+        return rate_limiter(self.settings, self.store.rate_windows)
 
     @cached_property
     def account_sign_in(self) -> AccountSignIn:
         """Signs in to the account of a proven address; both sign-in journeys share it."""
+        store = self.store
         return AccountSignIn(
-            self.users,
-            self.sessions,
-            DynamoConfigurationRepository(self.table),
-            self.settings,
-            self.clock,
+            store.users, store.sessions, store.configurations, self.settings, self.clock
         )
 
     @cached_property
@@ -147,7 +165,7 @@ class ApiDependencies:
     @cached_property
     def configurations(self) -> ConfigurationService:
         return ConfigurationService(
-            DynamoConfigurationRepository(self.table), self.universe, self.settings, self.clock
+            self.store.configurations, self.universe, self.settings, self.clock
         )
 
     @cached_property
@@ -174,22 +192,10 @@ class ApiDependencies:
         return self.caches.register(TtlCache("configuration_sentiment", ttl_s))
 
     @cached_property
-    def sentiment_store(self) -> DynamoSentimentStore:
-        return DynamoSentimentStore(self.table)
-
-    @cached_property
-    def guard(self) -> ResilientGuard:
-        """Circuit breakers and quotas of this instance's provider calls (prices, e-mail)."""
-        guard = resilient_guard(self.settings, self.table, self.clock)
-        for layer in guard.cache_layers():
-            self.caches.register(layer)
-        return guard
-
-    @cached_property
     def allowances(self) -> Allowances:
         """Per-caller allowances (sign-in e-mails, price fetches), counted exactly in the
-        table by every instance."""
-        return Allowances(DynamoAllowanceStore(self.table), self.clock)
+        store by every instance."""
+        return Allowances(self.store.allowances, self.clock)
 
     @cached_property
     def sign_in_limits(self) -> SignInEmailLimits:
@@ -201,12 +207,12 @@ class ApiDependencies:
 
     @cached_property
     def prices(self) -> PriceService:
-        """Candles through the Tiingo adapter, behind the in-memory and table caches. A
+        """Candles through the prices source, behind the in-memory and stored caches. A
         person is waiting for them, so they may use the quota's reserve (priority), within
         the API's share of Tiingo's quotas: ingestion keeps the rest."""
         service = PriceService(
-            tiingo_adapter(self.settings),
-            DynamoOhlcCache(self.table),
+            self.prices_source,
+            self.store.ohlc_cache,
             self.clock,
             guard=self.guard,
             priority=True,
@@ -228,12 +234,12 @@ class ApiDependencies:
 
     @cached_property
     def shared_caches(self) -> SharedCacheCounts:
-        """This environment's cache counters, published to the table when due, and the
+        """This environment's cache counters, published to the store when due, and the
         report across every environment seen lately (`GET /api/v2/ops/caches`)."""
         local = self.settings.environment == "local"
         return SharedCacheCounts(
             self.caches,
-            DynamoCacheCounts(self.table),
+            self.store.cache_counts,
             self.clock,
             instance=self.instance,
             pid=os.getpid() if local else None,
@@ -242,11 +248,11 @@ class ApiDependencies:
     @cached_property
     def request_metrics(self) -> RequestMetrics:
         """This instance's request minutes (latency histogram, statuses, routes), written to
-        the table with its cache counts every few seconds for the metrics function; each
+        the store with its cache counts every few seconds for the metrics function; each
         request also publishes the cache counters when they are due."""
         return RequestMetrics(
             instance=self.instance,
-            sink=self.metrics_store,
+            sink=self.store.metrics,
             clock=self.clock,
             caches=lambda: cache_counts(self.caches.report()["layers"]),
             flush_interval=SHARED_FLUSH_INTERVAL,
@@ -254,21 +260,9 @@ class ApiDependencies:
         )
 
     @cached_property
-    def metrics_store(self) -> DynamoMetricsStore:
-        return DynamoMetricsStore(self.table)
-
-    @cached_property
     def metrics_snapshots(self) -> TtlCache[dict[str, Any]]:
         """The metrics function's latest snapshot, read through for 60 s."""
         return self.caches.register(TtlCache("metrics", self.settings.metrics_cache_ttl_s))
-
-    @cached_property
-    def outbox(self) -> DynamoOutbox:
-        return outbox(self.settings, self.table)
-
-    @cached_property
-    def preferences(self) -> DynamoPreferenceRepository:
-        return DynamoPreferenceRepository(self.table)
 
     def forget_sign_in(self, signed: SignIn) -> None:
         """After a sign-in: both users' lists may have changed, and an upgraded anonymous

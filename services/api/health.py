@@ -30,7 +30,6 @@ from services.ops.health import (
     timed_check,
 )
 from services.ops.kept import KeptResult
-from services.store.keys import health_probe
 
 LOG = logging.getLogger(__name__)
 
@@ -40,8 +39,8 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
     kept_probe: KeptResult[CheckResult] = KeptResult(deps.settings.health_cache_ttl_s)
 
     def probe_dynamodb() -> None:
-        # A real read through the same table client the routes use.
-        deps.table.get_item(Key=health_probe())
+        # A real read through the same store the routes use.
+        deps.store.census.probe()
 
     def is_operator() -> bool:
         # The token is compared by its hash in constant time: no table read.

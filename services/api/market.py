@@ -337,7 +337,7 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
             (config.config_id, config.version, failing, frozenset(not_entitled)),
             lambda: RenderedSentiment.of(
                 configuration_sentiment(
-                    deps.sentiment_store, config.config_id, config.version, config.tickers,
+                    deps.store.sentiment, config.config_id, config.version, config.tickers,
                     deps.clock(), failing, not_entitled,
                 )
             ),
@@ -397,7 +397,7 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
         ] = "aggregated",
     ) -> SentimentHistoryOut:
         symbol = listed(ticker)
-        found = sentiment_history(deps.sentiment_store, symbol, range_name, source, deps.clock())
+        found = sentiment_history(deps.store.sentiment, symbol, range_name, source, deps.clock())
         return SentimentHistoryOut.of(found)
 
     return router

@@ -86,18 +86,18 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
         limit: Annotated[int, Query(ge=1, le=100)] = 50,
     ) -> NotificationList:
         principal = current_principal(router, deps)
-        emails = deps.outbox.list_for_user(principal.user.user_id, limit=limit)
+        emails = deps.store.outbox.list_for_user(principal.user.user_id, limit=limit)
         return NotificationList(notifications=[NotificationOut.of(e) for e in emails])
 
     @router.get("/api/v2/notifications/preferences", tags=["notifications"])
     def get_preferences() -> PreferencesOut:
         principal = current_principal(router, deps)
-        return PreferencesOut.of(deps.preferences.get(principal.user.user_id))
+        return PreferencesOut.of(deps.store.preferences.get(principal.user.user_id))
 
     @router.patch("/api/v2/notifications/preferences", tags=["notifications"])
     def update_preferences(body: PreferencesPatch) -> PreferencesOut:
         principal = current_principal(router, deps)
-        changed = deps.preferences.update(
+        changed = deps.store.preferences.update(
             principal.user.user_id,
             deps.clock(),
             alert_emails=body.alert_emails,
@@ -118,7 +118,7 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
         except InvalidUnsubscribeTokenError as error:
             raise ApiError(400, "INVALID_LINK", str(error)) from None
         alerts = request.email_list == "alerts"
-        deps.preferences.update(
+        deps.store.preferences.update(
             request.user_id,
             deps.clock(),
             alert_emails=False if alerts else None,

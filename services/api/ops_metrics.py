@@ -22,7 +22,7 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
         require_operator(router.current_event.headers, deps.settings)
 
     def latest() -> dict[str, Any]:
-        snapshot = deps.metrics_store.latest_snapshot()
+        snapshot = deps.store.metrics.latest_snapshot()
         if snapshot is None:
             raise ApiError(
                 404,
@@ -39,7 +39,7 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
         body = {**snapshot, "cached": hit}
         if history in ("1", "true"):
             since = deps.clock() - timedelta(minutes=60)
-            body["history"] = deps.metrics_store.snapshots(since)
+            body["history"] = deps.store.metrics.snapshots(since)
         return body
 
     @router.post("/api/v2/ops/metrics/run")

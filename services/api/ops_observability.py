@@ -37,7 +37,7 @@ from services.api.query_params import bounded_whole_number
 from services.observability import LOG_BUFFER, LogBuffer
 from services.ops.kept import KeptResult
 from services.settings import Settings
-from services.store.census import table_census
+from services.store.census import TableCensus
 from services.tracing import TRACES, TraceBuffer
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -91,8 +91,8 @@ def request_tracing(
     watched: list[bool] = []
 
     def trace_request(app: ApiGatewayResolver, next_middleware: NextMiddleware) -> Response[Any]:
-        if not watched:
-            traces.watch(deps.table.meta.client)
+        if not watched and deps.traced_client is not None:
+            traces.watch(deps.traced_client)
             watched.append(True)
         event = app.current_event
         method, path = event.http_method, event.path
@@ -135,10 +135,10 @@ class TableCounts:
         self.max_items = settings.ops_table_scan_max_items
         self._kept: KeptResult[dict[str, Any]] = KeptResult(settings.ops_table_cache_ttl_s)
 
-    def get(self, table: Any) -> dict[str, Any]:
+    def get(self, census: TableCensus) -> dict[str, Any]:
         def count() -> dict[str, Any]:
             started = time.perf_counter()
-            counted = table_census(table, max_items=self.max_items)
+            counted = census.census(max_items=self.max_items)
             counted["scan_ms"] = round((time.perf_counter() - started) * 1000, 1)
             return counted
 
@@ -224,6 +224,6 @@ def build_router(
     @router.get("/api/v2/ops/table", tags=["ops"])
     def table_items() -> dict[str, Any]:
         authorize()
-        return table_counts.get(deps.table)
+        return table_counts.get(deps.store.census)
 
     return router

@@ -21,9 +21,6 @@ from services.api.errors import ApiError
 from services.api.operator import require_operator
 from services.metrics.collect import PIPELINE_STATUSES
 from services.ops.kept import KeptResult
-from services.store.backfill import DynamoBackfillRepository
-from services.store.census import count_status
-from services.store.ingestion_runs import DynamoIngestionRunRepository
 
 LAST_RUNS = 5
 
@@ -32,8 +29,8 @@ def stage_counts(deps: ApiDependencies) -> dict[str, Any]:
     """Articles per status (bounded, see the module's note) and the latest cycles."""
     now = deps.clock()
     counted = {
-        status: count_status(
-            deps.table, status, now=now, max_pages=deps.settings.ops_count_max_pages
+        status: deps.store.census.count_status(
+            status, now=now, max_pages=deps.settings.ops_count_max_pages
         )
         for status in PIPELINE_STATUSES
     }
@@ -41,7 +38,7 @@ def stage_counts(deps: ApiDependencies) -> dict[str, Any]:
     truncated = [status for status, c in counted.items() if not c.complete]
     estimated = False
     if truncated:
-        snapshot = deps.metrics_store.latest_snapshot() or {}
+        snapshot = deps.store.metrics.latest_snapshot() or {}
         figures = snapshot.get("pipeline") or {}
         for status in truncated:
             known = figures.get(status)
@@ -51,7 +48,7 @@ def stage_counts(deps: ApiDependencies) -> dict[str, Any]:
         "status_counts": counts,
         "truncated": truncated,
         "estimated": estimated,
-        "last_runs": DynamoIngestionRunRepository(deps.table).latest(LAST_RUNS),
+        "last_runs": deps.store.ingestion_runs.latest(LAST_RUNS),
     }
 
 
@@ -93,7 +90,7 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
             body["stages"].update(deps.pipeline_stats())
         # The embedded stack's history backfill (null where none ever ran, as in AWS): one
         # item read, not kept, so its progress is the current one.
-        state = DynamoBackfillRepository(deps.table).get()
+        state = deps.store.backfill.get()
         body["backfill"] = state.as_dict() if state is not None else None
         return body
 

@@ -82,7 +82,7 @@ def cached_authenticate(token: str | None, deps: ApiDependencies) -> Principal:
     request, whichever instance revoked it."""
     if not token:
         raise AuthenticationError("this route needs an Authorization: Bearer token")
-    session = deps.sessions.find_by_token_hash(token_hash(token), deps.clock())
+    session = deps.store.sessions.find_by_token_hash(token_hash(token), deps.clock())
     if session is None:
         raise AuthenticationError("the bearer token is unknown, expired or revoked")
     try:
@@ -96,7 +96,7 @@ def _account_behind(session: Session, deps: ApiDependencies) -> User:
     """The session's user from the cache, unless the cached copy is older than the session:
     a session opened after an upgrade on another instance carries the upgraded version, so
     this instance never serves it the anonymous copy (limits, e-mail) it kept."""
-    load = partial(deps.users.get, session.user_id)
+    load = partial(deps.store.users.get, session.user_id)
     user, _ = deps.accounts.get_or_load(session.user_id, load)
     if session.account_version is not None and user.version < session.account_version:
         deps.accounts.invalidate(session.user_id)

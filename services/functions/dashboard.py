@@ -19,10 +19,10 @@ from services.api.dependencies import ApiDependencies
 from services.api.ops_observability import polled
 from services.api.principal import authenticated_beforehand
 from services.api.rate_limiting import admit, refused_response
+from services.composition.api import deployed_api
 from services.metrics.requests import DeclaredRoute, RouteNames
 from services.observability import correlation_id_from, get_logger
 from services.resilience.rate_limit import Refusal
-from services.settings import get_settings
 from services.tracing import TRACES, TraceBuffer
 
 
@@ -88,12 +88,11 @@ def build_dashboard(deps: ApiDependencies) -> Dashboard:
 @cache
 def default_dashboard() -> Dashboard:
     """Built on the first invocation (cold start) and reused by warm ones."""
-    return build_dashboard(ApiDependencies(settings=get_settings()))
+    return build_dashboard(deployed_api())
 
 
 def handler(
-    event: dict[str, Any], context: Any, app: LambdaFunctionUrlResolver | None = None
+    event: dict[str, Any], context: Any, deps: ApiDependencies | None = None
 ) -> dict[str, Any]:
-    if app is None:
-        return default_dashboard()(event, context)
-    return app.resolve(event, context)
+    dashboard = default_dashboard() if deps is None else build_dashboard(deps)
+    return dashboard(event, context)

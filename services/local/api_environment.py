@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from services.api.dependencies import ApiDependencies
+from services.composition.api import table_api_dependencies
 from services.functions import dashboard
 from services.local.control import ControlClient
 from services.local.function_url_event import Handler
@@ -20,21 +20,14 @@ def build_dashboard_handler(settings: Settings, control: ControlClient) -> Handl
     the table, so it is built here; the pipeline runs in the stack's process and is asked."""
     table = dynamodb_table(settings)
     accuracy = partial(live_accuracy, DynamoArticleRepository(table))
-    if control.address.pipeline:
-        deps = ApiDependencies(
-            settings=settings,
-            table_override=table,
-            ingestion_runner=control.run_ingestion,
-            pipeline_stats=control.pipeline_stats,
-            metrics_runner=control.run_metrics,
-            live_accuracy=accuracy,
-            execution_environments=control.environments,
-        )
-    else:
-        deps = ApiDependencies(
-            settings=settings,
-            table_override=table,
-            live_accuracy=accuracy,
-            execution_environments=control.environments,
-        )
+    pipeline = control.address.pipeline
+    deps = table_api_dependencies(
+        settings,
+        table,
+        ingestion_runner=control.run_ingestion if pipeline else None,
+        pipeline_stats=control.pipeline_stats if pipeline else None,
+        metrics_runner=control.run_metrics if pipeline else None,
+        live_accuracy=accuracy,
+        execution_environments=control.environments,
+    )
     return dashboard.build_dashboard(deps)

@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
 from services.alerts.evaluate import EvaluationSummary
+from services.analysis.batches import AnalysisDependencies
 from services.clock import Clock, utc_now
-from services.composition import alert_checker, ingestion_dependencies, resilient_guard
+from services.composition.analysis import analysis_dependencies
+from services.composition.ingestion import ingestion_cycle
+from services.composition.metrics import metrics_dependencies
+from services.composition.notification import notification_dependencies
+from services.composition.resilience import table_guard
 from services.functions import analysis, ingestion, metrics, notification
 from services.ingestion.run import IngestionDependencies
 from services.local.backfill import (
@@ -33,14 +38,9 @@ from services.local.emulators.world import NewsWorld
 from services.local.scheduler import LocalScheduler
 from services.messaging.publisher import messages_from_sns_event
 from services.resilience.resilient_guard import ResilientGuard
-from services.scoring import default_scorer
 from services.settings import Settings, watchlist
-from services.store.articles import DynamoArticleRepository
 from services.store.backfill import DynamoBackfillRepository
-from services.store.configurations import DynamoConfigurationRepository
 from services.store.dead_letters import DynamoDeadLetterRepository
-from services.store.ingestion_runs import DynamoIngestionRunRepository
-from services.store.sentiment import DynamoSentimentStore
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -96,56 +96,46 @@ class LocalPipeline:
                 "finnhub_api_key": SecretStr(FINNHUB_KEY),
             }
         )
+        self.guard = table_guard(self.settings, self.table, self.clock)
+        self.topic = self._analysis_topic()
+        cycle = ingestion_cycle(self.settings, self.table, self.topic, self.guard, self.clock)
+        self._schedule("ingestion", self.settings.ingestion_interval_s, ingestion.handler, cycle)
+        notifications = notification_dependencies(self.settings, self.table, self.guard, self.clock)
+        for name in ("notification", "digest"):
+            interval = getattr(self.settings, f"{name}_interval_s")
+            self._schedule(name, interval, notification.handler, notifications)
+        measures = metrics_dependencies(self.settings, self.table, emit=self._emit)
+        self._schedule("metrics", self.settings.metrics_interval_s, metrics.handler, measures)
+        if self.schedules_enabled:
+            self.scheduler.start()
+        if self.backfill_enabled and self.settings.local_backfill_days > 0:
+            self.backfill = self._backfill(cycle.fetch).start()
+        return self.settings
+
+    def _analysis_topic(self) -> LocalTopic:
+        """The topic delivering to the analysis function; what it cannot deliver is kept as
+        a dead letter, as SNS's redrive policy keeps it in AWS."""
+        assert self.guard is not None
+        deps = analysis_dependencies(self.settings, self.table, self.guard, self.clock)
+        check_alerts = deps.check_alerts
+        if check_alerts is not None:
+            deps = replace(deps, check_alerts=lambda t: self._deliver_soon(check_alerts(t)))
         dead_letters = DynamoDeadLetterRepository(self.table)
-        self.guard = resilient_guard(self.settings, self.table, self.clock)
-        check_alerts = alert_checker(self.settings, self.table, self.guard)
-        analysis_deps = analysis.AnalysisDependencies(
-            articles=DynamoArticleRepository(self.table),
-            sentiment=DynamoSentimentStore(self.table),
-            scorer=default_scorer(self.settings),
-            check_alerts=lambda tickers: self._deliver_soon(check_alerts(tickers)),
-        )
-        self.topic = LocalTopic(
+        return LocalTopic(
             TOPIC,
-            lambda event, context: self._analyze(event, context, analysis_deps),
+            lambda event, context: self._analyze(event, context, deps),
             lambda message_id, message, reason: dead_letters.save(
                 TOPIC, message_id, message, reason, utc_now()
             ),
         ).start()
-        ingestion_deps = ingestion_dependencies(
-            self.settings, self.table, self.topic, guard=self.guard, clock=self.clock
-        )
-        configs = DynamoConfigurationRepository(self.table)
-        runs = DynamoIngestionRunRepository(self.table)
+
+    def _schedule(
+        self, name: str, interval_s: float, handler: Callable[..., Any], deps: object
+    ) -> None:
+        """The function `handler` on a schedule, with the collaborators built here."""
         self.scheduler.add(
-            "ingestion",
-            self.settings.ingestion_interval_s,
-            lambda event, context: ingestion.ingest(self.settings, ingestion_deps, configs, runs),
+            name, interval_s, lambda event, context: handler(event, context, deps=deps)
         )
-        notification_deps = notification.notification_dependencies(
-            self.settings, self.table, self.guard
-        )
-        self.scheduler.add(
-            "notification",
-            self.settings.notification_interval_s,
-            lambda event, context: notification.handler(event, context, deps=notification_deps),
-        )
-        self.scheduler.add(
-            "digest",
-            self.settings.digest_interval_s,
-            lambda event, context: notification.handler(event, context, deps=notification_deps),
-        )
-        metrics_deps = metrics.metrics_dependencies(self.settings, self.table, emit=self._emit)
-        self.scheduler.add(
-            "metrics",
-            self.settings.metrics_interval_s,
-            lambda event, context: metrics.handler(event, context, deps=metrics_deps),
-        )
-        if self.schedules_enabled:
-            self.scheduler.start()
-        if self.backfill_enabled and self.settings.local_backfill_days > 0:
-            self.backfill = self._backfill(ingestion_deps).start()
-        return self.settings
 
     def _backfill(self, deps: IngestionDependencies) -> Backfill:
         """The history backfill of the default watchlist, through this pipeline."""
@@ -174,7 +164,7 @@ class LocalPipeline:
         return backfill
 
     def _analyze(
-        self, event: dict[str, Any], context: Any, deps: analysis.AnalysisDependencies
+        self, event: dict[str, Any], context: Any, deps: AnalysisDependencies
     ) -> dict[str, Any]:
         """The analysis function; the backfill counts the stories it published as scored."""
         result = analysis.handler(event, context, deps=deps)

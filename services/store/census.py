@@ -18,12 +18,12 @@ import itertools
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from boto3.dynamodb.conditions import Attr, Key
 
 from services.clock import epoch_seconds
-from services.store.keys import entity_of
+from services.store.keys import entity_of, health_probe
 from services.store.pages import pages
 from services.store.schema import (
     BY_STATUS,
@@ -32,6 +32,9 @@ from services.store.schema import (
     SORT_KEY,
     TTL_ATTRIBUTE,
 )
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
 
 # Segments of the sampling scan: a table of up to `segments * max_items` items is estimated
 # from at least one whole segment (a sixteenth of the keys).
@@ -166,3 +169,29 @@ def table_census(table: Any, *, max_items: int, segments: int = SAMPLE_SEGMENTS)
         "max_items": max_items,
         "described": _described_counts(table),
     }
+
+
+class TableCensus(Protocol):
+    """What the operator's views and `/health` read of the store as a whole."""
+
+    def probe(self) -> None:
+        """One cheap read; raises when the store cannot be reached."""
+        ...
+
+    def count_status(self, status: str, *, now: datetime, max_pages: int) -> BoundedCount: ...
+
+    def census(self, *, max_items: int) -> dict[str, Any]: ...
+
+
+class DynamoTableCensus:
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def probe(self) -> None:
+        self._table.get_item(Key=health_probe())
+
+    def count_status(self, status: str, *, now: datetime, max_pages: int) -> BoundedCount:
+        return count_status(self._table, status, now=now, max_pages=max_pages)
+
+    def census(self, *, max_items: int) -> dict[str, Any]:
+        return table_census(self._table, max_items=max_items)

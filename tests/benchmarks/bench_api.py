@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from services.api.dependencies import ApiDependencies
+from services.composition.api import table_api_dependencies
 from services.functions import dashboard
 from services.local.dynamodb_local import DynamoDBLocal
 from services.local.function_url import FunctionUrlServer
@@ -43,7 +43,7 @@ def health_endpoint(ctx: Context) -> BenchmarkResult:
         )
         ensure_table(dynamodb_client(settings), settings.table_name)
         server = FunctionUrlServer(
-            dashboard.build_dashboard(ApiDependencies(settings=settings))
+            dashboard.build_dashboard(table_api_dependencies(settings))
         ).start()
         with httpx.Client(base_url=server.url) as client:
             for _ in range(20):

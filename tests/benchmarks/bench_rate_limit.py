@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from services.api.dependencies import ApiDependencies
+from services.composition.api import table_api_dependencies
 from services.functions import dashboard
 from services.local.function_url import LocalLambdaContext, build_event
 from services.resilience.rate_limit import ADDRESS, IDENTITY, RateLimiter
@@ -170,12 +170,12 @@ def _warm_path(
             domain="bench",
         )  # fmt: skip
 
-    with_limiter = ApiDependencies(settings=on, table_override=table)
+    with_limiter = table_api_dependencies(on, table=table)
     # The per-request part only: exchanges are measured on their own (exchange_ms_p50) and
     # come once a second whatever the rate, so a short run would mostly measure its one.
     with_limiter.rate_limiter = limiter_for(on, None)  # type: ignore[misc]
     handlers = {
-        "off": dashboard.build_dashboard(ApiDependencies(settings=off, table_override=table)),
+        "off": dashboard.build_dashboard(table_api_dependencies(off, table=table)),
         "on": dashboard.build_dashboard(with_limiter),
     }
     search = event("/api/v2/tickers/search?q=AA", {})

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from services.api.dependencies import ApiDependencies
+from services.composition.api import table_api_dependencies
 from services.functions import dashboard
 from services.local.function_url import FunctionUrlServer
 from services.local.paths import LocalPaths
@@ -72,7 +72,7 @@ def api_stack(root: Path, state_dir: Path, **options: Any) -> Iterator[LocalStac
 def function_instance(settings: Settings, table: Any = None) -> Iterator[httpx.Client]:
     """Another dashboard function on its own port, with the settings (and table) given: its
     memory starts empty, and a test can hand it a different or a doctored collaborator."""
-    deps = ApiDependencies(settings=settings, table_override=table)
+    deps = table_api_dependencies(settings, table=table)
     server = FunctionUrlServer(dashboard.build_dashboard(deps), port=0).start()
     try:
         with httpx.Client(base_url=server.url, timeout=60) as http:

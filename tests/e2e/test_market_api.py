@@ -15,15 +15,15 @@ import httpx
 import pytest
 from boto3.dynamodb.conditions import Key
 
+from services.analysis.buckets import Resolution, bucket_label, bucket_start
 from services.clock import iso, parse_iso
-from services.composition import tiingo_adapter
+from services.composition.providers import tiingo_adapter
 from services.local.stack import LocalStack
 from services.market.signals import confidence_for
 from services.market.universe import TickerUniverse
 from services.scoring.ensemble import SourceSignal, combine
 from services.settings import Settings
 from services.store import keys
-from services.store.sentiment import Resolution, bucket_label, bucket_start
 from services.store.table import dynamodb_table
 from tests.e2e.api_support import api_stack, error_code, function_instance, sign_in
 

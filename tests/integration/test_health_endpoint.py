@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from services.api.dependencies import ApiDependencies
+from services.composition.api import table_api_dependencies
 from services.functions import dashboard
 from services.local.function_url import FunctionUrlServer
 from services.local.processes import free_port
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 
 def serve(settings: Settings) -> FunctionUrlServer:
-    return FunctionUrlServer(dashboard.build_dashboard(ApiDependencies(settings=settings))).start()
+    return FunctionUrlServer(dashboard.build_dashboard(table_api_dependencies(settings))).start()
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from services.api.dependencies import ApiDependencies
 from services.api.ops_chaos import chaos_allowed
+from services.composition.api import table_api_dependencies
 from services.functions.dashboard import build_dashboard, declared_routes
 from services.settings import Settings
 from tests.infrastructure.hcl import ENVS, TERRAFORM, blocks, load, named_blocks
@@ -27,7 +27,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 
 
 def serves_chaos(settings: Settings) -> bool:
-    dashboard = build_dashboard(ApiDependencies(settings=settings))
+    dashboard = build_dashboard(table_api_dependencies(settings))
     return CHAOS in {(r.method, r.template) for r in declared_routes(dashboard.app)}
 
 

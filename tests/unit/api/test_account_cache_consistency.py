@@ -3,12 +3,15 @@ one must not be answered from the other's stale copy of the anonymous user."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from services.api.dependencies import ApiDependencies
 from services.api.principal import cached_authenticate
 from services.auth.accounts import AccountSignIn
 from services.auth.sessions import start_anonymous_session
+from services.composition.api import table_api_dependencies
 from services.settings import Settings
 from services.store.memory import (
     InMemoryConfigurationRepository,
@@ -33,9 +36,8 @@ class CountingUsers(InMemoryUserRepository):
 
 def instance(users: InMemoryUserRepository, sessions: InMemorySessionRepository) -> ApiDependencies:
     """One function instance: its own caches (a 60 s account cache), the shared table."""
-    deps = ApiDependencies(settings=Settings(account_cache_ttl_s=60.0), clock=Clock())
-    deps.users = users  # type: ignore[misc]
-    deps.sessions = sessions  # type: ignore[misc]
+    deps = table_api_dependencies(Settings(account_cache_ttl_s=60.0), clock=Clock())
+    deps.store = replace(deps.store, users=users, sessions=sessions)
     return deps
 
 

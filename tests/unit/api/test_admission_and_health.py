@@ -7,12 +7,13 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 import pytest
 
-from services.api.dependencies import ApiDependencies
+from services.composition.api import table_api_dependencies
 from services.functions.dashboard import Dashboard, build_dashboard
 from services.local.function_url import LocalLambdaContext, build_event
 from services.resilience.rate_limit import ADDRESS, IDENTITY, RateLimiter
@@ -49,10 +50,8 @@ class Clock:
 
 
 def limited_dashboard(**settings: Any) -> Dashboard:
-    deps = ApiDependencies(
-        settings=Settings(operator_token_sha256=token_hash(OPERATOR), **settings)
-    )
-    deps.sessions = CountingSessions()  # type: ignore[misc]
+    deps = table_api_dependencies(Settings(operator_token_sha256=token_hash(OPERATOR), **settings))
+    deps.store = replace(deps.store, sessions=CountingSessions())
     deps.rate_limiter = RateLimiter(  # type: ignore[misc]
         {IDENTITY: 3, ADDRESS: 5}, window_s=10, shared=InMemoryRateWindows(), clock=Clock()
     )
@@ -85,7 +84,7 @@ def lower(headers: dict[str, str]) -> dict[str, str]:
 def test_random_bearers_with_invalid_bodies_are_counted_before_any_session_read() -> None:
     # Given the function with 5 requests per address and window
     dashboard = limited_dashboard()
-    sessions = dashboard.deps.sessions
+    sessions = dashboard.deps.store.sessions
     # When one address sends 40 made-up bearers, each with a body the schema refuses
     answers = [
         call(
@@ -158,11 +157,9 @@ def table(moto_table: Any) -> Any:
 def health_dashboard(table: Any, **settings: Any) -> tuple[Dashboard, list[str]]:
     """The function over `table`, and the list of the health probe's reads (each GetItem of
     the probe's key is one)."""
-    deps = ApiDependencies(
-        settings=Settings(
-            operator_token_sha256=token_hash(OPERATOR), rate_limit_enabled=False, **settings
-        ),
-        table_override=table,
+    deps = table_api_dependencies(
+        Settings(operator_token_sha256=token_hash(OPERATOR), rate_limit_enabled=False, **settings),
+        table=table,
     )
     probes: list[str] = []
 

@@ -4,6 +4,7 @@ changes an account drops its cached copy."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from services.api.dependencies import ApiDependencies
 from services.api.principal import cached_authenticate
 from services.auth.accounts import MergeReport, SignIn
 from services.auth.sessions import AuthenticationError, start_anonymous_session
+from services.composition.api import table_api_dependencies
 from services.settings import Settings
 from services.store.memory import InMemorySessionRepository, InMemoryUserRepository
 from services.store.models import User
@@ -37,31 +39,36 @@ def clock() -> Clock:
 
 @pytest.fixture
 def deps(clock: Clock) -> ApiDependencies:
-    deps = ApiDependencies(settings=Settings(anonymous_session_ttl_s=3600), clock=clock)
-    deps.users = CountingUsers()  # type: ignore[misc]
-    deps.sessions = InMemorySessionRepository()  # type: ignore[misc]
+    deps = table_api_dependencies(Settings(anonymous_session_ttl_s=3600), clock=clock)
+    deps.store = replace(deps.store, users=CountingUsers(), sessions=InMemorySessionRepository())
     return deps
 
 
 def test_the_account_is_read_once_per_cache_lifetime(deps: ApiDependencies) -> None:
-    issued = start_anonymous_session(deps.users, deps.sessions, deps.settings, deps.clock)
+    issued = start_anonymous_session(
+        deps.store.users, deps.store.sessions, deps.settings, deps.clock
+    )
     first = cached_authenticate(issued.token, deps)
     second = cached_authenticate(issued.token, deps)
     assert first == second and first.user.user_id == issued.user.user_id
-    assert deps.users.reads == 1  # type: ignore[attr-defined]
+    assert deps.store.users.reads == 1  # type: ignore[attr-defined]
 
 
 def test_a_revocation_counts_at_once_even_with_the_account_cached(deps: ApiDependencies) -> None:
-    issued = start_anonymous_session(deps.users, deps.sessions, deps.settings, deps.clock)
+    issued = start_anonymous_session(
+        deps.store.users, deps.store.sessions, deps.settings, deps.clock
+    )
     principal = cached_authenticate(issued.token, deps)
     # Revoked behind this instance's back, as another instance would.
-    deps.sessions.revoke(principal.session, deps.clock())
+    deps.store.sessions.revoke(principal.session, deps.clock())
     with pytest.raises(AuthenticationError):
         cached_authenticate(issued.token, deps)
 
 
 def test_an_expired_session_is_refused(deps: ApiDependencies, clock: Clock) -> None:
-    issued = start_anonymous_session(deps.users, deps.sessions, deps.settings, deps.clock)
+    issued = start_anonymous_session(
+        deps.store.users, deps.store.sessions, deps.settings, deps.clock
+    )
     cached_authenticate(issued.token, deps)
     clock.now += timedelta(seconds=3600)
     with pytest.raises(AuthenticationError):
@@ -75,10 +82,14 @@ def test_refusals_are_not_remembered(deps: ApiDependencies) -> None:
 
 
 def test_a_sign_in_drops_the_cached_account(deps: ApiDependencies) -> None:
-    issued = start_anonymous_session(deps.users, deps.sessions, deps.settings, deps.clock)
+    issued = start_anonymous_session(
+        deps.store.users, deps.store.sessions, deps.settings, deps.clock
+    )
     cached_authenticate(issued.token, deps)
-    account = start_anonymous_session(deps.users, deps.sessions, deps.settings, deps.clock)
+    account = start_anonymous_session(
+        deps.store.users, deps.store.sessions, deps.settings, deps.clock
+    )
     merge = MergeReport("moved", from_user_id=issued.user.user_id)
     deps.forget_sign_in(SignIn(account, merge, created=False))
     cached_authenticate(issued.token, deps)
-    assert deps.users.reads == 2  # type: ignore[attr-defined]
+    assert deps.store.users.reads == 2  # type: ignore[attr-defined]

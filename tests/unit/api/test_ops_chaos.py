@@ -22,6 +22,7 @@ from services.adapters.errors import ProviderNotEntitledError
 from services.adapters.plans import Endpoint
 from services.api.app import build_app
 from services.api.dependencies import ApiDependencies
+from services.composition.api import table_api_dependencies
 from services.local.emulators.base import EmulatorServer, Request
 from services.local.emulators.finnhub import FinnhubEmulator
 from services.local.emulators.tiingo import TiingoEmulator
@@ -78,7 +79,8 @@ class Stack:
             )
 
     def stored_refusals(self) -> list[dict[str, Any]]:
-        query = self.deps.table.query(KeyConditionExpression=Key("PK").eq(keys.ENTITLEMENTS))
+        table = boto3.resource("dynamodb", region_name="us-east-1").Table("chaos")
+        query = table.query(KeyConditionExpression=Key("PK").eq(keys.ENTITLEMENTS))
         return list(query["Items"])
 
 
@@ -110,7 +112,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
             tiingo_base_url=TIINGO_ROOT,
             finnhub_base_url=f"{FINNHUB_ROOT}/api/v1",
         )
-        deps = ApiDependencies(settings=settings, table_override=resource.Table("chaos"))
+        deps = table_api_dependencies(settings, table=resource.Table("chaos"))
         deps.chaos = ChaosSwitches(
             {"tiingo": TIINGO_ROOT, "finnhub": FINNHUB_ROOT, "sendgrid": None},
             slow_delay_s=2.0,

@@ -15,7 +15,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from services.api.dependencies import ApiDependencies
+from services.composition.api import table_api_dependencies
 from services.functions.dashboard import Dashboard, build_dashboard
 from services.local.function_url import LocalLambdaContext, build_event
 from services.settings import Settings
@@ -75,12 +75,10 @@ def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 
 def operator_dashboard(table: Any, **settings: Any) -> Dashboard:
-    deps = ApiDependencies(
-        settings=Settings(
-            operator_token_sha256=token_hash(OPERATOR), rate_limit_enabled=False, **settings
-        ),
+    deps = table_api_dependencies(
+        Settings(operator_token_sha256=token_hash(OPERATOR), rate_limit_enabled=False, **settings),
         clock=lambda: NOW,
-        table_override=table,
+        table=table,
     )
     return build_dashboard(deps)
 

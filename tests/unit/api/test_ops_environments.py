@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from services.api.app import build_app
-from services.api.dependencies import ApiDependencies
+from services.composition.api import table_api_dependencies
 from services.observability import get_logger
 from services.settings import Settings
 from services.store.sessions import token_hash
@@ -28,7 +28,7 @@ LISTED = [
 
 def app(listing: Any = None) -> Any:
     settings = Settings(operator_token_sha256=token_hash(OPERATOR), rate_limit_enabled=False)
-    deps = ApiDependencies(settings=settings, execution_environments=listing)
+    deps = table_api_dependencies(settings, execution_environments=listing)
     return build_app(deps, get_logger("ops-environments-test", "WARNING"))
 
 

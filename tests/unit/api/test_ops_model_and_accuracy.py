@@ -16,7 +16,7 @@ import pytest
 from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver
 
 from services.api.app import build_app
-from services.api.dependencies import ApiDependencies
+from services.composition.api import table_api_dependencies
 from services.local.function_url import LocalLambdaContext, build_event
 from services.observability import get_logger
 from services.settings import Settings
@@ -42,8 +42,8 @@ FIGURES = {
 def make_app(
     card: Path, live_accuracy: Callable[[int], dict[str, Any]] | None = None
 ) -> LambdaFunctionUrlResolver:
-    deps = ApiDependencies(
-        settings=Settings(operator_token_sha256=token_hash(OPERATOR), rate_limit_enabled=False),
+    deps = table_api_dependencies(
+        Settings(operator_token_sha256=token_hash(OPERATOR), rate_limit_enabled=False),
         model_card_path=card,
         live_accuracy=live_accuracy,
     )
@@ -135,9 +135,9 @@ def test_answering_the_card_loads_no_model_runtime(card: Path) -> None:
     script = (
         "import json, sys\n"
         "from pathlib import Path\n"
-        "from services.api.dependencies import ApiDependencies\n"
+        "from services.composition.api import table_api_dependencies\n"
         "from services.settings import Settings\n"
-        f"card = ApiDependencies(settings=Settings(), model_card_path=Path({str(card)!r}))"
+        f"card = table_api_dependencies(Settings(), model_card_path=Path({str(card)!r}))"
         ".model_card.read()\n"
         "from services.api.ops_model import ModelCardOut\n"
         "ModelCardOut.model_validate(card)\n"

@@ -15,6 +15,7 @@ from moto import mock_aws
 
 from services.api.app import build_app
 from services.api.dependencies import ApiDependencies
+from services.composition.api import table_api_dependencies
 from services.observability import get_logger
 from services.settings import Settings
 from services.store.schema import create_table_request
@@ -42,9 +43,7 @@ def deps(monkeypatch: pytest.MonkeyPatch) -> Iterator[ApiDependencies]:
             sendgrid_plan="free",
             sendgrid_quota_limit=10,
         )
-        yield ApiDependencies(
-            settings=settings, clock=lambda: NOW, table_override=resource.Table("quotas")
-        )
+        yield table_api_dependencies(settings, clock=lambda: NOW, table=resource.Table("quotas"))
 
 
 def get(app: LambdaFunctionUrlResolver, path: str) -> tuple[int, Any]:

@@ -10,6 +10,7 @@ import pytest
 from services.api.app import build_app
 from services.api.dependencies import ApiDependencies
 from services.clock import utc_now
+from services.composition.api import table_api_dependencies
 from services.metrics.requests import RequestMetrics
 from services.observability import get_logger
 from services.settings import Settings
@@ -28,7 +29,7 @@ def get(deps: ApiDependencies, path: str) -> tuple[int, Any]:
 @pytest.fixture
 def deps(moto_table: Any) -> ApiDependencies:
     settings = Settings(operator_token_sha256=token_hash(OPERATOR), rate_limit_enabled=False)
-    return ApiDependencies(settings=settings, table_override=moto_table)
+    return table_api_dependencies(settings, table=moto_table)
 
 
 def test_logs_and_traces_name_the_environment_that_answered(deps: ApiDependencies) -> None:

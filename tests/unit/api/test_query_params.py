@@ -10,9 +10,9 @@ from urllib.parse import quote
 
 import pytest
 
-from services.api.dependencies import ApiDependencies
 from services.api.errors import ApiError
 from services.api.query_params import bounded_whole_number
+from services.composition.api import table_api_dependencies
 from services.functions.dashboard import Dashboard, build_dashboard
 from services.local.function_url import LocalLambdaContext, build_event
 from services.settings import Settings
@@ -39,7 +39,7 @@ NOT_WHOLE_NUMBERS = [
 @pytest.fixture(scope="module")
 def dashboard() -> Dashboard:
     settings = Settings(operator_token_sha256=token_hash(OPERATOR), rate_limit_enabled=False)
-    return build_dashboard(ApiDependencies(settings=settings))
+    return build_dashboard(table_api_dependencies(settings))
 
 
 def logs(dashboard: Dashboard, limit: str) -> tuple[int, Any]:

@@ -4,12 +4,14 @@ under, what it leaves alone, and the 429 it answers."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from services.api.dependencies import ApiDependencies
 from services.api.rate_limiting import address_key
+from services.composition.api import table_api_dependencies
 from services.functions.dashboard import Dashboard, build_dashboard
 from services.local.function_url import LocalLambdaContext, build_event
 from services.resilience.rate_limit import ADDRESS, IDENTITY, RateLimiter
@@ -32,11 +34,9 @@ class Clock:
 
 
 def make_app(**settings: Any) -> tuple[Dashboard, ApiDependencies]:
-    deps = ApiDependencies(
-        settings=Settings(operator_token_sha256=token_hash(OPERATOR), **settings)
-    )
+    deps = table_api_dependencies(Settings(operator_token_sha256=token_hash(OPERATOR), **settings))
     # The function reads a bearer's session before resolving: no table here.
-    deps.sessions = InMemorySessionRepository()  # type: ignore[misc]
+    deps.store = replace(deps.store, sessions=InMemorySessionRepository())
     if deps.settings.rate_limit_enabled:
         # The same limiter the API builds, on an in-memory store and the test's clock.
         deps.rate_limiter = RateLimiter(  # type: ignore[misc]

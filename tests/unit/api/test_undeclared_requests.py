@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.api.app import OPENAPI_PATH, build_app
-from services.api.dependencies import ApiDependencies
 from services.api.schemas import EMAIL_PATTERN, NAME_PATTERN
 from services.auth.magic_link import normalise_email
+from services.composition.api import table_api_dependencies
 from services.local.function_url_event import LocalLambdaContext, build_event
 from services.observability import get_logger
 from services.settings import Settings
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.unit
 @pytest.fixture(scope="module")
 def app() -> LambdaFunctionUrlResolver:
     # Every request here is answered before a route's handler runs: no table is needed.
-    deps = ApiDependencies(settings=Settings(rate_limit_enabled=False))
+    deps = table_api_dependencies(Settings(rate_limit_enabled=False))
     return build_app(deps, get_logger("undeclared-test", "WARNING"))
 
 

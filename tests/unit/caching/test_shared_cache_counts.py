@@ -14,6 +14,7 @@ from services.api.dependencies import ApiDependencies
 from services.caching.registry import CacheRegistry
 from services.caching.shared import SharedCacheCounts
 from services.caching.ttl import TtlCache
+from services.composition.api import table_api_dependencies
 from services.observability import get_logger
 from services.settings import Settings
 from services.store.cache_counts import DynamoCacheCounts, PublishedCaches
@@ -146,9 +147,7 @@ def settings() -> Settings:
 @pytest.fixture
 def two_environments(moto_table: Any, settings: Settings) -> Iterator[list[ApiDependencies]]:
     clock = Clock()
-    yield [
-        ApiDependencies(settings=settings, clock=clock, table_override=moto_table) for _ in range(2)
-    ]
+    yield [table_api_dependencies(settings, clock=clock, table=moto_table) for _ in range(2)]
 
 
 def get(deps: ApiDependencies, path: str) -> tuple[int, Any]:

@@ -16,7 +16,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from services.api.dependencies import ApiDependencies
+from services.composition.api import table_api_dependencies
 from services.functions.dashboard import Dashboard, build_dashboard, declared_routes
 from services.local.function_url import LocalLambdaContext, build_event
 from services.metrics.requests import (
@@ -52,7 +52,7 @@ class Sink:
 
 @pytest.fixture(scope="module")
 def dashboard() -> Dashboard:
-    return build_dashboard(ApiDependencies(settings=Settings(rate_limit_enabled=False)))
+    return build_dashboard(table_api_dependencies(Settings(rate_limit_enabled=False)))
 
 
 def sample_path(template: str) -> str:

@@ -9,7 +9,7 @@ import contextlib
 
 import pytest
 
-from services.composition import quota_limits, quota_policy, quota_shares
+from services.composition.resilience import quota_limits, quota_policy, quota_shares
 from services.resilience.quota import (
     REST,
     QuotaExhaustedError,

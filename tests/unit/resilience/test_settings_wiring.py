@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from services.composition import breaker_policy, quota_limits, quota_policy, resilient_guard
+from services.composition.resilience import breaker_policy, quota_limits, quota_policy, table_guard
 from services.resilience.quota import QuotaLimit
 from services.settings import Settings
 
@@ -101,7 +101,7 @@ def test_the_guard_is_built_without_touching_the_table() -> None:
         def __getattr__(self, name: str) -> Any:
             raise AssertionError(f"the table was used at construction: {name}")
 
-    guard = resilient_guard(Settings(), Untouchable())  # type: ignore[arg-type]
+    guard = table_guard(Settings(), Untouchable())  # type: ignore[arg-type]
 
     assert guard.services == ["tiingo", "finnhub", "sendgrid"]
     assert set(guard.quotas.limits) == {"tiingo", "finnhub", "sendgrid"}

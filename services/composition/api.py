@@ -1,0 +1,78 @@
+"""The dashboard function's collaborators: the API's store, its providers, its guard."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from services.adapters.email import EmailSender
+from services.adapters.protocol import CandleSource
+from services.api.dependencies import ApiDependencies, ApiStore
+from services.caching.reads import watch_reads
+from services.clock import Clock, utc_now
+from services.composition.providers import email_sender, tiingo_adapter
+from services.composition.resilience import entitlements, resilient_guard
+from services.composition.stores import dynamo_api_store
+from services.ops.model_card import CARD_FILE
+from services.resilience.chaos import chaos_switches
+from services.settings import Settings, get_settings
+from services.store.table import dynamodb_table
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+
+def api_dependencies(
+    settings: Settings,
+    store: ApiStore,
+    *,
+    clock: Clock = utc_now,
+    prices_source: CandleSource | None = None,
+    sender: EmailSender | None = None,
+    traced_client: Any = None,
+    ingestion_runner: Callable[[], dict[str, Any]] | None = None,
+    pipeline_stats: Callable[[], dict[str, int]] | None = None,
+    metrics_runner: Callable[[], dict[str, Any]] | None = None,
+    live_accuracy: Callable[[int], dict[str, Any]] | None = None,
+    execution_environments: Callable[[], list[dict[str, Any]]] | None = None,
+    model_card_path: Path = CARD_FILE,
+) -> ApiDependencies:
+    """The API over `store`; the providers default to the clients the settings name. The
+    runtime hooks are the local stack's (see `ApiDependencies`)."""
+    return ApiDependencies(
+        settings=settings,
+        store=store,
+        prices_source=prices_source or tiingo_adapter(settings),
+        email_sender=sender or email_sender(settings),
+        chaos=chaos_switches(settings),
+        guard=resilient_guard(settings, store.circuits, store.quotas, clock),
+        entitlements=entitlements(settings, store.entitlements, clock),
+        clock=clock,
+        traced_client=traced_client,
+        ingestion_runner=ingestion_runner,
+        pipeline_stats=pipeline_stats,
+        metrics_runner=metrics_runner,
+        live_accuracy=live_accuracy,
+        execution_environments=execution_environments,
+        model_card_path=model_card_path,
+    )
+
+
+def table_api_dependencies(
+    settings: Settings, table: Table | None = None, **options: Any
+) -> ApiDependencies:
+    """The API over the DynamoDB table the settings name (or `table`). Its cache layers
+    measure the reads their loads make through the table's client, and the request traces
+    time that client's calls."""
+    table = table if table is not None else dynamodb_table(settings)
+    watch_reads(table.meta.client)
+    store = dynamo_api_store(settings, table)
+    return api_dependencies(settings, store, traced_client=table.meta.client, **options)
+
+
+@cache
+def deployed_api() -> ApiDependencies:
+    """The Lambda function's collaborators, built on its first invocation."""
+    return table_api_dependencies(get_settings())
