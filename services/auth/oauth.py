@@ -13,9 +13,10 @@ which keeps it (never in a URL) and sends it back with the callback.
 Completing (`OAuthSignIn.complete`): the state is consumed exactly once (unknown 400, used 409,
 expired 410) and must come back from the browser that asked for it: with the same session,
 and, when no session asked, with the same binding (else 400); the code is exchanged
-with the verifier; the ID token is verified (RS256 signature against the provider's JWKS,
-issuer, audience, expiry, issue time, nonce, a verified e-mail); then the address's account is
-signed in through `AccountSignIn`, converting the caller's anonymous session like the magic link.
+with the verifier; the ID token is verified (RS256 signature against the provider's JWKS, a
+joserfc `KeySet`; issuer, audience, expiry, issue time, nonce and a verified e-mail by a joserfc
+claims registry); then the address's account is signed in through `AccountSignIn`, converting
+the caller's anonymous session like the magic link.
 """
 
 from __future__ import annotations
@@ -33,12 +34,18 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, TypeGuard
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import httpx
 from joserfc import jwt
-from joserfc.errors import BadSignatureError, JoseError
+from joserfc.errors import (
+    BadSignatureError,
+    ClaimError,
+    InvalidClaimError,
+    InvalidKeyIdError,
+    JoseError,
+)
 from joserfc.jwk import KeySet, RSAKey
 
 from services.auth.accounts import AccountSignIn, SignIn
@@ -312,11 +319,12 @@ class JwksCache:
 
     def _find(self, kid: str | None) -> RSAKey | None:
         assert self._keys is not None
-        keys = [k for k in self._keys.keys if isinstance(k, RSAKey)]
-        if kid is None:
-            # Without a key id only an unambiguous key set will do.
-            return keys[0] if len(keys) == 1 else None
-        return next((k for k in keys if k.kid == kid), None)
+        try:
+            # Without a key id, only a set of one key answers.
+            key = self._keys.get_by_kid(kid)
+        except InvalidKeyIdError:
+            return None
+        return key if isinstance(key, RSAKey) else None
 
 
 # --- the ID token ------------------------------------------------------------------------------
@@ -360,50 +368,93 @@ class IdTokenVerifier:
             raise InvalidIdTokenError("malformed", "the ID token is not a valid JWT") from None
         return self._check(claims, nonce)
 
-    def _check(self, claims: Mapping[str, Any], nonce: str) -> VerifiedIdentity:
-        provider = self._provider
-        if claims.get("iss") != provider.issuer:
-            raise InvalidIdTokenError("issuer", "the ID token was issued by another provider")
-        audience = claims.get("aud")
-        audiences = audience if isinstance(audience, list) else [audience]
-        if provider.client_id not in audiences:
-            raise InvalidIdTokenError("audience", "the ID token was issued to another client")
-        if len(audiences) > 1 and claims.get("azp") != provider.client_id:
-            raise InvalidIdTokenError(
-                "audience", "the ID token's authorized party is another client"
-            )
-        now = self._clock().timestamp()
-        expires, issued = claims.get("exp"), claims.get("iat")
-        if not _number(expires) or expires <= now - self._leeway_s:
-            raise InvalidIdTokenError("expired", "the ID token has expired")
-        if not _number(issued) or issued > now + self._leeway_s:
-            raise InvalidIdTokenError("issued_at", "the ID token's issue time is in the future")
-        received = claims.get("nonce")
-        if not isinstance(received, str) or not hmac.compare_digest(received, nonce):
-            raise InvalidIdTokenError("nonce", "the ID token answers another sign-in (nonce)")
-        subject = claims.get("sub")
-        if not isinstance(subject, str) or not subject:
-            raise InvalidIdTokenError("subject", "the ID token names no subject")
-        email = claims.get("email")
-        if not isinstance(email, str):
-            raise InvalidIdTokenError("email", "the ID token carries no e-mail address")
-        # An unverified address proves nothing: signing in with it could take over the
-        # account of whoever really owns it. (Cognito may send the flag as a string.)
-        if claims.get("email_verified") not in (True, "true"):
-            raise InvalidIdTokenError(
-                "email_unverified", "the provider has not verified the e-mail address"
-            )
+    def _check(self, claims: dict[str, Any], nonce: str) -> VerifiedIdentity:
+        now = int(self._clock().timestamp())
         try:
-            address = normalise_email(email)
+            IdTokenClaims(self._provider, nonce, now, self._leeway_s).validate(claims)
+        except ClaimError as error:
+            raise _refused_claim(error) from None
+        try:
+            address = normalise_email(claims["email"])
         except InvalidEmailError:
             raise InvalidIdTokenError(
                 "email", "the ID token's e-mail address is not valid"
             ) from None
-        return VerifiedIdentity(subject=subject, email=address)
+        return VerifiedIdentity(subject=claims["sub"], email=address)
 
 
-def _number(value: Any) -> TypeGuard[float]:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+class IdTokenClaims(jwt.JWTClaimsRegistry):
+    """What the ID token of one sign-in must claim: RFC 7519's issuer, audience, expiry and
+    issue time, and what OpenID Connect adds (the sign-in's nonce, the authorized party of a
+    token with several audiences, a subject, a verified e-mail address)."""
+
+    def __init__(self, provider: OAuthProvider, nonce: str, now: int, leeway_s: int) -> None:
+        super().__init__(
+            now=now,
+            leeway=leeway_s,
+            iss={"essential": True, "value": provider.issuer},
+            aud={"essential": True, "value": provider.client_id},
+            exp={"essential": True},
+            iat={"essential": True},
+            nonce={"essential": True},
+            sub={"essential": True},
+            email={"essential": True},
+            email_verified={"essential": True},
+        )
+        self._client_id = provider.client_id
+        self._nonce = nonce
+
+    def validate(self, claims: dict[str, Any]) -> None:
+        super().validate(claims)
+        # A token for several audiences must name this client as the party it was issued to.
+        audience = claims["aud"]
+        if (
+            isinstance(audience, list)
+            and len(audience) > 1
+            and claims.get("azp") != self._client_id
+        ):
+            raise InvalidClaimError("azp")
+
+    def validate_nonce(self, value: object) -> None:
+        # Compared in constant time, like every secret of the sign-in.
+        if not isinstance(value, str) or not hmac.compare_digest(value, self._nonce):
+            raise InvalidClaimError("nonce")
+
+    def validate_email(self, value: object) -> None:
+        # Only the type here: an address that is not valid has a message of its own.
+        if not isinstance(value, str):
+            raise InvalidClaimError("email")
+
+    def validate_email_verified(self, value: object) -> None:
+        # An unverified address proves nothing: signing in with it could take over the
+        # account of whoever really owns it. (Cognito may send the flag as a string.)
+        if value not in (True, "true"):
+            raise InvalidClaimError("email_verified")
+
+
+# The reason and message of each claim's refusal. The registry names every missing claim at
+# once; the first of them in this order is the one reported.
+_CLAIM_REFUSALS: dict[str, tuple[str, str]] = {
+    "iss": ("issuer", "the ID token was issued by another provider"),
+    "aud": ("audience", "the ID token was issued to another client"),
+    "azp": ("audience", "the ID token's authorized party is another client"),
+    "exp": ("expired", "the ID token has expired"),
+    "iat": ("issued_at", "the ID token's issue time is in the future"),
+    "nbf": ("not_before", "the ID token is not valid yet"),
+    "nonce": ("nonce", "the ID token answers another sign-in (nonce)"),
+    "sub": ("subject", "the ID token names no subject"),
+    "email": ("email", "the ID token carries no e-mail address"),
+    "email_verified": ("email_unverified", "the provider has not verified the e-mail address"),
+}
+
+
+def _refused_claim(error: ClaimError) -> InvalidIdTokenError:
+    """The refusal for a claim the registry refused (several missing ones come comma-separated)."""
+    named = error.claim.split(",")
+    claim = next((c for c in _CLAIM_REFUSALS if c in named), None)
+    if claim is None:
+        return InvalidIdTokenError("claims", f"the ID token's {named[0]} claim is not valid")
+    return InvalidIdTokenError(*_CLAIM_REFUSALS[claim])
 
 
 def _header(id_token: str) -> dict[str, Any]:

@@ -400,6 +400,11 @@ def test_a_tampered_id_token_is_refused_with_its_reason(world, provider_http, ta
         ({"email": "not-an-address"}, "email"),
         ({"email_verified": "false"}, "email_unverified"),
         ({"exp": "tomorrow"}, "expired"),
+        ({"email_verified": [True]}, "email_unverified"),
+        ({"nbf": START.timestamp() + 600}, "not_before"),
+        ({"jti": 7}, "claims"),
+        # Of several missing claims, the first of the checks' order is named
+        ({"email": None, "iss": None}, "issuer"),
     ],
 )
 def test_other_bad_claims_are_refused(world, provider_http, claims, reason) -> None:
@@ -455,6 +460,24 @@ def test_a_token_under_an_unknown_key_triggers_at_most_one_refetch_per_interval(
     assert len(fetched) == 1
     assert cache.key_for("forged") is None  # t=120: one refetch
     assert len(fetched) == 2
+
+
+def test_without_a_key_id_only_a_set_of_one_key_answers(signer) -> None:
+    other = TokenSigner()
+    alone = JwksCache(signer.jwks)
+    pair = JwksCache(lambda: {"keys": [*signer.jwks()["keys"], *other.jwks()["keys"]]})
+
+    assert alone.key_for(None) is not None
+    assert pair.key_for(None) is None
+    assert pair.key_for(other.kid) is not None
+
+
+def test_keys_other_than_rsa_signing_keys_are_left_out(signer) -> None:
+    encryption = {**signer.jwks()["keys"][0], "use": "enc"}
+    cache = JwksCache(lambda: {"keys": [encryption, {"kty": "oct", "k": "c2VjcmV0", "kid": "x"}]})
+
+    with pytest.raises(OAuthUnavailableError):
+        cache.key_for(signer.kid)
 
 
 def test_a_rotated_key_is_found_after_a_refetch(signer) -> None:
