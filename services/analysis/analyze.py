@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from services.analysis.buckets import ScoredArticle
 from services.clock import Clock
 from services.scoring.relevance import RelevanceScorer, default_scorer
 from services.store.articles import ArticleRepository
 from services.store.models import Article
-from services.store.sentiment import ScoredArticle, SentimentStore
+from services.store.sentiment import SentimentStore
 
 
 class TextScore(Protocol):

@@ -15,6 +15,7 @@ from services.adapters.errors import ProviderNotEntitledError
 from services.adapters.models import NewsArticle, ProviderSentiment
 from services.adapters.plans import Endpoint
 from services.adapters.protocol import NewsSource, SentimentSource
+from services.analysis.buckets import BucketId, Sample, article_bucket_ids
 from services.clock import Clock, iso
 from services.ingestion.dedupe import merge
 from services.messaging.publisher import Publisher
@@ -23,7 +24,7 @@ from services.scoring.ensemble import finnhub_signal
 from services.store.articles import ArticleRepository
 from services.store.items import MAX_TRANSACTION_ITEMS
 from services.store.models import Article
-from services.store.sentiment import BucketId, Sample, SentimentStore, article_bucket_ids
+from services.store.sentiment import SentimentStore
 
 # Finnhub's sentiment is one call per ticker: a few in flight at once, within its rate limit.
 SENTIMENT_FETCH_WORKERS = 4

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, get_args
 
+from services.analysis.buckets import Bucket, Resolution
 from services.market.ranges import RangeName, Window, history_resolution, range_window
 from services.market.sentiment_view import BucketReader
 from services.market.signals import SOURCES, confidence_for
 from services.scoring.ensemble import SourceSignal, combine, label_for
-from services.store.sentiment import Bucket, Resolution
 
 HistorySource = Literal["aggregated", "tiingo", "finnhub", "our_model"]
 HISTORY_SOURCES: tuple[HistorySource, ...] = get_args(HistorySource)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from services.analysis.buckets import Bucket, Resolution
 from services.market.signals import (
     PROVIDERS,
     SOURCES,
@@ -21,7 +22,6 @@ from services.market.signals import (
     window_average,
 )
 from services.scoring.ensemble import EnsembleResult, combine
-from services.store.sentiment import Bucket, Resolution
 
 
 class BucketReader(Protocol):

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from services.adapters.plans import Endpoint
+from services.analysis.buckets import Bucket, Resolution, bucket_start
 from services.scoring.ensemble import SourceSignal, label_for
-from services.store.sentiment import Bucket, Resolution, bucket_start
 
 Source = Literal["tiingo", "finnhub", "our_model"]
 SOURCES: tuple[Source, ...] = ("tiingo", "finnhub", "our_model")

@@ -12,7 +12,7 @@ about the ticker, from where and how often the company is named:
 
 so a story that only lists a ticker weighs 0.1, one that names it in passing in its body 0.25
 to 0.4, and one whose headline is about it 0.7 to 1.0. The per-ticker aggregates weight each
-article's score by its relevance (`services.store.sentiment`).
+article's score by its relevance (`services.analysis.buckets`).
 
 A company is "named" by its symbol (an upper-case word, `$AAPL` included) or its name as the
 exchange list spells it, with or without the legal suffix ("Apple Inc.", "Apple") and, where

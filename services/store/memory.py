@@ -11,6 +11,18 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from services.analysis.buckets import (
+    Bucket,
+    BucketId,
+    Contribution,
+    Resolution,
+    Sample,
+    ScoredArticle,
+    add_to_bucket,
+    bucket_start,
+    contributions,
+    sample_contributions,
+)
 from services.clock import Clock, utc_now
 from services.store.circuits import DEFAULT_KEEP_TRANSITIONS, CircuitRecord, CircuitTransition
 from services.store.entitlements import DEFAULT_KEEP as DEFAULT_KEEP_REFUSALS
@@ -23,18 +35,6 @@ from services.store.errors import (
     TokenUsedError,
 )
 from services.store.models import Article, AuthType, Configuration, Session, SingleUseToken, User
-from services.store.sentiment import (
-    Bucket,
-    BucketId,
-    Contribution,
-    Resolution,
-    Sample,
-    ScoredArticle,
-    bucket_start,
-    contributions,
-    parse_bucket_label,
-    sample_contributions,
-)
 from services.store.users import email_hash
 
 
@@ -358,21 +358,8 @@ class InMemorySentimentStore:
                 self._add(bucket_id, contribution)
 
     def _add(self, bucket_id: BucketId, contribution: Contribution) -> None:
-        ticker, source, resolution, label = bucket_id
-        current = self.buckets.get(bucket_id)
-        start = bucket_start(parse_bucket_label(label, resolution), resolution)
-        weight, weighted = contribution.onto(current)
-        self.buckets[bucket_id] = Bucket(
-            ticker=ticker,
-            source=source,
-            resolution=resolution,
-            start=start,
-            count=(current.count if current else 0) + contribution.count,
-            total=(current.total if current else 0.0) + contribution.total,
-            minimum=min(contribution.minimum, current.minimum if current else 1.0),
-            maximum=max(contribution.maximum, current.maximum if current else -1.0),
-            weight=weight,
-            weighted_total=weighted,
+        self.buckets[bucket_id] = add_to_bucket(
+            bucket_id, self.buckets.get(bucket_id), contribution
         )
 
     def history(

@@ -1,13 +1,9 @@
 """Analysis results and per-ticker sentiment time buckets, written together, exactly once.
 
-A bucket (`SENTIMENT#{ticker}#{source} | {H|D}#{start}`) holds count, sum, min and max of
-the scores that fell in it, so every average shown anywhere is sum/count: a true average.
-It also holds the relevance-weighted sums (`weight_sum` = sum of the articles' relevance to
-the ticker, `weighted_sum` = sum of relevance * score; `services.scoring.relevance`), so the
-averages the API shows are relevance-weighted: a story that merely lists a ticker moves its
-figure a tenth as much as one about it. Buckets written before relevance existed lack those
-two attributes and read as if every article had relevance 1; the first write to such a bucket
-sets them from its count and sum.
+A bucket is one item, `SENTIMENT#{ticker}#{source} | {H|D}#{start}`, holding count, score_sum,
+min_score, max_score and the relevance-weighted weight_sum and weighted_sum. Which buckets a
+score feeds and what it adds to them is `services.analysis.buckets`; this module only reads
+and writes the items.
 
 Exactly once: an article's status change (pending -> analyzed, conditional) and its bucket
 contributions are one transaction. A redelivered message finds the article analyzed and adds
@@ -17,14 +13,29 @@ max stay right when two workers update the same bucket; the loser re-reads and r
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
+from services.analysis.buckets import (
+    Bucket,
+    BucketId,
+    Contribution,
+    Resolution,
+    Sample,
+    ScoredArticle,
+    add_to_bucket,
+    bucket_id_of,
+    bucket_ids,
+    bucket_label,
+    bucket_start,
+    contributions,
+    parse_bucket_label,
+    sample_contributions,
+)
 from services.clock import iso
 from services.store import keys
 from services.store.items import (
@@ -34,164 +45,12 @@ from services.store.items import (
     to_decimal,
     transact_write,
 )
-from services.store.models import Article
 from services.store.pages import every_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
-Resolution = Literal["H", "D"]
-RESOLUTIONS: tuple[Resolution, ...] = ("H", "D")
 _MAX_CONFLICT_RETRIES = 8
-
-
-def relevance_of(relevance: Mapping[str, float] | None, ticker: str) -> float:
-    """An article's stored relevance to `ticker`; 1.0 where none was recorded (articles
-    analyzed before relevance existed count fully, as they did)."""
-    if not relevance:
-        return 1.0
-    return max(0.0, min(1.0, float(relevance.get(ticker, 1.0))))
-
-
-@dataclass(frozen=True, slots=True)
-class ScoredArticle:
-    article: Article
-    score: float
-    label: str
-    confidence: float
-    model_version: str
-    # Per listed ticker, how much the article is about it; a ticker missing counts fully.
-    relevance: Mapping[str, float] = field(default_factory=dict)
-
-    def weight(self, ticker: str) -> float:
-        return relevance_of(self.relevance, ticker)
-
-
-@dataclass(frozen=True, slots=True)
-class Bucket:
-    ticker: str
-    source: str
-    resolution: Resolution
-    start: datetime
-    count: int
-    total: float
-    minimum: float
-    maximum: float
-    # Relevance-weighted sums; None in a bucket written before relevance was recorded.
-    weight: float | None = None
-    weighted_total: float | None = None
-
-    @property
-    def average(self) -> float:
-        return self.total / self.count if self.count else 0.0
-
-    @property
-    def relevance_weight(self) -> float:
-        """Sum of the articles' relevance (the count, for a bucket from before relevance)."""
-        return float(self.count) if self.weight is None else self.weight
-
-    @property
-    def relevance_sum(self) -> float:
-        """Sum of relevance * score (the plain sum, for a bucket from before relevance)."""
-        return self.total if self.weighted_total is None else self.weighted_total
-
-    @property
-    def weighted_average(self) -> float:
-        """The relevance-weighted average score (the plain one when no weight is recorded)."""
-        weight = self.relevance_weight
-        return self.relevance_sum / weight if weight > 0 else self.average
-
-
-def bucket_start(moment: datetime, resolution: Resolution) -> datetime:
-    moment = moment.astimezone(UTC)
-    if resolution == "H":
-        return moment.replace(minute=0, second=0, microsecond=0)
-    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-def bucket_label(start: datetime, resolution: Resolution) -> str:
-    return start.strftime("%Y-%m-%dT%H:00Z" if resolution == "H" else "%Y-%m-%d")
-
-
-def sources_of(article: Article) -> list[str]:
-    """Which sentiment series an article feeds: our model always, `tiingo` for Tiingo's news.
-
-    (The `finnhub` series is Finnhub's own bullish/bearish figure, recorded by ingestion.)
-    """
-    return ["our_model", "tiingo"] if "tiingo" in article.sources else ["our_model"]
-
-
-@dataclass
-class Contribution:
-    count: int = 0
-    total: float = 0.0
-    minimum: float = 1.0
-    maximum: float = -1.0
-    weight: float = 0.0
-    weighted_total: float = 0.0
-
-    def add(self, score: float, weight: float = 1.0) -> None:
-        self.count += 1
-        self.total += score
-        self.minimum = min(self.minimum, score)
-        self.maximum = max(self.maximum, score)
-        self.weight += weight
-        self.weighted_total += weight * score
-
-    def onto(self, existing: Bucket | None) -> tuple[float, float]:
-        """The bucket's weight and weighted sum once this is added to `existing`."""
-        if existing is None:
-            return self.weight, self.weighted_total
-        return (
-            existing.relevance_weight + self.weight,
-            existing.relevance_sum + self.weighted_total,
-        )
-
-
-BucketId = tuple[str, str, Resolution, str]
-
-
-def bucket_ids(item: ScoredArticle) -> list[BucketId]:
-    """The buckets one scored article adds to: per ticker, source and resolution."""
-    return article_bucket_ids(item.article)
-
-
-def article_bucket_ids(article: Article) -> list[BucketId]:
-    """The buckets an article's score will be added to (known before it is scored)."""
-    starts = {r: bucket_label(bucket_start(article.published_at, r), r) for r in RESOLUTIONS}
-    return [
-        (ticker, source, resolution, starts[resolution])
-        for ticker in article.tickers
-        for source in sources_of(article)
-        for resolution in RESOLUTIONS
-    ]
-
-
-@dataclass(frozen=True, slots=True)
-class Sample:
-    """A score a provider computed for a ticker (not from one of our articles)."""
-
-    ticker: str
-    source: str
-    score: float
-
-
-def sample_contributions(samples: Iterable[Sample], at: datetime) -> dict[BucketId, Contribution]:
-    found: dict[BucketId, Contribution] = {}
-    for sample in samples:
-        for resolution in RESOLUTIONS:
-            label = bucket_label(bucket_start(at, resolution), resolution)
-            bucket_id = (sample.ticker, sample.source, resolution, label)
-            found.setdefault(bucket_id, Contribution()).add(sample.score)
-    return found
-
-
-def contributions(scored: Iterable[ScoredArticle]) -> dict[BucketId, Contribution]:
-    found: dict[BucketId, Contribution] = {}
-    for item in scored:
-        for bucket_id in bucket_ids(item):
-            found.setdefault(bucket_id, Contribution()).add(item.score, item.weight(bucket_id[0]))
-    return found
 
 
 class SentimentStore(Protocol):
@@ -302,18 +161,16 @@ class DynamoSentimentStore:
     ) -> dict[str, Any]:
         ticker, source, resolution, label = bucket_id
         existing = current.get(bucket_id)
-        minimum = min(contribution.minimum, existing.minimum) if existing else contribution.minimum
-        maximum = max(contribution.maximum, existing.maximum) if existing else contribution.maximum
-        weight, weighted = contribution.onto(existing)
+        merged = add_to_bucket(bucket_id, existing, contribution)
         values: dict[str, Any] = {
+            # Count and sum are added by DynamoDB; the rest is SET from the bucket read, which
+            # the count condition below proves is still the stored one.
             ":c": contribution.count,
             ":s": to_decimal(round(contribution.total, 6)),
-            ":min": to_decimal(round(minimum, 6)),
-            ":max": to_decimal(round(maximum, 6)),
-            # Set from the bucket read under the count condition, so a bucket from before
-            # relevance gains its weights from its count and sum.
-            ":w": to_decimal(round(weight, 6)),
-            ":ws": to_decimal(round(weighted, 6)),
+            ":min": to_decimal(round(merged.minimum, 6)),
+            ":max": to_decimal(round(merged.maximum, 6)),
+            ":w": to_decimal(round(merged.relevance_weight, 6)),
+            ":ws": to_decimal(round(merged.relevance_sum, 6)),
             ":t": ticker,
             ":src": source,
             ":r": resolution,
@@ -353,7 +210,7 @@ class DynamoSentimentStore:
                 response = self._table.meta.client.batch_get_item(RequestItems=request)
                 for item in response["Responses"].get(self._table.name, []):
                     bucket = _bucket_from_item(item)
-                    found[_bucket_id(bucket)] = bucket
+                    found[bucket_id_of(bucket)] = bucket
                 request = response.get("UnprocessedKeys") or {}
         return found
 
@@ -371,11 +228,6 @@ class DynamoSentimentStore:
         return [_bucket_from_item(i) for i in every_item(self._table.query, request)]
 
 
-def parse_bucket_label(label: str, resolution: Resolution) -> datetime:
-    pattern = "%Y-%m-%dT%H:00Z" if resolution == "H" else "%Y-%m-%d"
-    return datetime.strptime(label, pattern).replace(tzinfo=UTC)
-
-
 def _bucket_from_item(item: dict[str, Any]) -> Bucket:
     resolution: Resolution = "H" if item["resolution"] == "H" else "D"
     start = parse_bucket_label(str(item["bucket_start"]), resolution)
@@ -390,15 +242,6 @@ def _bucket_from_item(item: dict[str, Any]) -> Bucket:
         maximum=float(str(item["max_score"])),
         weight=float(str(item["weight_sum"])) if "weight_sum" in item else None,
         weighted_total=float(str(item["weighted_sum"])) if "weighted_sum" in item else None,
-    )
-
-
-def _bucket_id(bucket: Bucket) -> BucketId:
-    return (
-        bucket.ticker,
-        bucket.source,
-        bucket.resolution,
-        bucket_label(bucket.start, bucket.resolution),
     )
 
 

@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from boto3.dynamodb.conditions import Key
 
+from services.analysis.buckets import ScoredArticle
 from services.store import DynamoArticleRepository
 from services.store.memory import InMemoryArticleRepository
 from services.store.models import Article
 from services.store.schema import BY_TAG
-from services.store.sentiment import DynamoSentimentStore, ScoredArticle
+from services.store.sentiment import DynamoSentimentStore
 
 pytestmark = pytest.mark.integration
 

@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.analysis.buckets import Sample, ScoredArticle
 from services.store import DynamoArticleRepository
 from services.store.memory import InMemoryArticleRepository, InMemorySentimentStore
 from services.store.models import Article
-from services.store.sentiment import DynamoSentimentStore, Sample, ScoredArticle
+from services.store.sentiment import DynamoSentimentStore
 
 pytestmark = pytest.mark.integration
 

@@ -12,9 +12,9 @@ from services.adapters.errors import ProviderUnavailableError
 from services.adapters.models import Candle
 from services.alerts.evaluate import evaluate_alerts, holds, volatility_from_candles
 from services.alerts.volatility import atr_percent
+from services.analysis.buckets import Bucket
 from services.market.prices import NoPricesError
 from services.store.models import Alert
-from services.store.sentiment import Bucket
 from tests.unit.resilience.support import START, Clock
 
 pytestmark = pytest.mark.unit

@@ -11,6 +11,7 @@ import pytest
 
 from services.adapters.errors import ProviderUnavailableError
 from services.adapters.models import NewsArticle, ProviderSentiment
+from services.analysis.buckets import article_bucket_ids
 from services.ingestion.dedupe import canonical_url, dedup_key
 from services.ingestion.run import (
     IngestionDependencies,
@@ -22,7 +23,6 @@ from services.resilience.guard import AllowAll
 from services.store.items import MAX_TRANSACTION_ITEMS
 from services.store.memory import InMemoryArticleRepository, InMemorySentimentStore
 from services.store.models import Article
-from services.store.sentiment import article_bucket_ids
 
 pytestmark = pytest.mark.unit
 

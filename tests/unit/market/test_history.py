@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.analysis.buckets import Bucket, Resolution, bucket_start
 from services.market.history import aggregate_points, point_of, sentiment_history
 from services.market.signals import confidence_for
 from services.scoring.ensemble import SourceSignal, combine
-from services.store.sentiment import Bucket, Resolution, bucket_start
 
 pytestmark = pytest.mark.unit
 

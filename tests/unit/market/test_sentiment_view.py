@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.analysis.buckets import Bucket, Resolution, bucket_start
 from services.market.sentiment_view import configuration_sentiment, ticker_sentiment
 from services.scoring.ensemble import SourceSignal, combine
-from services.store.sentiment import Bucket, Resolution, bucket_start
 
 pytestmark = pytest.mark.unit
 

@@ -7,6 +7,7 @@ from itertools import pairwise
 
 import pytest
 
+from services.analysis.buckets import Bucket, Resolution
 from services.market.signals import (
     choose,
     confidence_for,
@@ -16,7 +17,6 @@ from services.market.signals import (
     source_status,
     window_average,
 )
-from services.store.sentiment import Bucket, Resolution
 
 pytestmark = pytest.mark.unit
 

@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
+from services.analysis.buckets import ScoredArticle
 from services.store import keys
 from services.store.articles import DynamoArticleRepository
 from services.store.models import Article
-from services.store.sentiment import DynamoSentimentStore, ScoredArticle
+from services.store.sentiment import DynamoSentimentStore
 
 pytestmark = pytest.mark.unit
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from services.analysis.buckets import relevance_of
 from services.market.universe import TickerUniverse
 from services.scoring.relevance import (
     DESCRIPTION_CAP,
@@ -13,7 +14,6 @@ from services.scoring.relevance import (
     RelevanceScorer,
     aliases,
 )
-from services.store.sentiment import relevance_of
 
 pytestmark = pytest.mark.unit
 
