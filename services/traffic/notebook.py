@@ -1,12 +1,16 @@
 """What the scenario notebooks call: a stack to talk to, the API called the way a reader wants
 to see it, and `record`, which leaves values in the notebook for the tests to read back.
 
+`setup(STACK, ...)` is every notebook's one-line setup cell: charts drawn inline, the stack
+connected, and its description recorded.
+
 `connect("auto")` attaches to the stack `make stack` (or `make workbench`) runs, found through
 `.local/stack.json` (under `LOCAL_STATE_DIR` when set), or starts an embedded one in this
 process: DynamoDB Local in memory, free ports, the news pipeline without schedules (one
 ingestion cycle is run at start so there is news), and the demo settings given (short circuit
 timeouts, say). `connect("attach")` only attaches, `connect("embedded")` always starts one.
-Settings apply only to a stack started here: an attached stack keeps its own.
+Settings apply only to a stack started here: an attached stack keeps its own. With `api_url`,
+`setup` reads a deployed API instead (mode `remote`: no operator token, nothing to stop).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import logging
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -26,7 +31,14 @@ import httpx
 from services.local.paths import LocalPaths, project_root
 from services.traffic.scenarios import run_scenario, run_sync
 from services.traffic.scenarios.base import Options, ScenarioResult
-from services.traffic.target import Target, TargetError, TrafficSettings, local_paths, local_target
+from services.traffic.target import (
+    Target,
+    TargetError,
+    TrafficSettings,
+    check_url,
+    local_paths,
+    local_target,
+)
 
 Mode = Literal["auto", "attach", "embedded"]
 # The media type of a recorded value in a cell's output (a display_data of its own).
@@ -34,6 +46,7 @@ RECORD_MIME = "application/vnd.sentiment-deep-dive.record+json"
 HEALTH_TIMEOUT_S = 3.0
 # The loggers of the functions the embedded stack runs (Powertools names them by service).
 FUNCTION_LOGGERS = ("dashboard", "ingestion", "analysis", "notification", "metrics")
+DAY_S = 86_400
 
 
 @dataclass(frozen=True)
@@ -68,7 +81,7 @@ class NotebookStack:
     """The stack a notebook talks to: its target, and the stack itself when started here."""
 
     target: Target
-    mode: Literal["attached", "embedded"]
+    mode: Literal["attached", "embedded", "remote"]
     stack: Any = None  # LocalStack, when started by this process
     state_dir: Path | None = None
     calls: list[Reply] = field(default_factory=list)
@@ -76,6 +89,11 @@ class NotebookStack:
     @property
     def api_url(self) -> str:
         return self.target.api_url
+
+    @property
+    def is_local(self) -> bool:
+        """A stack on this machine (attached or started here), whose operator routes answer."""
+        return self.mode != "remote"
 
     def call(
         self,
@@ -117,6 +135,8 @@ class NotebookStack:
 
     def stack_url(self, name: str) -> str | None:
         """A URL of the stack's description (`tiingo_url`, `sendgrid_url`, ...)."""
+        if not self.is_local:
+            return None
         if self.stack is not None:
             value = self.stack.describe().get(name)
             return value if isinstance(value, str) else None
@@ -202,6 +222,56 @@ def connect(mode: Mode = "auto", **settings: Any) -> NotebookStack:
             if mode == "attach":
                 raise
     return start_embedded(**settings)
+
+
+def remote(api_url: str) -> NotebookStack:
+    """A deployed API (its Function URL, say): read as any client reads it."""
+    return NotebookStack(Target(check_url(api_url), "remote"), "remote")
+
+
+def setup(
+    mode: Mode = "auto",
+    open_timeout_s: float | None = None,
+    http_timeout_s: float | None = None,
+    watchlist: str | Sequence[str] | None = None,
+    *,
+    api_url: str = "",
+    lookback_days: float | None = None,
+    **settings: Any,
+) -> NotebookStack:
+    """A notebook's setup cell in one call: HoloViews draws with Bokeh, its scripts inlined so
+    the saved notebook and its HTML report open offline; the stack connected (`connect`; the
+    settings given, those left None at their defaults, apply only to a stack started here), or
+    the deployed API at `api_url` when one is given; its description recorded as `stack`.
+    """
+    import holoviews as hv  # only a kernel that draws charts pays for the import
+
+    hv.extension("bokeh", inline=True)
+    if api_url:
+        stack = remote(api_url)
+    else:
+        chosen = _stack_settings(open_timeout_s, http_timeout_s, watchlist, lookback_days)
+        stack = connect(mode, **chosen, **settings)
+    record("stack", stack.describe())
+    return stack
+
+
+def _stack_settings(
+    open_timeout_s: float | None,
+    http_timeout_s: float | None,
+    watchlist: str | Sequence[str] | None,
+    lookback_days: float | None,
+) -> dict[str, Any]:
+    """`Settings` fields from a notebook's parameters; one left None keeps its default."""
+    if watchlist is not None and not isinstance(watchlist, str):
+        watchlist = ",".join(watchlist)
+    named = {
+        "circuit_open_timeout_s": open_timeout_s,
+        "http_timeout_s": http_timeout_s,
+        "default_watchlist": watchlist,
+        "ingestion_lookback_s": None if lookback_days is None else round(lookback_days * DAY_S),
+    }
+    return {name: value for name, value in named.items() if value is not None}
 
 
 def record(name: str, value: Any) -> Any:
