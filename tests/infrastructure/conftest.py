@@ -1,16 +1,18 @@
 """Terraform for the infrastructure tests: the binary, a provider mirror, a scratch copy.
 
-`terraform validate` and `terraform test` need the hashicorp/aws provider plugin. Nothing is
-downloaded by these tests: they use a provider mirror on disk, named by TF_PLUGIN_MIRROR (a
-directory laid out as <host>/<namespace>/<type>/<version>/<os_arch>/, as
-`terraform providers mirror DIR` writes it) or by a CLI configuration (TF_CLI_CONFIG_FILE)
-whose provider_installation block has a filesystem_mirror. Without one they skip and say so.
+`terraform validate`, `terraform test` and the apply to moto (test_moto_deploy.py) need the
+hashicorp/aws provider plugin. Nothing is downloaded by these tests: they use a provider
+mirror on disk, named by TF_PLUGIN_MIRROR (a directory laid out as
+<host>/<namespace>/<type>/<version>/<os_arch>/, as `terraform providers mirror DIR` writes
+it) or by a CLI configuration (TF_CLI_CONFIG_FILE) whose provider_installation block has a
+filesystem_mirror. Without one they skip and say so.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 
@@ -72,7 +74,12 @@ def terraform_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def terraform_copy(root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A scratch copy of infrastructure/terraform: init writes lock files and .terraform/."""
-    target = tmp_path_factory.mktemp("terraform") / "terraform"
+    return copy_terraform(root, tmp_path_factory.mktemp("terraform") / "terraform")
+
+
+def copy_terraform(root: Path, target: Path) -> Path:
+    """infrastructure/terraform at `target`, without local state or a .terraform directory;
+    envs/ and modules/ keep their relative places, so `../../modules` still resolves."""
     shutil.copytree(
         root / TERRAFORM, target, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*")
     )
@@ -82,12 +89,46 @@ def terraform_copy(root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
 def run_terraform(
     terraform: str, args: list[str], cwd: Path, env: dict[str, str], timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [terraform, *args],
+    return run_bounded([terraform, *args], cwd, env, timeout)
+
+
+def run_bounded(
+    args: list[str], cwd: Path, env: dict[str, str] | None, timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """Run a command to its end, or stop it and everything it started once `timeout` passes
+    (or the test is interrupted), then raise.
+
+    subprocess.run's own timeout kills the direct child only: the provider plugins terraform
+    starts, or the pip a build starts, would outlive it.
+    """
+    with subprocess.Popen(
+        args,
         cwd=cwd,
         env=env,
-        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=timeout,
-        check=False,
-    )
+        start_new_session=True,
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except BaseException:  # the timeout, Ctrl-C, pytest-timeout's failure
+            stop_process_group(process)
+            raise
+    return subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
+
+
+def stop_process_group(process: subprocess.Popen[str], grace_s: float = 10) -> None:
+    """SIGTERM the command's process group (terraform then stops its plugins), SIGKILL what
+    is left after `grace_s`."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.communicate(timeout=grace_s)
+            return
+        except subprocess.TimeoutExpired:
+            continue
