@@ -18,7 +18,6 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
-from services.alerts.manage import AlertNotAllowedError, InvalidAlertError
 from services.api import (
     alerts,
     auth,
@@ -41,7 +40,8 @@ from services.api import (
     tickers,
 )
 from services.api.dependencies import ApiDependencies
-from services.api.errors import ApiError, error_response
+from services.api.error_map import ERROR_MAP, envelope_of
+from services.api.errors import error_response
 from services.api.openapi import with_error_contract
 from services.api.undeclared import (
     BodyNotAnObjectError,
@@ -49,18 +49,9 @@ from services.api.undeclared import (
     body_is_text,
     json_object,
 )
-from services.configurations.manage import InvalidConfigurationError
 from services.observability import correlation_id_from
-from services.resilience.breaker import CircuitOpenError
-from services.resilience.quota import QuotaExhaustedError
 from services.settings import Settings
-from services.store.errors import (
-    CLIENT_FAILURES,
-    ConflictError,
-    LimitReachedError,
-    NotFoundError,
-    store_unavailable,
-)
+from services.store.errors import CLIENT_FAILURES, store_unavailable
 
 OPENAPI_PATH = "/api/v2/openapi.json"
 # A hint, not a promise: long enough for the client's retries not to add to an overload.
@@ -182,59 +173,14 @@ def build_app(deps: ApiDependencies, logger: Logger) -> LambdaFunctionUrlResolve
             return not_json()
         return internal_error()
 
-    @app.exception_handler(InvalidAlertError)
-    def invalid_alert(error: InvalidAlertError) -> Response[str]:
-        return fail(400, "INVALID_ALERT", str(error), {"field": error.field})
-
-    @app.exception_handler(AlertNotAllowedError)
-    def alert_not_allowed(error: AlertNotAllowedError) -> Response[str]:
-        return fail(403, "NOT_ALLOWED", str(error))
-
-    @app.exception_handler(InvalidConfigurationError)
-    def invalid_configuration(error: InvalidConfigurationError) -> Response[str]:
-        return fail(400, "INVALID_CONFIGURATION", str(error), {"field": error.field})
-
-    @app.exception_handler(NotFoundError)
-    def not_found_item(error: NotFoundError) -> Response[str]:
-        return fail(404, "NOT_FOUND", str(error))
-
-    @app.exception_handler(LimitReachedError)
-    def limit_reached(error: LimitReachedError) -> Response[str]:
-        return fail(409, "LIMIT_REACHED", str(error))
-
-    @app.exception_handler(ConflictError)
-    def conflict(error: ConflictError) -> Response[str]:
-        return fail(409, "CONFLICT", f"{error}; read it again and retry")
-
-    @app.exception_handler(ApiError)
-    def api_error(error: ApiError) -> Response[str]:
-        return fail(error.status, error.code, error.message, error.details, error.headers)
-
-    # A guard's refusal that no route turned into its own answer: the dependency is down (or
-    # spent) for now, and the refusal knows for how long.
-    @app.exception_handler(CircuitOpenError)
-    def circuit_open(error: CircuitOpenError) -> Response[str]:
-        return fail(
-            503,
-            "PROVIDER_UNAVAILABLE",
-            f"{error.service} is unavailable right now; try again later",
-            {"provider": error.service, "retry_after_s": int(error.retry_after_header)},
-            {"Retry-After": error.retry_after_header},
-        )
-
-    @app.exception_handler(QuotaExhaustedError)
-    def quota_exhausted(error: QuotaExhaustedError) -> Response[str]:
-        return fail(
-            503,
-            "QUOTA_EXHAUSTED",
-            f"the {error.service} quota of this period is used up; try again after it resets",
-            {
-                "provider": error.service,
-                "quota": error.quota,
-                "retry_after_s": int(error.retry_after_header),
-            },
-            {"Retry-After": error.retry_after_header},
-        )
+    # Every error the API plans an answer for, from the one table (`error_map.py`).
+    @app.exception_handler(list(ERROR_MAP))
+    def planned(error: Exception) -> Response[str]:
+        envelope = envelope_of(error)
+        if envelope is None:
+            return internal_error()
+        e = envelope
+        return fail(e.status, e.code, e.message, e.details, e.headers)
 
     @app.not_found
     def not_found(_: Exception) -> Response[str]:

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import math
-
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import LambdaFunctionUrlRouter
 
 from services.adapters.email import GuardedEmailSender
-from services.api.caller_limits import allowance_exceeded, client_address
+from services.api.caller_limits import client_address
 from services.api.dependencies import ApiDependencies
-from services.api.errors import ApiError
 from services.api.principal import optional_principal
 from services.api.schemas import MagicLinkIn, MagicLinkSent, MagicLinkVerifyIn, SignedInOut
 from services.auth.magic_link import (
     SIGN_IN_SHARE,
-    EmailNotSentError,
-    InvalidEmailError,
-    InvalidLinkError,
-    LinkExpiredError,
-    LinkUsedError,
     MagicLinks,
 )
 from services.auth.sessions import Principal
-from services.resilience.allowance import AllowanceExceededError
 
 
 def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
@@ -58,41 +49,13 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
         },
     )
     def request_link(body: MagicLinkIn) -> Response[MagicLinkSent]:
-        try:
-            sent = links.request(body.email, caller(), client_address=client_address(router))
-        except InvalidEmailError as error:
-            raise ApiError(400, "INVALID_EMAIL", str(error), {"field": "email"}) from None
-        except AllowanceExceededError as error:
-            raise allowance_exceeded(error) from None
-        except EmailNotSentError as error:
-            if error.quota_exhausted:
-                raise ApiError(
-                    503,
-                    "QUOTA_EXHAUSTED",
-                    "today's e-mail quota for sign-in links is used up; try again after it resets",
-                    {"link_withdrawn": True},
-                    {"Retry-After": str(max(1, math.ceil(error.retry_after_s)))},
-                ) from None
-            raise ApiError(
-                503,
-                "EMAIL_UNAVAILABLE",
-                "could not send the e-mail now; try again",
-                {"link_withdrawn": True},
-                {"Retry-After": str(max(1, math.ceil(error.retry_after_s)))},
-            ) from None
+        sent = links.request(body.email, caller(), client_address=client_address(router))
         out = MagicLinkSent(expires_in_seconds=sent.expires_in_seconds)
         return Response(202, content_types.APPLICATION_JSON, out)
 
     @router.post("/api/v2/auth/magic-link/verify", tags=["auth"])
     def verify_link(body: MagicLinkVerifyIn) -> SignedInOut:
-        try:
-            signed = links.verify(body.token, caller())
-        except InvalidLinkError as error:
-            raise ApiError(400, "INVALID_LINK", str(error)) from None
-        except LinkUsedError as error:
-            raise ApiError(409, "LINK_USED", str(error)) from None
-        except LinkExpiredError as error:
-            raise ApiError(410, "LINK_EXPIRED", str(error)) from None
+        signed = links.verify(body.token, caller())
         deps.forget_sign_in(signed)
         return SignedInOut.of_sign_in(signed)
 

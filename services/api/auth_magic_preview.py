@@ -9,9 +9,7 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler.router import LambdaFunctionUrlRouter
 
 from services.api.dependencies import ApiDependencies
-from services.api.errors import ApiError
 from services.api.schemas import MagicLinkPreviewIn, MagicLinkPreviewOut
-from services.auth.magic_link import InvalidLinkError, LinkExpiredError, LinkUsedError
 from services.auth.magic_link_preview import preview_link
 from services.clock import iso
 
@@ -22,14 +20,7 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
     # POST, not GET: the token is a secret and stays out of URLs and access logs.
     @router.post("/api/v2/auth/magic-link/preview", tags=["auth"])
     def preview(body: MagicLinkPreviewIn) -> MagicLinkPreviewOut:
-        try:
-            found = preview_link(body.token, deps.store.tokens, deps.clock)
-        except InvalidLinkError as error:
-            raise ApiError(400, "INVALID_LINK", str(error)) from None
-        except LinkUsedError as error:
-            raise ApiError(409, "LINK_USED", str(error)) from None
-        except LinkExpiredError as error:
-            raise ApiError(410, "LINK_EXPIRED", str(error)) from None
+        found = preview_link(body.token, deps.store.tokens, deps.clock)
         return MagicLinkPreviewOut(email_hint=found.email_hint, expires_at=iso(found.expires_at))
 
     return router

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import httpx
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import LambdaFunctionUrlRouter
@@ -14,19 +12,11 @@ from services.api.principal import optional_principal
 from services.api.schemas import OAuthCallbackIn, OAuthProviderOut, OAuthUrls, SignedInOut
 from services.auth.oauth import (
     PROVIDERS,
-    CodeRejectedError,
     IdTokenVerifier,
-    InvalidIdTokenError,
-    InvalidStateError,
     JwksCache,
     OAuthProvider,
     OAuthSignIn,
-    OAuthUnavailableError,
     OidcClient,
-    StateExpiredError,
-    StateMismatchError,
-    StateUsedError,
-    UnknownProviderError,
     new_binding,
 )
 
@@ -92,37 +82,13 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
     @router.post("/api/v2/auth/oauth/callback", tags=["auth"])
     def callback(body: OAuthCallbackIn) -> SignedInOut:
         sign_in = configured()
-        try:
-            signed = sign_in.complete(
-                body.provider,
-                body.code,
-                body.state,
-                optional_principal(router, deps),
-                body.binding,
-            )
-        except UnknownProviderError as error:
-            raise ApiError(400, "UNKNOWN_PROVIDER", str(error), {"field": "provider"}) from None
-        except InvalidStateError as error:
-            raise ApiError(400, "INVALID_STATE", str(error)) from None
-        except StateMismatchError as error:
-            raise ApiError(400, "STATE_MISMATCH", str(error)) from None
-        except StateUsedError as error:
-            raise ApiError(409, "STATE_USED", str(error)) from None
-        except StateExpiredError as error:
-            raise ApiError(410, "STATE_EXPIRED", str(error)) from None
-        except CodeRejectedError as error:
-            raise ApiError(
-                400, "INVALID_CODE", str(error), {"provider_error": error.error}
-            ) from None
-        except InvalidIdTokenError as error:
-            raise ApiError(401, "INVALID_ID_TOKEN", str(error), {"reason": error.reason}) from None
-        except OAuthUnavailableError as error:
-            raise ApiError(
-                503,
-                "OAUTH_UNAVAILABLE",
-                "the sign-in provider is unavailable; try again",
-                headers={"Retry-After": str(max(1, math.ceil(error.retry_after_s)))},
-            ) from None
+        signed = sign_in.complete(
+            body.provider,
+            body.code,
+            body.state,
+            optional_principal(router, deps),
+            body.binding,
+        )
         deps.forget_sign_in(signed)
         return SignedInOut.of_sign_in(signed)
 

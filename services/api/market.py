@@ -22,18 +22,15 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import LambdaFunctionUrlRouter
 from pydantic import BaseModel, Field
 
-from services.api.caller_limits import allowance_exceeded, client_address
+from services.api.caller_limits import client_address
 from services.api.configuration_lookup import listed_configuration
 from services.api.dependencies import ApiDependencies
 from services.api.errors import ApiError
 from services.api.principal import current_principal, optional_principal
 from services.clock import iso
-from services.market.fetch_limits import FetchLimitReachedError, SignInToFetchError
 from services.market.history import HistorySource, SentimentHistory, sentiment_history
 from services.market.prices import (
-    NoPricesError,
     PriceAnswer,
-    PricesUnavailableError,
 )
 from services.market.ranges import PriceResolution, RangeName
 from services.market.sentiment_view import (
@@ -364,24 +361,7 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
             return principal.session.session_id if principal else None
 
         permit = deps.price_fetch_limits.permit(session_id, client_address(router))
-        try:
-            answer = deps.prices.candles(symbol, range_name, resolution, permit=permit)
-        except SignInToFetchError as error:
-            raise ApiError(
-                401, "UNAUTHORIZED", str(error), {"sign_in": "POST /api/v2/auth/anonymous"}
-            ) from None
-        except FetchLimitReachedError as error:
-            raise allowance_exceeded(error.exceeded) from None
-        except NoPricesError as error:
-            raise ApiError(404, "UNKNOWN_TICKER", str(error), {"ticker": symbol}) from None
-        except PricesUnavailableError as error:
-            raise ApiError(
-                503,
-                "QUOTA_EXHAUSTED" if error.quota_exhausted else "PROVIDER_UNAVAILABLE",
-                str(error),
-                {"provider": "tiingo", "retry_after_s": error.retry_after_s},
-                headers={"Retry-After": str(error.retry_after_s)},
-            ) from None
+        answer = deps.prices.candles(symbol, range_name, resolution, permit=permit)
         headers = {"X-Cache": "hit" if answer.from_cache else "miss"}
         body = OhlcOut.of(answer, range_name)
         return Response(200, content_types.APPLICATION_JSON, body, headers=headers)

@@ -17,7 +17,6 @@ from services.api.schemas import Strict
 from services.clock import iso
 from services.notifications.unsubscribe import (
     UNSUBSCRIBE_PATH,
-    InvalidUnsubscribeTokenError,
     signing_key,
     verify,
 )
@@ -113,10 +112,7 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
         key = signing_key(deps.settings)
         if key is None:
             raise ApiError(501, "NOT_AVAILABLE", "unsubscribe links are not configured here")
-        try:
-            request = verify(key, token)
-        except InvalidUnsubscribeTokenError as error:
-            raise ApiError(400, "INVALID_LINK", str(error)) from None
+        request = verify(key, token)
         alerts = request.email_list == "alerts"
         deps.store.preferences.update(
             request.user_id,

@@ -15,7 +15,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from services.api.dependencies import ApiDependencies
 from services.api.errors import ApiError
 from services.api.operator import require_operator
-from services.ops.model_card import ModelCardMissingError, ModelCardUnreadableError
 
 
 class CardPart(BaseModel):
@@ -101,11 +100,6 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
         require_operator(router.current_event.headers, deps.settings)
         try:
             return ModelCardOut.model_validate(deps.model_card.read())
-        except ModelCardMissingError as error:
-            raise ApiError(404, "NOT_FOUND", str(error)) from None
-        except ModelCardUnreadableError as error:
-            message = f"{error}: rebuild it with `make model`"
-            raise ApiError(500, "INTERNAL_ERROR", message) from None
         except ValidationError as error:
             first = error.errors()[0]
             where = ".".join(str(part) for part in first["loc"])

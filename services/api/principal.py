@@ -11,7 +11,6 @@ from functools import partial
 from aws_lambda_powertools.event_handler.router import LambdaFunctionUrlRouter
 
 from services.api.dependencies import ApiDependencies
-from services.api.errors import ApiError
 from services.api.operator import bearer_token
 from services.auth.sessions import AuthenticationError, Principal
 from services.store.errors import CLIENT_FAILURES, NotFoundError
@@ -59,10 +58,7 @@ def authenticated_beforehand(headers: Mapping[str, str], deps: ApiDependencies) 
 
 
 def current_principal(router: LambdaFunctionUrlRouter, deps: ApiDependencies) -> Principal:
-    try:
-        return _authenticate_request(bearer_token(router.current_event.headers), deps)
-    except AuthenticationError as error:
-        raise ApiError(401, "UNAUTHORIZED", str(error)) from None
+    return _authenticate_request(bearer_token(router.current_event.headers), deps)
 
 
 def _authenticate_request(token: str | None, deps: ApiDependencies) -> Principal:

@@ -88,6 +88,10 @@ class PricesUnavailableError(Exception):
 class NoPricesError(Exception):
     """The provider does not know the ticker (a fact, not an outage)."""
 
+    def __init__(self, message: str, ticker: str) -> None:
+        super().__init__(message)
+        self.ticker = ticker
+
 
 class FetchNotPermittedError(Exception):
     """The caller may not cause a fetch now, and no copy of the prices is stored."""
@@ -193,7 +197,7 @@ class PriceService:
                 share=self._share,
             )
         except ProviderNotFoundError as error:
-            raise NoPricesError(f"{PROVIDER} has no prices for {ticker}") from error
+            raise NoPricesError(f"{PROVIDER} has no prices for {ticker}", ticker) from error
         except ProviderError as error:
             if permit is not None and isinstance(error, CallRefusedError):
                 permit.give_back()

@@ -19,9 +19,19 @@ UNREACHABLE = {
     "UNKNOWN_PROVIDER": "OAuthCallbackIn allows only google",
     "BAD_GATEWAY": "the app answers every exception itself, so the handler never raises",
 }
-# Built by the resolver's error helpers and the local Function URL's refusals:
-# `Name(status, "CODE", ...)`.
-RAISERS = {"ApiError", "error_response", "fail", "RequestRefusedError"}
+# Built by the resolver's error helpers, the error map and the local Function URL's refusals:
+# `Name(status, "CODE", ...)`, or `answers(ErrorKind, status, "CODE", ...)` in the map.
+RAISERS = {"ApiError", "error_response", "fail", "RequestRefusedError", "Envelope"}
+MAP_ENTRY = "answers"
+
+
+def constant_strings(node: ast.expr | None) -> set[str]:
+    """The code a call names: a literal, or either literal of a conditional."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return {node.value}
+    if isinstance(node, ast.IfExp):
+        return constant_strings(node.body) | constant_strings(node.orelse)
+    return set()
 
 
 def raised_codes(root: Path) -> set[str]:
@@ -32,10 +42,11 @@ def raised_codes(root: Path) -> set[str]:
         sources.append(root / "services" / "local" / server)
     for source in sources:
         for node in ast.walk(ast.parse(source.read_text())):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in RAISERS:
-                code = node.args[1] if len(node.args) > 1 else None
-                if isinstance(code, ast.Constant) and isinstance(code.value, str):
-                    codes.add(code.value)
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "id", None)
+                position = 1 if name in RAISERS else 2 if name == MAP_ENTRY else None
+                if position is not None and len(node.args) > position:
+                    codes |= constant_strings(node.args[position])
             # The local Function URL's own answers are envelopes written as dict literals.
             if isinstance(node, ast.Dict):
                 for key, value in zip(node.keys, node.values, strict=True):

@@ -178,7 +178,7 @@ def test_volatility_is_unknown_when_prices_cannot_be_had() -> None:
         raise ProviderUnavailableError("tiingo", "server error 500", 500)
 
     def missing(ticker: str) -> list[Candle]:
-        raise NoPricesError("no prices")
+        raise NoPricesError("no prices", ticker)
 
     assert volatility_from_candles(failing, 14)("AAPL") is None
     assert volatility_from_candles(missing, 14)("AAPL") is None
