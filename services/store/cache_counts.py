@@ -16,7 +16,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from boto3.dynamodb.conditions import Attr, Key
 
@@ -38,6 +38,11 @@ class PublishedCaches:
     pid: int | None
     published_at: datetime
     layers: dict[str, dict[str, Any]]
+
+
+class CacheCountsStore(Protocol):
+    def publish(self, counts: PublishedCaches) -> None: ...
+    def published_since(self, since: datetime) -> list[PublishedCaches]: ...
 
 
 class DynamoCacheCounts:

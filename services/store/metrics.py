@@ -16,7 +16,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from boto3.dynamodb.conditions import Key
 
@@ -42,6 +42,20 @@ class ApiMinute:
     instance: str
     stats: dict[str, Any]
     caches: dict[str, Any]
+
+
+class MetricsStore(Protocol):
+    def put_api_minute(
+        self,
+        minute: datetime,
+        instance: str,
+        stats: Mapping[str, Any],
+        caches: Mapping[str, Any],
+    ) -> None: ...
+    def api_minutes(self, since: datetime, until: datetime) -> list[ApiMinute]: ...
+    def put_snapshot(self, snapshot: Mapping[str, Any], at: datetime) -> None: ...
+    def latest_snapshot(self) -> dict[str, Any] | None: ...
+    def snapshots(self, since: datetime, limit: int = 120) -> list[dict[str, Any]]: ...
 
 
 class DynamoMetricsStore:

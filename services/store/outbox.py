@@ -23,7 +23,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
@@ -195,6 +195,21 @@ class OutboxConditionError(Exception):
     def __init__(self, index: int) -> None:
         super().__init__(f"condition of operation {index} failed")
         self.index = index
+
+
+class OutboxStore(Protocol):
+    def enqueue(
+        self, email: OutboxEmail, *, with_operations: Sequence[dict[str, Any]] = ()
+    ) -> None: ...
+    def get(self, email_id: str) -> OutboxEmail | None: ...
+    def due(self, now: datetime, *, limit: int = 50) -> list[OutboxEmail]: ...
+    def claim(self, email: OutboxEmail, now: datetime, lease: timedelta) -> OutboxEmail | None: ...
+    def record_acceptance(
+        self, claimed: OutboxEmail, message_id: str | None, at: datetime
+    ) -> OutboxEmail | None: ...
+    def settle(self, claimed: OutboxEmail, outcome: OutboxEmail) -> bool: ...
+    def list_for_user(self, user_id: str, *, limit: int = 50) -> list[OutboxEmail]: ...
+    def count_by_state(self) -> dict[str, int]: ...
 
 
 class DynamoOutbox:

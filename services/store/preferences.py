@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from services.clock import iso
 from services.store import keys
@@ -19,6 +19,18 @@ PREFERENCES = "PREFERENCES"
 class EmailPreferences:
     alert_emails: bool = True
     digest_emails: bool = True
+
+
+class PreferenceRepository(Protocol):
+    def get(self, user_id: str) -> EmailPreferences: ...
+    def update(
+        self,
+        user_id: str,
+        now: datetime,
+        *,
+        alert_emails: bool | None = None,
+        digest_emails: bool | None = None,
+    ) -> EmailPreferences: ...
 
 
 class DynamoPreferenceRepository:
