@@ -24,23 +24,28 @@ from services.auth.oauth import (
 _NOT_CONFIGURED_RETRY_S = 3600
 
 
-def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
-    router = LambdaFunctionUrlRouter()
+def oauth_journey(deps: ApiDependencies) -> OAuthSignIn | None:
+    """The sign-in with the configured provider; None where none is configured."""
     settings = deps.settings
     provider = OAuthProvider.from_settings(settings)
-    journey: OAuthSignIn | None = None
-    if provider is not None:
-        # One HTTP client and one key cache per process: keys are fetched once, not per sign-in.
-        client = OidcClient(provider, httpx.Client(timeout=settings.http_timeout_s))
-        journey = OAuthSignIn(
-            provider,
-            deps.store.tokens,
-            client,
-            IdTokenVerifier(provider, JwksCache(client.fetch_keys), deps.clock),
-            deps.account_sign_in,
-            settings,
-            deps.clock,
-        )
+    if provider is None:
+        return None
+    # One HTTP client and one key cache per process: keys are fetched once, not per sign-in.
+    client = OidcClient(provider, httpx.Client(timeout=settings.http_timeout_s))
+    return OAuthSignIn(
+        provider,
+        deps.store.tokens,
+        client,
+        IdTokenVerifier(provider, JwksCache(client.fetch_keys), deps.clock),
+        deps.account_sign_in,
+        settings,
+        deps.clock,
+    )
+
+
+def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
+    router = LambdaFunctionUrlRouter()
+    journey = oauth_journey(deps)
 
     def configured() -> OAuthSignIn:
         if journey is None:

@@ -34,6 +34,31 @@ from services.ops.kept import KeptResult
 LOG = logging.getLogger(__name__)
 
 
+def health_checks(deps: ApiDependencies, table: CheckResult) -> dict[str, HealthCheck]:
+    """The table's probe result, and what can be told of the rest from this instance."""
+    guard = deps.guard
+    checks: dict[str, HealthCheck] = {"dynamodb": lambda: table}
+    if table.status == "healthy":
+        # From this instance's copies (read again at most once a minute), never written:
+        # a health probe must not cost a write per call.
+        checks["circuits"] = circuits_check(
+            lambda: {s: guard.breaker(s).view().state for s in guard.services}
+        )
+        checks["quotas"] = quotas_check(
+            lambda: {
+                service: {v.name: v.level for v in views}
+                for service, views in guard.quotas.all_views().items()
+            }
+        )
+        checks["plans"] = entitlements_check(deps.entitlements.refusals)
+    else:
+        # They live in the table: unknown now, and asking would only add the client's
+        # retries to the probe's answer time.
+        checks["circuits"] = not_checked("circuits", "the table is unreachable")
+        checks["quotas"] = not_checked("quotas", "the table is unreachable")
+    return checks
+
+
 def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
     router = LambdaFunctionUrlRouter()
     kept_probe: KeptResult[CheckResult] = KeptResult(deps.settings.health_cache_ttl_s)
@@ -52,28 +77,8 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
 
     @router.get("/health")
     def health() -> Response[Any]:
-        guard = deps.guard
         table, age_s = kept_probe.get(timed_check("dynamodb", probe_dynamodb, critical=True))
-        checks: dict[str, HealthCheck] = {"dynamodb": lambda: table}
-        if table.status == "healthy":
-            # From this instance's copies (read again at most once a minute), never written:
-            # a health probe must not cost a write per call.
-            checks["circuits"] = circuits_check(
-                lambda: {s: guard.breaker(s).view().state for s in guard.services}
-            )
-            checks["quotas"] = quotas_check(
-                lambda: {
-                    service: {v.name: v.level for v in views}
-                    for service, views in guard.quotas.all_views().items()
-                }
-            )
-            checks["plans"] = entitlements_check(deps.entitlements.refusals)
-        else:
-            # They live in the table: unknown now, and asking would only add the client's
-            # retries to the probe's answer time.
-            checks["circuits"] = not_checked("circuits", "the table is unreachable")
-            checks["quotas"] = not_checked("quotas", "the table is unreachable")
-        report = evaluate(checks)
+        report = evaluate(health_checks(deps, table))
         failed = {n: r.diagnostic for n, r in report.checks.items() if r.diagnostic}
         # The probe's failure is logged by the request that ran it, not by every request
         # answered from it: a flood during an outage must not become a flood of log lines.

@@ -27,6 +27,7 @@ from services.api.configuration_lookup import listed_configuration
 from services.api.dependencies import ApiDependencies
 from services.api.errors import ApiError
 from services.api.principal import current_principal, optional_principal
+from services.auth.sessions import Principal
 from services.clock import iso
 from services.market.history import HistorySource, SentimentHistory, sentiment_history
 from services.market.prices import (
@@ -41,6 +42,7 @@ from services.market.sentiment_view import (
 )
 from services.market.signals import PROVIDERS, SOURCE_ENDPOINTS, Status
 from services.store.errors import NotFoundError
+from services.store.models import Configuration
 
 MAX_CONFIG_ID_LENGTH = 64
 # No length limit in the schema: path parameters arrive percent-encoded (Powertools does not
@@ -285,18 +287,58 @@ class SentimentHistoryOut(BaseModel):
 # --- routes --------------------------------------------------------------------------------
 
 
+def listed(deps: ApiDependencies, raw: str) -> str:
+    """The listed symbol a path names, or a 404 naming what was asked."""
+    symbol = unquote(raw)
+    ticker = deps.universe.get(symbol)
+    if ticker is None:
+        name = symbol.strip().upper()[:20]
+        raise ApiError(404, "UNKNOWN_TICKER", f"{name} is not a listed ticker", {"ticker": name})
+    return ticker.symbol
+
+
+def owned_configuration(deps: ApiDependencies, owner: Principal, config_id: str) -> Configuration:
+    """The caller's configuration, from the caller's cached list (a warm read touches no
+    table); not found when it is not theirs."""
+    if len(config_id) > MAX_CONFIG_ID_LENGTH:
+        raise NotFoundError("configuration not found")
+    config = listed_configuration(
+        deps.configuration_lists,
+        owner.user.user_id,
+        config_id,
+        lambda: deps.configurations.list(owner),
+    )
+    if config is None:
+        raise NotFoundError("configuration not found")
+    return config
+
+
+def rendered_sentiment(
+    deps: ApiDependencies, config: Configuration
+) -> tuple[RenderedSentiment, bool]:
+    """A configuration's sentiment, rendered, from the cache when it holds this version under
+    the same source status; and whether it did."""
+    # A provider whose circuit opens (or closes) changes `source_status`: its own entry.
+    failing = frozenset(p for p in PROVIDERS if deps.guard.breaker(p).view().state != "closed")
+    # So does an endpoint the key's plan turns out not to include.
+    not_entitled = {
+        provider: refusal.reason
+        for provider, (service, endpoint) in SOURCE_ENDPOINTS.items()
+        if (refusal := deps.entitlements.refusal(service, endpoint)) is not None
+    }
+    return deps.configuration_sentiment.get_or_load(
+        (config.config_id, config.version, failing, frozenset(not_entitled)),
+        lambda: RenderedSentiment.of(
+            configuration_sentiment(
+                deps.store.sentiment, config.config_id, config.version, config.tickers,
+                deps.clock(), failing, not_entitled,
+            )
+        ),
+    )  # fmt: skip
+
+
 def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
     router = LambdaFunctionUrlRouter()
-
-    def listed(raw: str) -> str:
-        symbol = unquote(raw)
-        ticker = deps.universe.get(symbol)
-        if ticker is None:
-            name = symbol.strip().upper()[:20]
-            raise ApiError(
-                404, "UNKNOWN_TICKER", f"{name} is not a listed ticker", {"ticker": name}
-            )
-        return ticker.symbol
 
     @router.get(
         "/api/v2/configurations/<config_id>/sentiment",
@@ -309,36 +351,8 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
         },
     )
     def get_configuration_sentiment(config_id: ConfigId) -> Response[str]:
-        principal = current_principal(router, deps)
-        config_id = unquote(config_id)
-        if len(config_id) > MAX_CONFIG_ID_LENGTH:
-            raise NotFoundError("configuration not found")
-        # From the user's cached list, so a warm read touches no table.
-        config = listed_configuration(
-            deps.configuration_lists,
-            principal.user.user_id,
-            config_id,
-            lambda: deps.configurations.list(principal),
-        )
-        if config is None:
-            raise NotFoundError("configuration not found")
-        # A provider whose circuit opens (or closes) changes `source_status`: its own entry.
-        failing = frozenset(p for p in PROVIDERS if deps.guard.breaker(p).view().state != "closed")
-        # So does an endpoint the key's plan turns out not to include.
-        not_entitled = {
-            provider: refusal.reason
-            for provider, (service, endpoint) in SOURCE_ENDPOINTS.items()
-            if (refusal := deps.entitlements.refusal(service, endpoint)) is not None
-        }
-        rendered, hit = deps.configuration_sentiment.get_or_load(
-            (config.config_id, config.version, failing, frozenset(not_entitled)),
-            lambda: RenderedSentiment.of(
-                configuration_sentiment(
-                    deps.store.sentiment, config.config_id, config.version, config.tickers,
-                    deps.clock(), failing, not_entitled,
-                )
-            ),
-        )  # fmt: skip
+        config = owned_configuration(deps, current_principal(router, deps), unquote(config_id))
+        rendered, hit = rendered_sentiment(deps, config)
         status: CacheStatus = "hit" if hit else "miss"
         body = rendered.hit if hit else rendered.miss
         return Response(200, content_types.APPLICATION_JSON, body, headers={"X-Cache": status})
@@ -353,7 +367,7 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
             PriceResolution, Query(description="D for daily bars, else minutes per bar")
         ] = "D",
     ) -> Response[OhlcOut]:
-        symbol = listed(ticker)
+        symbol = listed(deps, ticker)
 
         def session_id() -> str | None:
             # Looked up only when Tiingo must be asked: a cached answer needs no session.
@@ -376,7 +390,7 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
             HistorySource, Query(description="one source, or their ensemble per bucket")
         ] = "aggregated",
     ) -> SentimentHistoryOut:
-        symbol = listed(ticker)
+        symbol = listed(deps, ticker)
         found = sentiment_history(deps.store.sentiment, symbol, range_name, source, deps.clock())
         return SentimentHistoryOut.of(found)
 

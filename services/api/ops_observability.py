@@ -146,6 +146,37 @@ class TableCounts:
         return {**counted, "age_s": round(age_s, 1)}
 
 
+def log_records(logs: LogBuffer, query: Callable[[str], str | None]) -> dict[str, Any]:
+    """The environment's buffered log records that the query's filters choose."""
+    level = query("level")
+    if level and level.upper() not in (*LEVELS, "WARN"):
+        raise ApiError(
+            400,
+            "BAD_PARAMETER",
+            f"level must be one of {', '.join(LEVELS)}",
+            {"field": "level"},
+        )
+    limit = bounded_whole_number(
+        query("limit"), name="limit", low=1, high=MAX_LIMIT, default=DEFAULT_LIMIT
+    )
+    records = logs.snapshot()
+    chosen = filter_logs(
+        records,
+        level=level,
+        service=query("service"),
+        correlation_id=query("correlation_id"),
+        limit=limit,
+    )
+    return {
+        "records": chosen,
+        "count": len(chosen),
+        "buffered": len(records),
+        "services": sorted({str(r.get("service")) for r in records if r.get("service")}),
+        "levels": list(LEVELS),
+        "scope": "environment",
+    }
+
+
 def build_router(
     deps: ApiDependencies, logs: LogBuffer = LOG_BUFFER, traces: TraceBuffer = TRACES
 ) -> LambdaFunctionUrlRouter:
@@ -166,34 +197,7 @@ def build_router(
     @router.get("/api/v2/ops/logs", tags=["ops"])
     def log_tail() -> dict[str, Any]:
         authorize()
-        level = query("level")
-        if level and level.upper() not in (*LEVELS, "WARN"):
-            raise ApiError(
-                400,
-                "BAD_PARAMETER",
-                f"level must be one of {', '.join(LEVELS)}",
-                {"field": "level"},
-            )
-        limit = bounded_whole_number(
-            query("limit"), name="limit", low=1, high=MAX_LIMIT, default=DEFAULT_LIMIT
-        )
-        records = logs.snapshot()
-        chosen = filter_logs(
-            records,
-            level=level,
-            service=query("service"),
-            correlation_id=query("correlation_id"),
-            limit=limit,
-        )
-        return {
-            "records": chosen,
-            "count": len(chosen),
-            "buffered": len(records),
-            "services": sorted({str(r.get("service")) for r in records if r.get("service")}),
-            "levels": list(LEVELS),
-            "scope": "environment",
-            "environment": answering(),
-        }
+        return {**log_records(logs, query), "environment": answering()}
 
     @router.get("/api/v2/ops/traces", tags=["ops"])
     def trace_list() -> dict[str, Any]:
