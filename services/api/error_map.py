@@ -40,10 +40,13 @@ from services.notifications.unsubscribe import InvalidUnsubscribeTokenError
 from services.ops.model_card import ModelCardMissingError, ModelCardUnreadableError
 from services.resilience.allowance import AllowanceExceededError
 from services.resilience.breaker import CircuitOpenError
+from services.resilience.chaos import ChaosUnavailableError, EmulatorControlError
 from services.resilience.quota import QuotaExhaustedError
 from services.store.errors import ConflictError, LimitReachedError, NotFoundError
 
 E = TypeVar("E", bound=Exception)
+# How long to wait before switching an emulator that did not answer again.
+EMULATOR_RETRY_AFTER_S = 5
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,12 @@ answers(LinkUsedError, 409, "LINK_USED")
 answers(StateUsedError, 409, "STATE_USED")
 answers(LinkExpiredError, 410, "LINK_EXPIRED")
 answers(StateExpiredError, 410, "STATE_EXPIRED")
+answers(
+    ChaosUnavailableError,
+    409,
+    "CHAOS_UNAVAILABLE",
+    details=lambda e: {"scenario": e.scenario, "providers": list(e.providers)},
+)
 
 # A caller's allowance used up.
 answers(
@@ -164,6 +173,13 @@ answers(
 )
 
 # A dependency down or spent for now; each refusal knows for how long.
+answers(
+    EmulatorControlError,
+    503,
+    "EMULATOR_UNAVAILABLE",
+    details=lambda e: {"provider": e.provider, "retry_after_s": EMULATOR_RETRY_AFTER_S},
+    headers=lambda e: retry_after(EMULATOR_RETRY_AFTER_S),
+)
 answers(
     CircuitOpenError,
     503,

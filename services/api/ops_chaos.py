@@ -19,12 +19,9 @@ from pydantic import BaseModel, Field
 
 from services.adapters.plans import PREMIUM
 from services.api.dependencies import ApiDependencies
-from services.api.errors import ApiError
 from services.api.operator import require_operator
 from services.resilience.chaos import (
     MAX_DURATION_S,
-    ChaosUnavailableError,
-    EmulatorControlError,
     ScenarioName,
     ScenarioState,
     plans_back_to_paid,
@@ -33,8 +30,6 @@ from services.settings import Settings
 
 CHAOS_ENVIRONMENTS = ("local", "dev")
 DEPLOYED_CHAOS_ENVIRONMENTS = ("dev",)
-# A hint, not a promise: an emulator that did not answer is usually restarting.
-EMULATOR_RETRY_AFTER_S = 5
 
 
 class ChaosSwitchIn(BaseModel):
@@ -132,23 +127,7 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
     @router.post("/api/v2/ops/chaos", tags=["ops"])
     def switch_scenario(body: ChaosSwitchIn) -> ChaosScenarioOut:
         require_operator(router.current_event.headers, deps.settings)
-        try:
-            state = deps.chaos.switch(body.scenario, body.enabled, body.duration_s)
-        except ChaosUnavailableError as error:
-            raise ApiError(
-                409,
-                "CHAOS_UNAVAILABLE",
-                str(error),
-                {"scenario": error.scenario, "providers": list(error.providers)},
-            ) from None
-        except EmulatorControlError as error:
-            raise ApiError(
-                503,
-                "EMULATOR_UNAVAILABLE",
-                str(error),
-                {"provider": error.provider, "retry_after_s": EMULATOR_RETRY_AFTER_S},
-                headers={"Retry-After": str(EMULATOR_RETRY_AFTER_S)},
-            ) from None
+        state = deps.chaos.switch(body.scenario, body.enabled, body.duration_s)
         if not body.enabled:
             forget_refusals(deps, [state], recorded_only=False)
         return ChaosScenarioOut.of(state)

@@ -13,8 +13,8 @@ from aws_lambda_powertools.event_handler.router import LambdaFunctionUrlRouter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.api.dependencies import ApiDependencies
-from services.api.errors import ApiError
 from services.api.operator import require_operator
+from services.ops.model_card import ModelCardUnreadableError
 
 
 class CardPart(BaseModel):
@@ -103,11 +103,7 @@ def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
         except ValidationError as error:
             first = error.errors()[0]
             where = ".".join(str(part) for part in first["loc"])
-            raise ApiError(
-                500,
-                "INTERNAL_ERROR",
-                f"the model card does not match its schema ({where}: {first['msg']}): "
-                "rebuild it with `make model`",
-            ) from None
+            problem = f"the model card does not match its schema ({where}: {first['msg']})"
+            raise ModelCardUnreadableError(problem) from None
 
     return router
