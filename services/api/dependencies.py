@@ -35,19 +35,19 @@ from services.store.alerts import AlertRepository
 from services.store.allowances import AllowanceStore
 from services.store.articles import ArticleRepository
 from services.store.backfill import BackfillRepository
-from services.store.cache_counts import DynamoCacheCounts
+from services.store.cache_counts import CacheCountsStore
 from services.store.census import TableCensus
 from services.store.circuits import CircuitStore
 from services.store.configurations import ConfigurationRepository
 from services.store.entitlements import EntitlementStore
 from services.store.ingestion_runs import IngestionRunRepository
-from services.store.metrics import DynamoMetricsStore
+from services.store.metrics import MetricsStore
 from services.store.models import Configuration, User
 from services.store.ohlc_cache import OhlcCacheStore
-from services.store.outbox import DynamoOutbox
-from services.store.preferences import DynamoPreferenceRepository
+from services.store.outbox import OutboxStore
+from services.store.preferences import PreferenceRepository
 from services.store.quotas import QuotaStore
-from services.store.sentiment import DynamoSentimentStore
+from services.store.sentiment import SentimentStore
 from services.store.sessions import SessionRepository
 from services.store.tokens import TokenRepository
 from services.store.users import UserRepository
@@ -66,13 +66,13 @@ class ApiStore:
     tokens: TokenRepository
     configurations: ConfigurationRepository
     alerts: AlertRepository
-    preferences: DynamoPreferenceRepository
-    outbox: DynamoOutbox
+    preferences: PreferenceRepository
+    outbox: OutboxStore
     articles: ArticleRepository
-    sentiment: DynamoSentimentStore
+    sentiment: SentimentStore
     ohlc_cache: OhlcCacheStore
-    metrics: DynamoMetricsStore
-    cache_counts: DynamoCacheCounts
+    metrics: MetricsStore
+    cache_counts: CacheCountsStore
     rate_windows: SharedWindows
     allowances: AllowanceStore
     circuits: CircuitStore
