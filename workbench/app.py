@@ -275,43 +275,12 @@ def section_views(stores: Stores, settings: Settings) -> dict[str, SectionView]:
         "Architecture": lambda: ArchitecturePanel(
             pipeline=stores.pipeline, table=stores.table, metrics=stores.metrics
         ),
-        "Authentication": lambda: pn.Column(
-            AUTH_INTRO,
-            pn.Row(
-                SessionPanel(session=stores.session),
-                pn.Column(
-                    MagicLinkPanel(store=stores.magic_link),
-                    OAuthPanel(store=stores.oauth),
-                    sizing_mode="stretch_width",
-                ),
-                sizing_mode="stretch_width",
-            ),
-            sizing_mode="stretch_width",
-        ),
-        "Configurations": lambda: pn.Column(
-            ConfigurationsPanel(store=stores.configurations, schema=stores.schema),
-            CacheLayerNote(
-                ops=stores.live.ops, layer="configuration_lists", title="configuration lists"
-            ),
-            sizing_mode="stretch_width",
-        ),
-        "Sentiment": lambda: pn.Column(
-            SentimentPanel(store=stores.sentiment),
-            CacheLayerNote(
-                ops=stores.live.ops,
-                layer="configuration_sentiment",
-                title="a configuration's sentiment",
-            ),
-            sizing_mode="stretch_width",
-        ),
+        "Authentication": lambda: authentication_view(stores),
+        "Configurations": lambda: configurations_view(stores),
+        "Sentiment": lambda: sentiment_view(stores),
         "Price & Sentiment": lambda: PriceSentimentPanel(store=stores.overlay),
         "Analytics": lambda: AnalyticsPanel(store=stores.analytics),
-        "Model & Accuracy": lambda: pn.Column(
-            MODEL_INTRO,
-            LiveAccuracyPanel(store=stores.accuracy),
-            ModelCardPanel(store=stores.model_card),
-            sizing_mode="stretch_width",
-        ),
+        "Model & Accuracy": lambda: model_view(stores),
         "External APIs": lambda: QuotasPanel(store=stores.quotas),
         "Circuit Breakers": lambda: CircuitsPanel(
             live=stores.live,
@@ -321,18 +290,74 @@ def section_views(stores: Stores, settings: Settings) -> dict[str, SectionView]:
         "Traffic Generator": lambda: TrafficPanel(store=stores.traffic),
         "Chaos": lambda: ChaosPanel(store=stores.chaos, ops=ops),
         "Caching": lambda: CachingPanel(ops=ops),
-        "Observability": lambda: pn.Column(
-            OBSERVABILITY_INTRO,
-            LogTail(store=stores.logs),
-            MetricCharts(store=stores.metrics),
-            TraceBreakdown(store=stores.traces),
-            sizing_mode="stretch_width",
-        ),
+        "Observability": lambda: observability_view(stores),
         "Health Check": lambda: HealthPanel(store=stores.live.health),
         "Testing": lambda: SuiteResultsPanel(store=stores.reports),
         "Infrastructure": lambda: InfrastructurePanel(store=stores.infrastructure),
     }
     return {LABEL_IDS[label]: build for label, build in by_label.items()}
+
+
+def authentication_view(stores: Stores) -> pn.Column:
+    """The session beside the two ways to sign in (magic link, OAuth)."""
+    return pn.Column(
+        AUTH_INTRO,
+        pn.Row(
+            SessionPanel(session=stores.session),
+            pn.Column(
+                MagicLinkPanel(store=stores.magic_link),
+                OAuthPanel(store=stores.oauth),
+                sizing_mode="stretch_width",
+            ),
+            sizing_mode="stretch_width",
+        ),
+        sizing_mode="stretch_width",
+    )
+
+
+def configurations_view(stores: Stores) -> pn.Column:
+    """The configurations, and what the cache in front of their lists does."""
+    return pn.Column(
+        ConfigurationsPanel(store=stores.configurations, schema=stores.schema),
+        CacheLayerNote(
+            ops=stores.live.ops, layer="configuration_lists", title="configuration lists"
+        ),
+        sizing_mode="stretch_width",
+    )
+
+
+def sentiment_view(stores: Stores) -> pn.Column:
+    """A configuration's sentiment, and what the cache in front of it does."""
+    return pn.Column(
+        SentimentPanel(store=stores.sentiment),
+        CacheLayerNote(
+            ops=stores.live.ops,
+            layer="configuration_sentiment",
+            title="a configuration's sentiment",
+        ),
+        sizing_mode="stretch_width",
+    )
+
+
+def model_view(stores: Stores) -> pn.Column:
+    """The model measured live on ingested news, then on the model card's data sets."""
+    return pn.Column(
+        MODEL_INTRO,
+        LiveAccuracyPanel(store=stores.accuracy),
+        ModelCardPanel(store=stores.model_card),
+        sizing_mode="stretch_width",
+    )
+
+
+def observability_view(stores: Stores) -> pn.Column:
+    """Logs, metrics and traces, one under the other."""
+    return pn.Column(
+        OBSERVABILITY_INTRO,
+        LogTail(store=stores.logs),
+        MetricCharts(store=stores.metrics),
+        TraceBreakdown(store=stores.traces),
+        sizing_mode="stretch_width",
+    )
 
 
 def build_page(
@@ -342,20 +367,72 @@ def build_page(
     theme = current_theme()
     navigation = Navigation()
     tour = TourStore(navigation, stores.timer)
-    magic_token = landing_argument(LINK_PARAMETER)
-    code, state = landing_argument("code"), landing_argument("state")
-    if magic_token or (code and state):
+    landing = Landing.from_url()
+    open_landing_section(landing, navigation, tour)
+    menu = SectionMenu(navigation=navigation)
+    in_view = SectionRefresh(stores.section_refreshes(), active=LABELS[navigation.section])
+    sections = sections_built_on_first_view(section_views(stores, settings), navigation, in_view)
+    url = UrlState(section=navigation.section, default_section=DEFAULT_SECTION)
+    url_follows_page(url, navigation, tour)
+    # Bootstrap, not Fast or Material: those pull web fonts from the internet, and the
+    # workbench must work on an offline machine. Panel serves Bokeh's and HoloViews' scripts
+    # from its own static route, so the chart needs no CDN either.
+    template = pn.template.BootstrapTemplate(
+        title="Sentiment Deep Dive Workbench",
+        theme=theme,
+        header=[theme_switch(theme)],
+        sidebar=[pn.pane.Markdown(f"**API**: `{api_url}`"), "### Sections", menu, url],
+        main=[
+            HeaderTiles(live=stores.live, timer=stores.timer, tour=tour),
+            TourCard(store=tour),
+            pn.pane.HTML(menu.crumb, stylesheets=[CRUMB_CSS], margin=(0, 10)),
+            *sections,
+        ],
+    )
+    schedule_reads(stores, in_view, landing, refresh_ms)
+    return template
+
+
+@dataclass(frozen=True)
+class Landing:
+    """What the URL the page was opened with brings back: a magic link, or an OAuth `code`
+    and `state` (all None for a page opened without a sign-in)."""
+
+    magic_token: str | None
+    code: str | None
+    state: str | None
+
+    @classmethod
+    def from_url(cls) -> Landing:
+        return cls(
+            landing_argument(LINK_PARAMETER), landing_argument("code"), landing_argument("state")
+        )
+
+    @property
+    def signs_in(self) -> bool:
+        return bool(self.magic_token or (self.code and self.state))
+
+
+def open_landing_section(landing: Landing, navigation: Navigation, tour: TourStore) -> None:
+    """The section the page opens on: a sign-in's outcome, else the one the URL names (and
+    the tour, if the URL asks for it)."""
+    if landing.signs_in:
         # Back from a sign-in: open where its outcome is shown.
         navigation.go("authentication")
     else:
         navigation.go(landing_argument("section"))
         if landing_argument("tour") == "1":
             tour.start(at=navigation.section)
-    menu = SectionMenu(navigation=navigation)
-    in_view = SectionRefresh(stores.section_refreshes(), active=LABELS[navigation.section])
-    # Every section shown once stays on the page, only the one in view visible (as tabs
-    # would): coming back costs no round of re-rendering, and what it drew is still there.
-    views = section_views(stores, settings)
+
+
+def sections_built_on_first_view(
+    views: dict[str, SectionView], navigation: Navigation, in_view: SectionRefresh
+) -> list[pn.Column]:
+    """One container per section, the one in view visible, each filled the first time it
+    comes into view.
+
+    Every section shown once stays on the page, only the one in view visible (as tabs
+    would): coming back costs no round of re-rendering, and what it drew is still there."""
     shown = {
         section: pn.Column(
             visible=False, sizing_mode="stretch_width", css_classes=[f"section-{section}"]
@@ -380,28 +457,19 @@ def build_page(
 
     reveal(navigation.section)
     navigation.param.watch(show, "section")
-    url = UrlState(section=navigation.section, default_section=DEFAULT_SECTION)
-    url_follows_page(url, navigation, tour)
-    # Bootstrap, not Fast or Material: those pull web fonts from the internet, and the
-    # workbench must work on an offline machine. Panel serves Bokeh's and HoloViews' scripts
-    # from its own static route, so the chart needs no CDN either.
-    template = pn.template.BootstrapTemplate(
-        title="Sentiment Deep Dive Workbench",
-        theme=theme,
-        header=[theme_switch(theme)],
-        sidebar=[pn.pane.Markdown(f"**API**: `{api_url}`"), "### Sections", menu, url],
-        main=[
-            HeaderTiles(live=stores.live, timer=stores.timer, tour=tour),
-            TourCard(store=tour),
-            pn.pane.HTML(menu.crumb, stylesheets=[CRUMB_CSS], margin=(0, 10)),
-            *shown.values(),
-        ],
-    )
+    return list(shown.values())
+
+
+def schedule_reads(
+    stores: Stores, in_view: SectionRefresh, landing: Landing, refresh_ms: int
+) -> None:
+    """The first load when the page opens, then the header and the section in view on every
+    period, and the clock every second."""
 
     async def start() -> None:
-        if magic_token or (code and state):
+        if landing.signs_in:
             # The sign-in first: the section in view shows its outcome.
-            await stores.start(magic_token, code, state)
+            await stores.start(landing.magic_token, landing.code, landing.state)
             await in_view.refresh()
         else:
             # The section in view reads at once, not at the first period.
@@ -412,7 +480,6 @@ def build_page(
     pn.state.add_periodic_callback(stores.live.refresh, period=refresh_ms)  # type: ignore[arg-type]
     pn.state.add_periodic_callback(in_view.refresh, period=refresh_ms)  # type: ignore[arg-type]
     pn.state.add_periodic_callback(stores.timer.tick, period=TICK_MS)
-    return template
 
 
 if pn.state.served:

@@ -188,31 +188,35 @@ def monthly_cost(
     """The month's bill of one environment, line by line."""
     a = assumptions
     invocations = monthly_invocations(a)
+    lines = (
+        *_lambda_lines(a, invocations, prices, free_tier),
+        *_dynamodb_lines(a, invocations, prices, free_tier),
+        *_messaging_lines(a, invocations, prices, free_tier),
+        *_observability_lines(a, invocations, prices, free_tier),
+    )
+    return CostBreakdown(assumptions=a, lines=lines, invocations=invocations)
+
+
+def _lambda_lines(
+    a: UsageAssumptions, invocations: dict[str, float], p: Prices, free: FreeTier
+) -> tuple[LineItem, ...]:
     requests = sum(invocations.values())
     gb_seconds = sum(_durations_ms(a, invocations).values()) / 1000 * (a.lambda_memory_mb / 1024)
-    reads, writes = _table_units(a, invocations)
-    publishes = invocations["analysis"]
-    scheduled = (
-        invocations["ingestion"] + invocations["metrics"] + a.digests_per_day * a.days_per_month
-    )
-    secret_calls = (
-        a.functions_reading_secrets
-        * a.cold_starts_per_function_per_day
-        * a.days_per_month
-        * a.secret_reads_per_cold_start
-    )
-    log_gb = requests * a.log_bytes_per_invocation / 1e9
-    traces = requests * a.traced_fraction
-    p, free = prices, free_tier
-    pitr_gb = a.table_gb if a.point_in_time_recovery else 0.0
-    backup_gb = _backup_gb(a)
-    stored_log_gb = log_gb * a.log_retention_months
-    billable_metrics = _billable(a.custom_metrics, free.cloudwatch_metrics)
-    lines = (
+    return (
         LineItem("Lambda", "requests", requests, "requests",
                  _billable(requests, free.lambda_requests) / 1e6 * p.lambda_per_million_requests),
         LineItem("Lambda", "duration", gb_seconds, "GB-s",
                  _billable(gb_seconds, free.lambda_gb_seconds) * p.lambda_per_gb_second),
+    )  # fmt: skip
+
+
+def _dynamodb_lines(
+    a: UsageAssumptions, invocations: dict[str, float], p: Prices, free: FreeTier
+) -> tuple[LineItem, ...]:
+    reads, writes = _table_units(a, invocations)
+    pitr_gb = a.table_gb if a.point_in_time_recovery else 0.0
+    backup_gb = _backup_gb(a)
+    return (
         LineItem("DynamoDB", "write request units", writes, "WRU",
                  writes / 1e6 * p.dynamodb_per_million_write_units),
         LineItem("DynamoDB", "read request units", reads, "RRU",
@@ -223,6 +227,24 @@ def monthly_cost(
                  pitr_gb * p.dynamodb_pitr_per_gb_month),
         LineItem("DynamoDB", "daily backups", backup_gb, "GB-month",
                  backup_gb * p.dynamodb_backup_per_gb_month),
+    )  # fmt: skip
+
+
+def _messaging_lines(
+    a: UsageAssumptions, invocations: dict[str, float], p: Prices, free: FreeTier
+) -> tuple[LineItem, ...]:
+    """SNS (one publish per analysis message), EventBridge's schedules, Secrets Manager."""
+    publishes = invocations["analysis"]
+    scheduled = (
+        invocations["ingestion"] + invocations["metrics"] + a.digests_per_day * a.days_per_month
+    )
+    secret_calls = (
+        a.functions_reading_secrets
+        * a.cold_starts_per_function_per_day
+        * a.days_per_month
+        * a.secret_reads_per_cold_start
+    )
+    return (
         LineItem("SNS", "publishes", publishes, "requests",
                  _billable(publishes, free.sns_publishes) / 1e6 * p.sns_per_million_publishes),
         LineItem("SNS", "Lambda deliveries", publishes, "deliveries",
@@ -233,6 +255,19 @@ def monthly_cost(
                  a.secrets * p.secrets_manager_per_secret_month),
         LineItem("Secrets Manager", "API calls", secret_calls, "calls",
                  secret_calls / 1e4 * p.secrets_manager_per_10k_api_calls),
+    )  # fmt: skip
+
+
+def _observability_lines(
+    a: UsageAssumptions, invocations: dict[str, float], p: Prices, free: FreeTier
+) -> tuple[LineItem, ...]:
+    """CloudWatch's logs and custom metrics, X-Ray's traces."""
+    requests = sum(invocations.values())
+    log_gb = requests * a.log_bytes_per_invocation / 1e9
+    stored_log_gb = log_gb * a.log_retention_months
+    billable_metrics = _billable(a.custom_metrics, free.cloudwatch_metrics)
+    traces = requests * a.traced_fraction
+    return (
         LineItem("CloudWatch", "log ingestion", log_gb, "GB",
                  _billable(log_gb, free.cloudwatch_logs_gb) * p.cloudwatch_logs_per_gb_ingested),
         LineItem("CloudWatch", "log storage", stored_log_gb, "GB-month",
@@ -242,7 +277,6 @@ def monthly_cost(
         LineItem("X-Ray", "traces", traces, "traces",
                  _billable(traces, free.xray_traces) / 1e6 * p.xray_per_million_traces),
     )  # fmt: skip
-    return CostBreakdown(assumptions=a, lines=lines, invocations=invocations)
 
 
 def _backup_gb(a: UsageAssumptions) -> float:

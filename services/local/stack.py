@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
@@ -29,6 +29,9 @@ from services.settings import Settings
 from services.store.sessions import token_hash
 from services.store.table import dynamodb_client, dynamodb_table, ensure_table
 from services.store.users import DynamoUserRepository
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
 
 LOG = logging.getLogger(__name__)
 SENDGRID_KEY = "local-sendgrid-key"
@@ -97,13 +100,33 @@ class LocalStack:
         return self
 
     def _start(self) -> None:
-        options, paths = self.options, self.options.paths
-        paths.logs_dir.mkdir(parents=True, exist_ok=True)
-        # Fail before starting anything when a fixed port is taken.
-        ensure_port_free("the API", "127.0.0.1", options.api_port)
-        if options.workbench:
-            ensure_port_free("the workbench", "127.0.0.1", options.workbench_port)
+        options = self.options
+        options.paths.logs_dir.mkdir(parents=True, exist_ok=True)
+        self._check_fixed_ports()
+        table = self._start_dynamodb()
+        self._start_sendgrid()
+        self._start_oidc()
+        self._bind_api()
+        controls = self._start_pipeline(table) if options.pipeline else None
+        assert self.api is not None and self.settings is not None
+        # Each environment builds the dashboard from these settings (`api_environment`).
+        self.api.registry.on_change = self._environments_changed
+        self.api.start(self.settings, pipeline=controls)
 
+        if options.workbench:
+            self._start_workbench()
+        self.write_stack_file()
+        self._serving = True
+
+    def _check_fixed_ports(self) -> None:
+        """Fail before starting anything when a fixed port is taken."""
+        ensure_port_free("the API", "127.0.0.1", self.options.api_port)
+        if self.options.workbench:
+            ensure_port_free("the workbench", "127.0.0.1", self.options.workbench_port)
+
+    def _start_dynamodb(self) -> Table:
+        """DynamoDB Local, the settings pointed at it, and the table ready to use."""
+        options, paths = self.options, self.options.paths
         started = time.monotonic()
         self.dynamodb = dynamodb_server(
             paths.root,
@@ -129,19 +152,26 @@ class LocalStack:
             # A table kept from before the accounts directory existed: list its accounts
             # (idempotent, one scan of a local table) so the digest reaches them.
             DynamoUserRepository(table).index_accounts()
-        # Sign-in e-mails need SendGrid with or without the news pipeline.
+        return table
+
+    def _start_sendgrid(self) -> None:
+        """Sign-in e-mails need SendGrid with or without the news pipeline."""
+        assert self.settings is not None
         self.sendgrid = SendGridEmulator(SENDGRID_KEY, plan=self.settings.sendgrid_plan).start()
         self.settings = self.settings.model_copy(
             update={
                 "sendgrid_base_url": self.sendgrid.url,
                 "sendgrid_api_key": SecretStr(SENDGRID_KEY),
                 # Sign-in links open the workbench this stack serves.
-                "magic_link_url": f"http://127.0.0.1:{options.workbench_port}/app",
+                "magic_link_url": f"http://127.0.0.1:{self.options.workbench_port}/app",
             }
         )
-        # OAuth sign-in: the OIDC emulator in place of Cognito's hosted UI and Google; the
-        # browser comes back to the workbench this stack serves.
-        redirect_uri = f"http://127.0.0.1:{options.workbench_port}/app"
+
+    def _start_oidc(self) -> None:
+        """OAuth sign-in: the OIDC emulator in place of Cognito's hosted UI and Google; the
+        browser comes back to the workbench this stack serves."""
+        assert self.settings is not None
+        redirect_uri = f"http://127.0.0.1:{self.options.workbench_port}/app"
         self.oidc = OidcEmulator(
             OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, redirect_uris=(redirect_uri,)
         ).start()
@@ -156,8 +186,12 @@ class LocalStack:
                 "oauth_redirect_uri": redirect_uri,
             }
         )
-        # The API's port is bound before anything is built from the settings, so links in
-        # e-mails (unsubscribe) can name it; its environments start once the settings are final.
+
+    def _bind_api(self) -> None:
+        """The API's port is bound before anything is built from the settings, so links in
+        e-mails (unsubscribe) can name it; its environments start once the settings are final."""
+        assert self.settings is not None
+        options, paths = self.options, self.options.paths
         self.api = ApiPool(
             workers=options.api_workers or self.settings.local_api_workers,
             port=options.api_port,
@@ -173,32 +207,27 @@ class LocalStack:
                 ),
             }
         )
-        controls = None
-        if options.pipeline:
-            self.pipeline = LocalPipeline(
-                self.settings,
-                table,
-                schedules_enabled=options.schedules,
-                emf_log=paths.logs_dir / "metrics-emf.jsonl",
-                clock=options.clock,
-                backfill_enabled=options.backfill,
-                backfill_progress=options.backfill_progress,
-            )
-            self.settings = self.pipeline.start()
-            # The pipeline runs here; the API's environments reach it over the control server.
-            controls = PipelineControls(
-                run_ingestion=self.pipeline.run_ingestion_now,
-                stats=self.pipeline.stats,
-                run_metrics=self.pipeline.run_metrics_now,
-            )
-        # Each environment builds the dashboard from these settings (`api_environment`).
-        self.api.registry.on_change = self._environments_changed
-        self.api.start(self.settings, pipeline=controls)
 
-        if options.workbench:
-            self._start_workbench()
-        self.write_stack_file()
-        self._serving = True
+    def _start_pipeline(self, table: Table) -> PipelineControls:
+        """The news pipeline runs in this process; the API's environments reach it over the
+        control server."""
+        assert self.settings is not None
+        options = self.options
+        self.pipeline = LocalPipeline(
+            self.settings,
+            table,
+            schedules_enabled=options.schedules,
+            emf_log=options.paths.logs_dir / "metrics-emf.jsonl",
+            clock=options.clock,
+            backfill_enabled=options.backfill,
+            backfill_progress=options.backfill_progress,
+        )
+        self.settings = self.pipeline.start()
+        return PipelineControls(
+            run_ingestion=self.pipeline.run_ingestion_now,
+            stats=self.pipeline.stats,
+            run_metrics=self.pipeline.run_metrics_now,
+        )
 
     def _environments_changed(self) -> None:
         """An environment replaced one that timed out or crashed: list it in the stack file."""

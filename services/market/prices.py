@@ -204,24 +204,7 @@ class PriceService:
             if stored is not None:
                 LOG.warning("serving stale %s prices of %s: %s", PROVIDER, ticker, error)
                 return PriceAnswer(stored, "l2", stale=True)
-            retry_after = DEFAULT_RETRY_AFTER_S
-            if isinstance(error, ProviderRateLimitedError) and error.retry_after:
-                retry_after = max(1, round(error.retry_after))
-            if isinstance(error, CallRefusedError):
-                # An open circuit or a spent quota knows when asking again makes sense.
-                retry_after = int(error.retry_after_header)
-            exhausted = isinstance(error, QuotaExhaustedError)
-            what = (
-                f"{PROVIDER}'s quota for price data is used up"
-                if exhausted
-                else f"price data from {PROVIDER} is unavailable right now"
-            )
-            raise PricesUnavailableError(
-                f"{what} and no copy of "
-                f"{ticker} {range_name} ({resolution}) is cached; retry in {retry_after} s",
-                retry_after,
-                quota_exhausted=exhausted,
-            ) from error
+            raise prices_unavailable(error, ticker, range_name, resolution) from error
         fetched = CachedCandles(
             ticker=ticker,
             resolution=resolution,
@@ -233,9 +216,40 @@ class PriceService:
             fetched_at=now,
             fresh_until=fresh_until(resolution, now),
         )
+        self._keep(fetched, until=now + policy_for(resolution).keep_for)
+        return PriceAnswer(fetched, "provider")
+
+    def _keep(self, fetched: CachedCandles, until: datetime) -> None:
+        """Store a fetch in the table cache, its item kept until `until`."""
         try:
-            self._store.put(fetched, now + policy_for(resolution).keep_for)
+            self._store.put(fetched, until)
         except Exception:
             # The answer matters more than caching it; the next request fetches again.
-            LOG.warning("could not store %s prices of %s in the table cache", PROVIDER, ticker)
-        return PriceAnswer(fetched, "provider")
+            LOG.warning(
+                "could not store %s prices of %s in the table cache", PROVIDER, fetched.ticker
+            )
+
+
+def prices_unavailable(
+    error: ProviderError, ticker: str, range_name: RangeName, resolution: PriceResolution
+) -> PricesUnavailableError:
+    """The failure to tell a caller who has no stored copy to fall back on: why (a spent
+    quota or an unavailable provider) and when asking again makes sense."""
+    retry_after = DEFAULT_RETRY_AFTER_S
+    if isinstance(error, ProviderRateLimitedError) and error.retry_after:
+        retry_after = max(1, round(error.retry_after))
+    if isinstance(error, CallRefusedError):
+        # An open circuit or a spent quota knows when asking again makes sense.
+        retry_after = int(error.retry_after_header)
+    exhausted = isinstance(error, QuotaExhaustedError)
+    what = (
+        f"{PROVIDER}'s quota for price data is used up"
+        if exhausted
+        else f"price data from {PROVIDER} is unavailable right now"
+    )
+    return PricesUnavailableError(
+        f"{what} and no copy of "
+        f"{ticker} {range_name} ({resolution}) is cached; retry in {retry_after} s",
+        retry_after,
+        quota_exhausted=exhausted,
+    )

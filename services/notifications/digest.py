@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from services.clock import Clock
@@ -59,8 +59,8 @@ def queue_digests(
     clock: Clock,
 ) -> DigestSummary:
     now = clock()
-    day = now.date().isoformat()
     summary = DigestSummary()
+    # Each ticker's line is read once per run, however many watchlists hold it.
     lines: dict[str, DigestLine] = {}
     # A bounded query of the accounts directory: anonymous users are never in it, so the
     # run's cost follows the number of accounts, not the size of the table.
@@ -79,28 +79,9 @@ def queue_digests(
             continue
         for ticker in tickers:
             if ticker not in lines:
-                aggregated = ticker_sentiment(sentiment, ticker, now).aggregated
-                lines[ticker] = DigestLine(
-                    ticker, aggregated.score, aggregated.label, aggregated.confidence
-                )
-        composed = digest_email(
-            day,
-            [lines[t] for t in tickers],
-            settings.magic_link_url,
-            link_for(settings, user.user_id, "digest"),
-        )
-        email = OutboxEmail(
-            idempotency_key=f"digest:{user.user_id}:{day}",
-            kind="digest",
-            user_id=user.user_id,
-            to=user.email,
-            subject=composed.subject,
-            text=composed.text,
-            html=composed.html,
-            created_at=now,
-            deliver_by=now + timedelta(seconds=settings.email_delivery_deadline_s),
-            next_attempt_at=now,
-            details={"tickers": list(tickers), "day": day},
+                lines[ticker] = _digest_line(sentiment, ticker, now)
+        email = _digest_email(
+            user.user_id, user.email, tickers, [lines[t] for t in tickers], now, settings
         )
         try:
             outbox.enqueue(email)
@@ -109,6 +90,39 @@ def queue_digests(
             continue
         summary.queued += 1
     return summary
+
+
+def _digest_line(sentiment: BucketReader, ticker: str, now: datetime) -> DigestLine:
+    aggregated = ticker_sentiment(sentiment, ticker, now).aggregated
+    return DigestLine(ticker, aggregated.score, aggregated.label, aggregated.confidence)
+
+
+def _digest_email(
+    user_id: str,
+    address: str,
+    tickers: list[str],
+    lines: list[DigestLine],
+    now: datetime,
+    settings: Settings,
+) -> OutboxEmail:
+    """One user's digest of the day, keyed by user and day so a repeated run queues it once."""
+    day = now.date().isoformat()
+    composed = digest_email(
+        day, lines, settings.magic_link_url, link_for(settings, user_id, "digest")
+    )
+    return OutboxEmail(
+        idempotency_key=f"digest:{user_id}:{day}",
+        kind="digest",
+        user_id=user_id,
+        to=address,
+        subject=composed.subject,
+        text=composed.text,
+        html=composed.html,
+        created_at=now,
+        deliver_by=now + timedelta(seconds=settings.email_delivery_deadline_s),
+        next_attempt_at=now,
+        details={"tickers": list(tickers), "day": day},
+    )
 
 
 def _tickers(configs: Iterable[Configuration]) -> list[str]:

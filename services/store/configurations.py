@@ -217,51 +217,12 @@ class DynamoConfigurationRepository:
         moved = replace(config, user_id=to_user_id, updated_at=now)
         try:
             transact_write(
-                self._table,
-                [
-                    {
-                        "Update": {
-                            "Key": keys.user_profile(to_user_id),
-                            "UpdateExpression": "ADD config_count :one",
-                            "ConditionExpression": "attribute_exists(PK) AND "
-                            "(attribute_not_exists(config_count) OR config_count < :max)",
-                            "ExpressionAttributeValues": {":one": 1, ":max": max_allowed},
-                        }
-                    },
-                    {
-                        "Put": {
-                            "Item": config_to_item(moved),
-                            "ConditionExpression": "attribute_not_exists(PK)",
-                        }
-                    },
-                    {
-                        "Update": {
-                            "Key": keys.user_config(config.user_id, config.config_id),
-                            "UpdateExpression": "SET deleted_at = :now, moved_to = :to, "
-                            "version = version + :one",
-                            "ConditionExpression": "version = :v AND "
-                            "attribute_not_exists(deleted_at)",
-                            "ExpressionAttributeValues": {
-                                ":now": iso(now),
-                                ":to": to_user_id,
-                                ":one": 1,
-                                ":v": config.version,
-                            },
-                        }
-                    },
-                    {
-                        "Update": {
-                            "Key": keys.user_profile(config.user_id),
-                            "UpdateExpression": "ADD config_count :minus",
-                            "ConditionExpression": "config_count > :zero",
-                            "ExpressionAttributeValues": {":minus": -1, ":zero": 0},
-                        }
-                    },
-                ],
+                self._table, _transfer_operations(config, moved, max_allowed=max_allowed, now=now)
             )
         except ClientError as error:
             if not is_condition_failure(error):
                 raise
+            # The first operation is the receiver's count: its refusal is the limit.
             if cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]:
                 raise LimitReachedError(
                     f"maximum of {max_allowed} configuration(s) reached"
@@ -298,3 +259,50 @@ class DynamoConfigurationRepository:
         """Tickers watched by at least one live configuration, sorted."""
         response = self._table.query(KeyConditionExpression=Key("PK").eq(keys.TRACKED))
         return sorted(str(i["ticker"]) for i in response["Items"] if int(str(i["watchers"])) > 0)
+
+
+def _transfer_operations(
+    config: Configuration, moved: Configuration, *, max_allowed: int, now: datetime
+) -> list[dict[str, Any]]:
+    """One transaction: the receiver's count goes up within its limit (first, so a refusal
+    there reads as the limit), the copy is written, the original (still at the version read)
+    is soft-deleted with a note of where it went, and the giver's count goes down."""
+    return [
+        {
+            "Update": {
+                "Key": keys.user_profile(moved.user_id),
+                "UpdateExpression": "ADD config_count :one",
+                "ConditionExpression": "attribute_exists(PK) AND "
+                "(attribute_not_exists(config_count) OR config_count < :max)",
+                "ExpressionAttributeValues": {":one": 1, ":max": max_allowed},
+            }
+        },
+        {
+            "Put": {
+                "Item": config_to_item(moved),
+                "ConditionExpression": "attribute_not_exists(PK)",
+            }
+        },
+        {
+            "Update": {
+                "Key": keys.user_config(config.user_id, config.config_id),
+                "UpdateExpression": "SET deleted_at = :now, moved_to = :to, "
+                "version = version + :one",
+                "ConditionExpression": "version = :v AND attribute_not_exists(deleted_at)",
+                "ExpressionAttributeValues": {
+                    ":now": iso(now),
+                    ":to": moved.user_id,
+                    ":one": 1,
+                    ":v": config.version,
+                },
+            }
+        },
+        {
+            "Update": {
+                "Key": keys.user_profile(config.user_id),
+                "UpdateExpression": "ADD config_count :minus",
+                "ConditionExpression": "config_count > :zero",
+                "ExpressionAttributeValues": {":minus": -1, ":zero": 0},
+            }
+        },
+    ]

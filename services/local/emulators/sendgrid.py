@@ -109,10 +109,32 @@ def validate_mail(body: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Every problem SendGrid would report for this body, and the parts the outbox keeps."""
     if not isinstance(body, dict):
         return [_problem("The request body must be a JSON object.", None)], {}
+    # Problems are listed in SendGrid's order: personalizations, from, subject, content, headers.
     problems: list[dict[str, Any]] = []
-    recipients: list[str] = []
-    personalizations = body.get("personalizations")
-    subjects_in_personalizations = False
+    recipients, subjects_in_personalizations = _check_personalizations(
+        body.get("personalizations"), problems
+    )
+    from_email = _check_address(body.get("from"), "from", problems)
+    template = isinstance(body.get("template_id"), str) and bool(body["template_id"])
+    subject = _check_subject(body.get("subject"), subjects_in_personalizations, template, problems)
+    text, html = _check_content(body.get("content"), template, problems)
+    headers = _check_headers(body.get("headers"), problems)
+    kept = {
+        "headers": headers,
+        "to": tuple(recipients),
+        "from_email": from_email or "",
+        "subject": subject,
+        "text": text,
+        "html": html,
+    }
+    return problems, kept
+
+
+def _check_personalizations(
+    personalizations: Any, problems: list[dict[str, Any]]
+) -> tuple[list[str], bool]:
+    """The valid recipients of every personalization, and whether each has a subject of its
+    own (which makes the message's subject optional); what is wrong goes to `problems`."""
     if not isinstance(personalizations, list) or not personalizations:
         problems.append(
             _problem(
@@ -121,39 +143,45 @@ def validate_mail(body: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
                 "personalizations",
             )
         )
-    elif len(personalizations) > MAX_PERSONALIZATIONS:
+        return [], False
+    if len(personalizations) > MAX_PERSONALIZATIONS:
         problems.append(
             _problem(
                 f"The personalizations field may hold at most {MAX_PERSONALIZATIONS} items.",
                 "personalizations",
             )
         )
-    else:
-        subjects_in_personalizations = True
-        for index, personalization in enumerate(personalizations):
-            field = f"personalizations.{index}"
-            to = personalization.get("to") if isinstance(personalization, dict) else None
-            if not isinstance(to, list) or not to:
-                problems.append(
-                    _problem(
-                        "The to array is required for all personalization objects, and must "
-                        "have at least one email object with a valid email address.",
-                        f"{field}.to",
-                    )
+        return [], False
+    recipients: list[str] = []
+    every_one_has_a_subject = True
+    for index, personalization in enumerate(personalizations):
+        field = f"personalizations.{index}"
+        to = personalization.get("to") if isinstance(personalization, dict) else None
+        if not isinstance(to, list) or not to:
+            problems.append(
+                _problem(
+                    "The to array is required for all personalization objects, and must "
+                    "have at least one email object with a valid email address.",
+                    f"{field}.to",
                 )
-                subjects_in_personalizations = False
-                continue
-            for position, recipient in enumerate(to):
-                address = _check_address(recipient, f"{field}.to.{position}", problems)
-                if address is not None:
-                    recipients.append(address)
-            subject = personalization.get("subject")
-            if not (isinstance(subject, str) and subject.strip()):
-                subjects_in_personalizations = False
+            )
+            every_one_has_a_subject = False
+            continue
+        for position, recipient in enumerate(to):
+            address = _check_address(recipient, f"{field}.to.{position}", problems)
+            if address is not None:
+                recipients.append(address)
+        subject = personalization.get("subject")
+        if not (isinstance(subject, str) and subject.strip()):
+            every_one_has_a_subject = False
+    return recipients, every_one_has_a_subject
 
-    from_email = _check_address(body.get("from"), "from", problems)
-    template = isinstance(body.get("template_id"), str) and bool(body["template_id"])
-    subject = body.get("subject")
+
+def _check_subject(
+    subject: Any, subjects_in_personalizations: bool, template: bool, problems: list[dict[str, Any]]
+) -> str:
+    """The message's subject ("" without one); a message needs one unless every
+    personalization or its template has one."""
     has_subject = isinstance(subject, str) and bool(subject.strip())
     if not (has_subject or subjects_in_personalizations or template):
         problems.append(
@@ -163,22 +191,16 @@ def validate_mail(body: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
                 "subject",
             )
         )
+    return subject if has_subject else ""
 
-    text, html = _check_content(body.get("content"), template, problems)
-    headers = body.get("headers")
+
+def _check_headers(headers: Any, problems: list[dict[str, Any]]) -> tuple[tuple[str, str], ...]:
+    """The custom headers, sorted by name; they must be an object of strings."""
     if headers is not None and not (
         isinstance(headers, dict) and all(isinstance(v, str) for v in headers.values())
     ):
         problems.append(_problem("The headers field must be an object of strings.", "headers"))
-    kept = {
-        "headers": tuple(sorted(headers.items())) if isinstance(headers, dict) else (),
-        "to": tuple(recipients),
-        "from_email": from_email or "",
-        "subject": subject if has_subject else "",
-        "text": text,
-        "html": html,
-    }
-    return problems, kept
+    return tuple(sorted(headers.items())) if isinstance(headers, dict) else ()
 
 
 def _check_content(

@@ -259,16 +259,7 @@ def held_out_report(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", type=Path, default=OUT)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--sources", nargs="+", default=list(SOURCES), help="files of data/")
-    # A smoke run of the whole route (first N training texts, one epoch), not a model to ship.
-    parser.add_argument("--smoke", type=int, default=0, metavar="N")
-    # The fine-tuned fp32 encoder in Hugging Face format, for distilling a static tier from it.
-    parser.add_argument("--encoder-out", type=Path, default=None)
-    args = parser.parse_args(argv)
+    args = parse_arguments(argv)
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     torch.use_deterministic_algorithms(True)
@@ -306,18 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         training_data=sources,
         train_size=len(train_split.texts),
-        hyperparameters={
-            "epochs": EPOCHS,
-            "batch": BATCH,
-            "learning_rate": LEARNING_RATE,
-            "weight_decay": WEIGHT_DECAY,
-            "warmup": WARMUP,
-            "max_tokens": MAX_TOKENS,
-            "pooling": "mean",
-            "seed": args.seed,
-            "threads": args.threads,
-            "torch": torch.__version__,
-        },
+        hyperparameters=hyperparameters(args),
         epoch_losses=losses,
         training_minutes=round(minutes, 1),
         held_out=held_out_report(
@@ -329,6 +309,35 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(metadata["held_out"], indent=2))
     print(f"{version}: {minutes:.1f} min of training, temperature {temperature}")
     return 0
+
+
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--sources", nargs="+", default=list(SOURCES), help="files of data/")
+    # A smoke run of the whole route (first N training texts, one epoch), not a model to ship.
+    parser.add_argument("--smoke", type=int, default=0, metavar="N")
+    # The fine-tuned fp32 encoder in Hugging Face format, for distilling a static tier from it.
+    parser.add_argument("--encoder-out", type=Path, default=None)
+    return parser.parse_args(argv)
+
+
+def hyperparameters(args: argparse.Namespace) -> dict[str, Any]:
+    """How the run was made, for the metadata: the same values and torch version repeat it."""
+    return {
+        "epochs": EPOCHS,
+        "batch": BATCH,
+        "learning_rate": LEARNING_RATE,
+        "weight_decay": WEIGHT_DECAY,
+        "warmup": WARMUP,
+        "max_tokens": MAX_TOKENS,
+        "pooling": "mean",
+        "seed": args.seed,
+        "threads": args.threads,
+        "torch": torch.__version__,
+    }
 
 
 if __name__ == "__main__":

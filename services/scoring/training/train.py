@@ -200,14 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     best_c, offsets, temperature, cv = cross_validate(train_texts, train_labels)
     model = classifier(best_c).fit(matrix(train_texts), train_labels)
-    coef = model.coef_.T.astype(np.float32)  # (features, classes)
-    seen = np.flatnonzero(np.abs(coef).sum(axis=1) > 0)
-    arrays = {
-        "buckets": seen.astype(np.int32),
-        "weights": coef[seen].astype(np.float16),
-        "intercept": (model.intercept_ + offsets).astype(np.float32),
-        "temperature": np.float32(temperature),
-    }
+    arrays = stored_arrays(model, offsets, temperature)
     args.out.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(args.out / ARTIFACT, **arrays)
     digest = hashlib.sha256((args.out / ARTIFACT).read_bytes()).hexdigest()[:12]
@@ -223,14 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         "training_data": "Twitter Financial News Sentiment (zeroshot), MIT licence; see "
         "services/scoring/training/data/LICENSE-DATA.md",
         "train_size": len(train_texts),
-        "features": {
-            "word_ngrams": list(features.WORD_NGRAMS),
-            "char_ngrams": list(features.CHAR_NGRAMS),
-            "hash_bits_per_block": features.BLOCK_BITS,
-            "tf": "1 + log(count)",
-            "idf": None,
-            "norm": "l2 per document and block",
-        },
+        "features": feature_recipe(),
         "hyperparameters": {
             "C": best_c,
             "temperature": temperature,
@@ -247,12 +233,39 @@ def main(argv: list[str] | None = None) -> int:
             "labels": list(LABELS),
         },
         "artifact_bytes": (args.out / ARTIFACT).stat().st_size,
-        "seen_buckets": len(seen),
+        "seen_buckets": len(arrays["buckets"]),
     }
     (args.out / METADATA).write_text(json.dumps(metadata, indent=2) + "\n")
     print(json.dumps(metadata["validation"], indent=2))
     print(f"throughput {report.throughput_per_s}/s; artifact {metadata['artifact_bytes']} bytes")
     return 0
+
+
+def stored_arrays(
+    model: LinearSVC, offsets: NDArray[np.float64], temperature: float
+) -> dict[str, Any]:
+    """What the artifact keeps: the weights of the hash buckets any training text reached
+    (float16), the intercepts with the class offsets added, and the temperature."""
+    coef = model.coef_.T.astype(np.float32)  # (features, classes)
+    seen = np.flatnonzero(np.abs(coef).sum(axis=1) > 0)
+    return {
+        "buckets": seen.astype(np.int32),
+        "weights": coef[seen].astype(np.float16),
+        "intercept": (model.intercept_ + offsets).astype(np.float32),
+        "temperature": np.float32(temperature),
+    }
+
+
+def feature_recipe() -> dict[str, Any]:
+    """How a text becomes features, as the metadata records it."""
+    return {
+        "word_ngrams": list(features.WORD_NGRAMS),
+        "char_ngrams": list(features.CHAR_NGRAMS),
+        "hash_bits_per_block": features.BLOCK_BITS,
+        "tf": "1 + log(count)",
+        "idf": None,
+        "norm": "l2 per document and block",
+    }
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ health. Every step must answer 2xx."""
 
 from __future__ import annotations
 
-from services.traffic.client import TrafficClient
+from services.traffic.client import Answer, TrafficClient
 from services.traffic.scenarios.base import Options, ScenarioResult, price_and_history
 
 NAME = "basic"
@@ -27,46 +27,15 @@ async def run(client: TrafficClient, options: Options, result: ScenarioResult) -
     config_id = await client.create_configuration(bearer, "Tech Watchlist", tickers)
     if not result.check("configuration created", config_id is not None):
         return
-    listed = await client.request("GET", "/api/v2/configurations", bearer=bearer)
-    configs = listed.body.get("configurations", []) if isinstance(listed.body, dict) else []
-    result.check(
-        "configuration listed",
-        any(c.get("config_id") == config_id for c in configs),
-        f"{len(configs)} configuration(s)",
-    )
+    assert config_id is not None
+    await _check_configuration_listed(client, bearer, config_id, result)
 
     recorder.step("reading sentiment, prices and history")
-    sentiment = await client.request(
-        "GET",
-        f"/api/v2/configurations/{config_id}/sentiment",
-        bearer=bearer,
-        route="/api/v2/configurations/{config_id}/sentiment",
-    )
     ticker = tickers[0]
-    range_name = options.ranges[0]
-    ohlc, history = await price_and_history(
-        client, ticker, range_name, options.history_source, bearer
-    )
-    if sentiment.ok and isinstance(sentiment.body, dict):
-        result.details["source_status"] = sentiment.body.get("source_status")
-    if ohlc.ok and isinstance(ohlc.body, dict):
-        result.details["candles"] = ohlc.body.get("count")
-    if history.ok and isinstance(history.body, dict):
-        result.details["history_points"] = history.body.get("count")
+    await _read_sentiment_prices_and_history(client, options, bearer, config_id, ticker, result)
 
     recorder.step("creating an alert rule")
-    alert = await client.request(
-        "POST",
-        "/api/v2/alerts",
-        bearer=bearer,
-        json_body={
-            "config_id": config_id,
-            "ticker": ticker,
-            "alert_type": "sentiment_threshold",
-            "direction": "below",
-            "threshold": -0.5,
-        },
-    )
+    alert = await _create_alert_rule(client, bearer, config_id, ticker)
     await client.request("GET", "/api/v2/alerts", bearer=bearer)
     health = await client.request("GET", "/health", expect={503})
     if isinstance(health.body, dict):
@@ -77,4 +46,60 @@ async def run(client: TrafficClient, options: Options, result: ScenarioResult) -
         "every step answered 2xx",
         all(r.ok for r in result.records if r.route != "/health"),
         ", ".join(f"{r.route} {r.status}" for r in result.records if not r.ok),
+    )
+
+
+async def _check_configuration_listed(
+    client: TrafficClient, bearer: str, config_id: str, result: ScenarioResult
+) -> None:
+    listed = await client.request("GET", "/api/v2/configurations", bearer=bearer)
+    configs = listed.body.get("configurations", []) if isinstance(listed.body, dict) else []
+    result.check(
+        "configuration listed",
+        any(c.get("config_id") == config_id for c in configs),
+        f"{len(configs)} configuration(s)",
+    )
+
+
+async def _read_sentiment_prices_and_history(
+    client: TrafficClient,
+    options: Options,
+    bearer: str,
+    config_id: str,
+    ticker: str,
+    result: ScenarioResult,
+) -> None:
+    """The configuration's sentiment, then its ticker's candles and sentiment history over the
+    first range; what each answered is kept in the result's details."""
+    sentiment = await client.request(
+        "GET",
+        f"/api/v2/configurations/{config_id}/sentiment",
+        bearer=bearer,
+        route="/api/v2/configurations/{config_id}/sentiment",
+    )
+    ohlc, history = await price_and_history(
+        client, ticker, options.ranges[0], options.history_source, bearer
+    )
+    if sentiment.ok and isinstance(sentiment.body, dict):
+        result.details["source_status"] = sentiment.body.get("source_status")
+    if ohlc.ok and isinstance(ohlc.body, dict):
+        result.details["candles"] = ohlc.body.get("count")
+    if history.ok and isinstance(history.body, dict):
+        result.details["history_points"] = history.body.get("count")
+
+
+async def _create_alert_rule(
+    client: TrafficClient, bearer: str, config_id: str, ticker: str
+) -> Answer:
+    return await client.request(
+        "POST",
+        "/api/v2/alerts",
+        bearer=bearer,
+        json_body={
+            "config_id": config_id,
+            "ticker": ticker,
+            "alert_type": "sentiment_threshold",
+            "direction": "below",
+            "threshold": -0.5,
+        },
     )
