@@ -9,10 +9,12 @@ from pathlib import Path
 
 from infrastructure.packaging.build import (
     ARTIFACTS,
+    LOCK_FILE,
     BuildOptions,
     PackageTooLargeError,
     build_package,
 )
+from infrastructure.packaging.closure import ForbiddenImportError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,30 +32,48 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="the project's code only (no pip install), e.g. to check determinism offline",
     )
-    parser.add_argument("--constraints", type=Path, help="pip constraints file pinning versions")
+    parser.add_argument(
+        "--constraints",
+        type=Path,
+        help=f"pip constraints file pinning versions (default: the lock, {LOCK_FILE}, if present)",
+    )
+    parser.add_argument(
+        "--no-lock",
+        action="store_true",
+        help="resolve the wheels from pyproject.toml's ranges, ignoring the lock",
+    )
     parser.add_argument(
         "--with-boto3", action="store_true", help="bundle boto3/botocore instead of the runtime's"
     )
     return parser
 
 
+def _constraints(args: argparse.Namespace, root: Path) -> Path | None:
+    """The pins the wheels are installed at: the lock unless another file or none is asked."""
+    if args.constraints is not None:
+        return Path(args.constraints).resolve()
+    lock = root / LOCK_FILE
+    return lock if lock.is_file() and not args.no_lock else None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     selected = list(ARTIFACTS) if args.artifact == "all" else [args.artifact]
+    root = args.root.resolve()
     status = 0
     for key in selected:
         artifact = ARTIFACTS[key]
         options = BuildOptions(
-            root=args.root.resolve(),
+            root=root,
             output=args.output_dir / f"{artifact.name}.zip",
             include_dependencies=not args.no_dependencies,
             artifact=artifact,
             exclude_runtime_provided=not args.with_boto3,
-            constraints=args.constraints,
+            constraints=_constraints(args, root),
         )
         try:
             report = build_package(options)
-        except (PackageTooLargeError, FileNotFoundError) as error:
+        except (PackageTooLargeError, ForbiddenImportError, FileNotFoundError) as error:
             print(f"{artifact.name}: {error}", file=sys.stderr)
             status = 1
             continue

@@ -1,9 +1,10 @@
 """The Lambda artifacts: `services/` and its runtime dependencies in deterministic zips.
 
 Two artifacts (`ARTIFACTS`). `lambda` serves ingestion, dashboard, notification and metrics:
-the sources and the wheels of `[project].dependencies`. `lambda-analysis` serves the analysis
-function: the same sources plus the transformer model (`services/scoring/model/transformer/`)
-and the wheels of pyproject's `model` extra (onnxruntime, tokenizers). onnxruntime publishes
+the code their handlers import and the wheels of `[project].dependencies`. `lambda-analysis`
+serves the analysis function: the code its handler imports, the transformer model
+(`services/scoring/model/transformer/`) and the wheels of `[project].dependencies` and of
+pyproject's `model` extra (onnxruntime, tokenizers). onnxruntime publishes
 manylinux_2_27/2_28 wheels only, which Amazon Linux 2 (glibc 2.26, the python3.11 runtime)
 cannot load; the analysis artifact is therefore built for python3.12 (Amazon Linux 2023,
 glibc 2.34), the runtime Terraform gives that function. It is over the 50 MB of a direct
@@ -14,13 +15,18 @@ entries sorted by path, every timestamp fixed, every mode fixed, no `__pycache__
 compiled files. Two builds can therefore be compared by hash, and `source_code_hash` in
 Terraform only changes when the code or a dependency does.
 
-What goes in: every file of `services/` except the embedded local runtime (`services/local/`,
-never imported in AWS), the model's training code and data (`services/scoring/training/`),
-the traffic generator (a client, not a function) and, unless the artifact asks for it, the
-transformer model; plus, unless `include_dependencies` is off, the wheels of
-`[project].dependencies` and of the artifact's extras for its Lambda platform (manylinux,
-its CPython version), installed with pip into a staging directory. boto3 and its family are
-left out by default: the Lambda Python runtime provides them.
+What goes in: of the project, the import closure of the artifact's handlers (`closure.py`:
+every module of `services/` they import, directly or not, and nothing else) and the data
+files those modules read at run time (`RUNTIME_DATA`; the transformer model only in the
+artifact that asks for it). The build fails when the closure reaches a package that must not
+ship (`services.analytics`, `services.costs`, `services.traffic`, `services.local`, the
+training code), naming the import chain. Then, unless `include_dependencies` is off, the
+wheels of `[project].dependencies` and of the artifact's extras for its Lambda platform
+(manylinux, its CPython version), installed with pip into a staging directory at the
+versions of the lock (`constraints.txt`, made by `make lock`) when one is given: the lock's
+pins, or the artifact's own where its platform has no wheel of the lock's version
+(`platform_caps`, `pins.py`). boto3 and its family are left out by default: the Lambda
+Python runtime provides them.
 """
 
 from __future__ import annotations
@@ -39,6 +45,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from infrastructure.packaging.closure import check_closure, handler_module, import_closure
+from infrastructure.packaging.pins import constraint_lines, pins_for_artifact, requirement_name
+
 # Lambda's limits for a zip deployment (AWS Lambda quotas, "Deployment package (.zip file
 # archive) size"): 50 MB zipped for a direct upload, 250 MB unzipped.
 LAMBDA_ZIPPED_LIMIT = 50 * 1024 * 1024
@@ -48,18 +57,34 @@ LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
 FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o644
 
-EXCLUDED_SOURCE_DIRS = ("services/local", "services/scoring/training", "services/traffic")
-# The transformer tier's files: in the analysis artifact only.
+# The transformer tier's files, read by TRANSFORMER_READER: in the analysis artifact only.
+TRANSFORMER_READER = "services.scoring.transformer"
 TRANSFORMER_DIR = "services/scoring/model/transformer"
 TRANSFORMER_FILES = ("model.int8.onnx", "tokenizer.json", "metadata.json")
-EXCLUDED_PARTS = frozenset({"__pycache__", ".mypy_cache", ".pytest_cache", "tests"})
+# Files the code reads at run time, by the module that reads them: each ships when its reader
+# is in the closure. The rest of the model folder (MODEL_CARD.md, reliability.svg,
+# alternatives.json) documents the model and is never read by a function.
+RUNTIME_DATA: dict[str, tuple[str, ...]] = {
+    "services.scoring.text_model": (
+        "services/scoring/model/weights.npz",
+        "services/scoring/model/metadata.json",
+    ),
+    "services.market.universe": ("services/market/data/tickers.csv",),
+    "services.ops.model_card": ("services/scoring/model/card.json",),
+}
 EXCLUDED_SUFFIXES = (".pyc", ".pyo")
+# The lock `make lock` writes: pinned versions of every distribution, Lambda wheels included.
+LOCK_FILE = "constraints.txt"
 # Provided by the Lambda Python runtime (and large: botocore alone is tens of megabytes).
 RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer", "jmespath"})
 
 
 class PackageTooLargeError(RuntimeError):
     """The artifact exceeds one of Lambda's size limits."""
+
+
+class MissingDataError(FileNotFoundError):
+    """A file the artifact's code reads at run time is missing from the repository."""
 
 
 @dataclass(frozen=True)
@@ -75,9 +100,23 @@ class Artifact:
     python_version: str = "3.11"
     platforms: tuple[str, ...] = ("manylinux2014_x86_64",)
     upload: Literal["direct", "s3"] = "direct"
+    # Ranges the platform's wheels impose on top of pyproject's: `make lock` resolves the
+    # artifact within them and records its own pin where the lock's has no wheel for it.
+    platform_caps: tuple[str, ...] = ()
+
+    @property
+    def entry_points(self) -> tuple[str, ...]:
+        """The modules of its functions' handlers, where the import closure starts."""
+        return tuple(handler_module(function) for function in self.functions)
 
 
-LAMBDA = Artifact("lambda", functions=("ingestion", "dashboard", "notification", "metrics"))
+LAMBDA = Artifact(
+    "lambda",
+    functions=("ingestion", "dashboard", "notification", "metrics"),
+    # numpy 2.3 and later publish manylinux_2_28 wheels only (glibc 2.28): Amazon Linux 2,
+    # python3.11's, has glibc 2.26. Development keeps the newer numpy the lock pins.
+    platform_caps=("numpy<2.3",),
+)
 ANALYSIS = Artifact(
     "lambda-analysis",
     functions=("analysis",),
@@ -117,6 +156,11 @@ class BuildReport:
     functions: tuple[str, ...] = LAMBDA.functions
     python_version: str = LAMBDA.python_version
     upload: Literal["direct", "s3"] = "direct"
+    # What the manifest adds to the sizes: the project modules of the closure, the top-level
+    # names of the zip (packages and modules), and the lock the wheels were pinned by.
+    modules: tuple[str, ...] = ()
+    top_level: tuple[str, ...] = ()
+    constraints: str | None = None
 
     @property
     def within_limits(self) -> bool:
@@ -127,22 +171,15 @@ class BuildReport:
         return json.dumps({**asdict(self), "within_limits": self.within_limits}, indent=2)
 
 
-def _requirement_name(requirement: str) -> str:
-    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
-    if match is None:
-        raise ValueError(f"not a requirement: {requirement!r}")
-    return re.sub(r"[-_.]+", "-", match.group(1)).lower()
-
-
 def _extra_requirements(project: dict[str, Any], extra: str, seen: frozenset[str]) -> list[str]:
     """The requirements of one extra; a self-reference (`name[other]`) expands `other`."""
     groups = project.get("optional-dependencies", {})
     if extra not in groups:
         raise ValueError(f"pyproject.toml has no optional dependencies named {extra!r}")
-    own_name = _requirement_name(project["name"])
+    own_name = requirement_name(project["name"])
     found: list[str] = []
     for requirement in map(str, groups[extra]):
-        if _requirement_name(requirement) != own_name:
+        if requirement_name(requirement) != own_name:
             found.append(requirement)
             continue
         inner = re.search(r"\[([^\]]*)\]", requirement)
@@ -164,28 +201,31 @@ def runtime_requirements(
     requirements = list(dict.fromkeys(requirements))
     if not exclude_runtime_provided:
         return requirements
-    return [r for r in requirements if _requirement_name(r) not in RUNTIME_PROVIDED]
+    return [r for r in requirements if requirement_name(r) not in RUNTIME_PROVIDED]
 
 
-def _excluded(relative: Path, excluded_dirs: Sequence[str]) -> bool:
-    posix = relative.as_posix()
-    if any(posix == d or posix.startswith(d + "/") for d in excluded_dirs):
-        return True
-    return bool(EXCLUDED_PARTS.intersection(relative.parts)) or posix.endswith(EXCLUDED_SUFFIXES)
+@dataclass(frozen=True)
+class ProjectContents:
+    """The project's part of an artifact: archive name -> file, and the closure's modules."""
+
+    files: dict[str, Path]
+    modules: tuple[str, ...]
 
 
-def project_files(root: Path, *, with_transformer: bool = False) -> dict[str, Path]:
-    """Archive name -> file of every project file that goes into the artifact; the
-    transformer model's folder only `with_transformer`."""
-    excluded_dirs = (
-        EXCLUDED_SOURCE_DIRS if with_transformer else (*EXCLUDED_SOURCE_DIRS, TRANSFORMER_DIR)
-    )
-    files: dict[str, Path] = {}
-    for path in sorted((root / "services").rglob("*")):
-        relative = path.relative_to(root)
-        if path.is_file() and not _excluded(relative, excluded_dirs):
-            files[relative.as_posix()] = path
-    return files
+def _archive_name(root: Path, path: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+def runtime_data_files(root: Path, modules: Iterable[str]) -> list[str]:
+    """The data files the given modules read at run time; MissingDataError if one is absent."""
+    names = sorted({name for module in modules for name in RUNTIME_DATA.get(module, ())})
+    missing = [name for name in names if not (root / name).is_file()]
+    if missing:
+        raise MissingDataError(
+            f"{', '.join(missing)} missing: the functions read them at run time "
+            "(services/scoring/model/ comes from `make model`)"
+        )
+    return names
 
 
 def check_transformer_files(root: Path) -> None:
@@ -196,6 +236,26 @@ def check_transformer_files(root: Path) -> None:
             f"{TRANSFORMER_DIR}/ lacks {', '.join(missing)}: the analysis artifact carries the "
             "transformer model (train it with `make model`)"
         )
+
+
+def project_contents(root: Path, artifact: Artifact = LAMBDA) -> ProjectContents:
+    """The closure of the artifact's handlers and its data files; ForbiddenImportError when
+    the closure reaches a package that must not ship."""
+    closure = import_closure(root, artifact.entry_points)
+    check_closure(closure, artifact.name)
+    files = {_archive_name(root, path): path for path in closure.files.values()}
+    for name in runtime_data_files(root, closure.modules):
+        files[name] = root / name
+    if artifact.with_transformer:
+        check_transformer_files(root)
+        for name in TRANSFORMER_FILES:
+            files[f"{TRANSFORMER_DIR}/{name}"] = root / TRANSFORMER_DIR / name
+    return ProjectContents(files=dict(sorted(files.items())), modules=closure.modules)
+
+
+def project_files(root: Path, artifact: Artifact = LAMBDA) -> dict[str, Path]:
+    """Archive name -> file of every project file that goes into the artifact."""
+    return project_contents(root, artifact).files
 
 
 def _dependency_files(staging: Path) -> dict[str, Path]:
@@ -209,6 +269,19 @@ def _dependency_files(staging: Path) -> dict[str, Path]:
     return files
 
 
+def lambda_platform_flags(artifact: Artifact) -> list[str]:
+    """pip's options selecting wheels for the artifact's Lambda runtime, not this machine."""
+    platforms = [flag for platform in artifact.platforms for flag in ("--platform", platform)]
+    return [
+        *platforms,
+        "--implementation",
+        "cp",
+        "--python-version",
+        artifact.python_version,
+        "--only-binary=:all:",
+    ]
+
+
 def install_dependencies(options: BuildOptions, staging: Path) -> None:
     """pip-install the artifact's requirements as Lambda-platform wheels into `staging`."""
     artifact = options.artifact
@@ -217,7 +290,6 @@ def install_dependencies(options: BuildOptions, staging: Path) -> None:
         exclude_runtime_provided=options.exclude_runtime_provided,
         extras=artifact.extras,
     )
-    platforms = [flag for platform in artifact.platforms for flag in ("--platform", platform)]
     command = [
         *options.pip,
         "install",
@@ -228,15 +300,15 @@ def install_dependencies(options: BuildOptions, staging: Path) -> None:
         "--no-compile",
         "--target",
         str(staging),
-        *platforms,
-        "--implementation",
-        "cp",
-        "--python-version",
-        artifact.python_version,
-        "--only-binary=:all:",
     ]
     if options.constraints is not None:
-        command += ["--constraint", str(options.constraints)]
+        # The lock's versions (the artifact's own pins where it has them): the wheels are
+        # those the tests ran against.
+        pins = pins_for_artifact(options.constraints.read_text(encoding="utf-8"), artifact.name)
+        constraints = staging.parent / f"{artifact.name}-constraints.txt"
+        constraints.write_text(constraint_lines(pins), encoding="utf-8")
+        command += ["--constraint", str(constraints)]
+    command += lambda_platform_flags(artifact)
     subprocess.run([*command, *requirements], check=True)
     # pip adds its own bookkeeping of the target install; it is not part of the artifact.
     shutil.rmtree(staging / "bin", ignore_errors=True)
@@ -251,6 +323,19 @@ def installed_distributions(files: Iterable[str]) -> dict[str, str]:
             distribution, _, version = top.removesuffix(".dist-info").rpartition("-")
             found[distribution] = version
     return dict(sorted(found.items()))
+
+
+def top_level_names(files: Iterable[str]) -> tuple[str, ...]:
+    """The zip's top-level packages and modules (`typing_extensions`, `_cffi_backend`), and
+    other top-level folders such as `numpy.libs`; distribution metadata left out."""
+    names: set[str] = set()
+    for name in files:
+        top, _, rest = name.partition("/")
+        if top.endswith(".dist-info"):
+            continue
+        # A file at the top is a module: `x.py` or an extension `x.cpython-311-....so`.
+        names.add(top.split(".", 1)[0] if not rest else top)
+    return tuple(sorted(names))
 
 
 def write_deterministic_zip(entries: dict[str, Path], output: Path) -> tuple[int, int]:
@@ -282,22 +367,36 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _constraints_name(options: BuildOptions) -> str | None:
+    """The lock as the manifest names it: relative to the repository when inside it."""
+    if options.constraints is None or not options.include_dependencies:
+        return None
+    path = options.constraints.resolve()
+    root = options.root.resolve()
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+
+
+def _collect_entries(options: BuildOptions, project: dict[str, Path], tmp: Path) -> dict[str, Path]:
+    """The project's files plus, unless left out, the installed wheels' files."""
+    if not options.include_dependencies:
+        return project
+    staging = tmp / "deps"
+    install_dependencies(options, staging)
+    dependencies = _dependency_files(staging)
+    clash = sorted(set(dependencies) & set(project))
+    if clash:
+        raise RuntimeError(f"dependencies overwrite project files: {clash[:5]}")
+    return {**dependencies, **project}
+
+
 def build_package(options: BuildOptions) -> BuildReport:
-    """Build the zip at `options.output`; raise PackageTooLargeError past Lambda's limits
-    (FileNotFoundError when an artifact with the transformer lacks its files)."""
+    """Build the zip at `options.output`; raise PackageTooLargeError past Lambda's limits,
+    ForbiddenImportError when the handlers import a package that must not ship, and
+    FileNotFoundError when a file the code reads (or the transformer model) is missing."""
     artifact = options.artifact
-    if artifact.with_transformer:
-        check_transformer_files(options.root)
-    entries = project_files(options.root, with_transformer=artifact.with_transformer)
+    project = project_contents(options.root, artifact)
     with tempfile.TemporaryDirectory(prefix="lambda-build-") as tmp:
-        if options.include_dependencies:
-            staging = Path(tmp) / "deps"
-            install_dependencies(options, staging)
-            dependencies = _dependency_files(staging)
-            clash = sorted(set(dependencies) & set(entries))
-            if clash:
-                raise RuntimeError(f"dependencies overwrite project files: {clash[:5]}")
-            entries = {**dependencies, **entries}
+        entries = _collect_entries(options, project.files, Path(tmp))
         zipped, unzipped = write_deterministic_zip(entries, options.output)
     report = BuildReport(
         path=str(options.output),
@@ -309,6 +408,9 @@ def build_package(options: BuildOptions) -> BuildReport:
         functions=artifact.functions,
         python_version=artifact.python_version,
         upload=artifact.upload,
+        modules=project.modules,
+        top_level=top_level_names(entries),
+        constraints=_constraints_name(options),
     )
     if not report.within_limits:
         zipped_limit = "none: S3 upload" if artifact.upload == "s3" else LAMBDA_ZIPPED_LIMIT

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -25,20 +26,36 @@ from infrastructure.packaging.build import (
     ANALYSIS,
     ARTIFACTS,
     LAMBDA,
+    LOCK_FILE,
     TRANSFORMER_DIR,
+    TRANSFORMER_READER,
+    Artifact,
     BuildOptions,
+    MissingDataError,
     PackageTooLargeError,
     build_package,
+    project_contents,
     project_files,
     runtime_requirements,
 )
+from infrastructure.packaging.closure import (
+    FORBIDDEN_PACKAGES,
+    ForbiddenImportError,
+    import_closure,
+)
+from infrastructure.packaging.pins import requirement_name
 from tests.infrastructure.hcl import TERRAFORM, blocks, load, locals_of
 
 pytestmark = pytest.mark.infrastructure
 
 
+HANDLER = "def handler(event, context):\n    return {}\n"
+
+
 def fake_project(root: Path) -> Path:
-    """A small tree with what must go in and what must stay out."""
+    """A small tree with what must go in and what must stay out: five handlers whose imports
+    reach the ticker list, the linear model and (analysis) the transformer, and beside them
+    training code, the local runtime, analytics, a cache and a test folder."""
     files = {
         "pyproject.toml": (
             '[project]\nname = "x"\ndependencies = ["boto3>=1", "httpx>=0.27"]\n'
@@ -47,14 +64,34 @@ def fake_project(root: Path) -> Path:
             'local = ["x[model]", "panel>=1.5"]\n'
         ),
         "services/__init__.py": "",
-        "services/functions/ingestion.py": "def handler(event, context):\n    return {}\n",
-        "services/scoring/model/weights.json": "{}",
+        "services/functions/__init__.py": "",
+        "services/functions/ingestion.py": "from services.market import universe\n" + HANDLER,
+        "services/functions/dashboard.py": HANDLER,
+        "services/functions/notification.py": HANDLER,
+        "services/functions/metrics.py": HANDLER,
+        "services/functions/analysis.py": (
+            "from typing import TYPE_CHECKING\n"
+            "if TYPE_CHECKING:\n    from services.local import stack\n"
+            "def handler(event, context):\n    from services.scoring import transformer\n"
+        ),
+        "services/market/__init__.py": "",
+        "services/market/universe.py": "from services.scoring.text_model import load\n",
+        "services/market/data/tickers.csv": "symbol\nAAPL\n",
+        "services/scoring/__init__.py": "",
+        "services/scoring/text_model.py": "def load():\n    pass\n",
+        "services/scoring/transformer.py": "",
+        "services/scoring/model/weights.npz": "npz",
+        "services/scoring/model/metadata.json": "{}",
+        "services/scoring/model/reliability.svg": "<svg/>",
+        "services/scoring/MODEL_CARD.md": "# card\n",
         f"{TRANSFORMER_DIR}/model.int8.onnx": "onnx",
         f"{TRANSFORMER_DIR}/tokenizer.json": "{}",
         f"{TRANSFORMER_DIR}/metadata.json": "{}",
         "services/scoring/training/data/train.csv": "text,label\n",
         "services/scoring/training/train.py": "",
+        "services/local/__init__.py": "",
         "services/local/stack.py": "",
+        "services/analytics/__init__.py": "import pandas\n",
         "services/functions/__pycache__/ingestion.cpython-311.pyc": "",
         "services/store/tests/test_x.py": "",
         "tests/test_y.py": "",
@@ -66,39 +103,179 @@ def fake_project(root: Path) -> Path:
     return root
 
 
-def test_project_files_exclude_local_runtime_training_and_tests(tmp_path: Path) -> None:
+SHARED_FILES = [
+    "services/__init__.py",
+    "services/functions/__init__.py",
+    "services/functions/dashboard.py",
+    "services/functions/ingestion.py",
+    "services/functions/metrics.py",
+    "services/functions/notification.py",
+    "services/market/__init__.py",
+    "services/market/data/tickers.csv",
+    "services/market/universe.py",
+    "services/scoring/__init__.py",
+    "services/scoring/model/metadata.json",
+    "services/scoring/model/weights.npz",
+    "services/scoring/text_model.py",
+]
+
+
+def test_project_files_are_the_handlers_closure_and_the_data_it_reads(tmp_path: Path) -> None:
+    # Only what the four handlers import (and their packages' __init__), plus the ticker list
+    # and the linear model their modules read; no training, local runtime, analytics, model
+    # documentation, cache or tests.
     root = fake_project(tmp_path / "repo")
-    assert sorted(project_files(root)) == [
+    assert sorted(project_files(root)) == SHARED_FILES
+
+
+def test_the_analysis_closure_follows_deferred_imports_and_skips_type_checking(
+    tmp_path: Path,
+) -> None:
+    # analysis imports the transformer inside its handler (it runs in AWS: it ships) and
+    # services.local under TYPE_CHECKING (it never runs: it stays out), and carries the model.
+    root = fake_project(tmp_path / "repo")
+    assert sorted(project_files(root, ANALYSIS)) == [
         "services/__init__.py",
-        "services/functions/ingestion.py",
-        "services/scoring/model/weights.json",
+        "services/functions/__init__.py",
+        "services/functions/analysis.py",
+        "services/scoring/__init__.py",
+        f"{TRANSFORMER_DIR}/metadata.json",
+        f"{TRANSFORMER_DIR}/model.int8.onnx",
+        f"{TRANSFORMER_DIR}/tokenizer.json",
+        "services/scoring/transformer.py",
     ]
 
 
-def test_only_the_analysis_artifact_carries_the_transformer_model(tmp_path: Path) -> None:
+def test_an_import_of_a_package_that_must_not_ship_fails_the_build_naming_the_chain(
+    tmp_path: Path,
+) -> None:
     root = fake_project(tmp_path / "repo")
-    shared = set(project_files(root))
-    analysis = set(project_files(root, with_transformer=True))
-    assert analysis - shared == {
-        f"{TRANSFORMER_DIR}/model.int8.onnx",
-        f"{TRANSFORMER_DIR}/tokenizer.json",
-        f"{TRANSFORMER_DIR}/metadata.json",
+    (root / "services/scoring/text_model.py").write_text(
+        "def load():\n    from services.analytics import frames\n"
+    )
+    (root / "services/analytics/frames.py").write_text("")
+    with pytest.raises(ForbiddenImportError) as refused:
+        build_package(
+            BuildOptions(root=root, output=tmp_path / "a.zip", include_dependencies=False)
+        )
+    message = str(refused.value)
+    assert "services.analytics (offline analysis on pandas" in message
+    assert (
+        "services.functions.ingestion -> services.market.universe -> "
+        "services.scoring.text_model -> services.analytics" in message
+    )
+    assert not (tmp_path / "a.zip").exists()
+
+
+def test_the_closure_resolves_relative_imports_and_submodules_named_by_from_imports(
+    tmp_path: Path,
+) -> None:
+    root = fake_project(tmp_path / "repo")
+    (root / "services/functions/metrics.py").write_text(
+        "from . import dashboard\nfrom services.store import tokens as t\n" + HANDLER
+    )
+    (root / "services/store/__init__.py").write_text("")
+    (root / "services/store/tokens.py").write_text("from .keys import build\n")
+    (root / "services/store/keys.py").write_text("")
+    closure = import_closure(root, ["services.functions.metrics"])
+    assert set(closure.modules) >= {
+        "services.functions.dashboard",
+        "services.store.tokens",
+        "services.store.keys",
     }
+    assert closure.chain("services.store.keys") == [
+        "services.functions.metrics",
+        "services.store.tokens",
+        "services.store.keys",
+    ]
+    assert "services.store.tests" not in closure.modules
+
+
+def test_a_missing_file_the_code_reads_fails_the_build(tmp_path: Path) -> None:
+    root = fake_project(tmp_path / "repo")
+    (root / "services/market/data/tickers.csv").unlink()
+    with pytest.raises(MissingDataError, match=r"services/market/data/tickers\.csv"):
+        project_files(root)
 
 
 def test_the_repository_artifacts_hold_every_handler_and_the_linear_model_but_not_local(
     root: Path,
 ) -> None:
-    names = set(project_files(root))
-    for function in ("ingestion", "analysis", "dashboard"):
-        assert f"services/functions/{function}.py" in names
-    assert "services/scoring/model/weights.npz" in names
-    assert not any(n.startswith(f"{TRANSFORMER_DIR}/") for n in names)
-    assert not any(n.startswith(("services/local/", "services/scoring/training/")) for n in names)
-    with_model = set(project_files(root, with_transformer=True))
-    assert not any(
-        n.startswith(("services/local/", "services/scoring/training/")) for n in with_model
+    shared = project_contents(root, LAMBDA)
+    analysis = project_contents(root, ANALYSIS)
+    for function in LAMBDA.functions:
+        assert f"services/functions/{function}.py" in shared.files
+    assert "services/functions/analysis.py" in analysis.files
+    for contents in (shared, analysis):
+        assert "services/scoring/model/weights.npz" in contents.files
+        assert "services/market/data/tickers.csv" in contents.files
+        assert not any(
+            m.startswith((*FORBIDDEN_PACKAGES, "workbench")) for m in contents.modules
+        ), contents.modules
+    assert not any(n.startswith(f"{TRANSFORMER_DIR}/") for n in shared.files)
+    assert f"{TRANSFORMER_DIR}/model.int8.onnx" in analysis.files
+    assert "services/scoring/MODEL_CARD.md" not in {*shared.files, *analysis.files}
+
+
+READS_FILES = re.compile(r"resources\.files\(|__file__")
+
+
+def test_every_module_of_the_closure_that_reads_a_file_declares_what_it_reads(
+    root: Path,
+) -> None:
+    # A module that opens a file of its package must list it in RUNTIME_DATA (or be the
+    # transformer, whose files the analysis artifact adds), or the artifact would lack it.
+    entry_points = [m for artifact in ARTIFACTS.values() for m in artifact.entry_points]
+    closure = import_closure(root, entry_points)
+    readers = {
+        module
+        for module, path in closure.files.items()
+        if READS_FILES.search(path.read_text(encoding="utf-8"))
+    }
+    assert readers <= {*packaging.RUNTIME_DATA, TRANSFORMER_READER}, readers
+
+
+def test_terraform_handlers_are_the_modules_the_closure_starts_from(root: Path) -> None:
+    handlers = locals_of(load(root / TERRAFORM / "modules" / "lambda" / "main.tf"))["handlers"]
+    for artifact in ARTIFACTS.values():
+        for function, module in zip(artifact.functions, artifact.entry_points, strict=True):
+            assert handlers[function] == f"{module}.handler"
+
+
+@pytest.mark.parametrize("artifact", ARTIFACTS.values(), ids=ARTIFACTS.keys())
+def test_each_handler_imports_from_its_artifact_alone(
+    root: Path, tmp_path: Path, artifact: Artifact
+) -> None:
+    # The project's half of the artifact, unpacked, in a fresh interpreter that finds
+    # `services` there first: an import the closure missed (a module computed at run time)
+    # would fail here. Third-party packages come from this environment.
+    build_package(
+        BuildOptions(
+            root=root,
+            output=tmp_path / "a.zip",
+            artifact=artifact,
+            include_dependencies=False,
+        )
     )
+    unpacked = tmp_path / "unpacked"
+    with zipfile.ZipFile(tmp_path / "a.zip") as archive:
+        archive.extractall(unpacked)
+    code = (
+        "import importlib, json, sys, services\n"
+        f"for module in {artifact.entry_points!r}:\n"
+        "    importlib.import_module(module)\n"
+        "print(json.dumps(services.__file__))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=unpacked,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout.strip().splitlines()[-1]).startswith(str(unpacked))
 
 
 def test_two_builds_of_the_repository_code_are_byte_identical(root: Path, tmp_path: Path) -> None:
@@ -140,7 +317,7 @@ def test_zip_entries_are_sorted_with_fixed_times_and_modes(tmp_path: Path) -> No
         assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
         assert {i.external_attr >> 16 for i in infos} == {0o100644}
         assert archive.testzip() is None
-    assert report.files == 3 and report.within_limits
+    assert report.files == len(SHARED_FILES) and report.within_limits
     assert report.unzipped_bytes == sum(i.file_size for i in infos)
 
 
@@ -169,8 +346,8 @@ def test_the_analysis_artifact_adds_the_model_extra_and_the_shared_one_does_not(
     model = [str(r) for r in project["optional-dependencies"]["model"]]
     assert ANALYSIS.extras == ("model",) and LAMBDA.extras == ()
     assert runtime_requirements(root, extras=ANALYSIS.extras) == runtime_requirements(root) + model
-    names = {packaging._requirement_name(r) for r in runtime_requirements(root)}
-    assert names.isdisjoint(packaging._requirement_name(r) for r in model)
+    names = {requirement_name(r) for r in runtime_requirements(root)}
+    assert names.isdisjoint(requirement_name(r) for r in model)
 
 
 def test_extras_expand_self_references_and_unknown_extras_are_refused(tmp_path: Path) -> None:
@@ -202,7 +379,7 @@ def test_dependency_install_asks_pip_for_lambda_platform_wheels(
         (target / "httpx").mkdir()
         (target / "httpx" / "__init__.py").write_text("")
 
-    monkeypatch.setattr(packaging.subprocess, "run", fake_run)
+    monkeypatch.setattr(subprocess, "run", fake_run)
     report = build_package(BuildOptions(root=root, output=tmp_path / "full.zip", pip=("pip",)))
     (command,) = calls
     assert command[-1] == "httpx>=0.27" and "boto3>=1" not in command
@@ -221,7 +398,7 @@ def _fake_pip(calls: list[list[str]]) -> Callable[[list[str], bool], None]:
         calls.append(command)
         target = Path(command[command.index("--target") + 1])
         for requirement in command[command.index("--only-binary=:all:") + 1 :]:
-            name = packaging._requirement_name(requirement).replace("-", "_")
+            name = requirement_name(requirement).replace("-", "_")
             (target / f"{name}-1.0.dist-info").mkdir(parents=True)
             (target / f"{name}-1.0.dist-info" / "METADATA").write_text(f"Name: {name}\n")
             (target / name).mkdir()
@@ -238,7 +415,7 @@ def test_the_analysis_build_installs_the_model_extra_for_python312_and_goes_thro
     # for the model extra as manylinux_2_28 (or older) wheels for CPython 3.12.
     root = fake_project(tmp_path / "repo")
     calls: list[list[str]] = []
-    monkeypatch.setattr(packaging.subprocess, "run", _fake_pip(calls))
+    monkeypatch.setattr(subprocess, "run", _fake_pip(calls))
     monkeypatch.setattr(packaging, "LAMBDA_ZIPPED_LIMIT", 10)
     with pytest.raises(PackageTooLargeError, match="zipped"):
         build_package(BuildOptions(root=root, output=tmp_path / "lambda.zip", pip=("pip",)))
@@ -255,6 +432,35 @@ def test_the_analysis_build_installs_the_model_extra_for_python312_and_goes_thro
     assert set(report.distributions) == {"httpx", "onnxruntime", "tokenizers"}
     with zipfile.ZipFile(tmp_path / "a.zip") as archive:
         assert f"{TRANSFORMER_DIR}/model.int8.onnx" in archive.namelist()
+
+
+def test_make_package_installs_the_wheels_at_the_lock_versions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a lock at the root with a pin of the shared artifact's own, When `make package`
+    # builds, Then each artifact's pip gets the lock's versions (its own where it has them)
+    # as constraints and the manifest names the lock; --no-lock resolves from the ranges.
+    root = fake_project(tmp_path / "repo")
+    (root / LOCK_FILE).write_text("httpx==1.0\nnumpy==2.4.6\n# [lambda] numpy==2.2.6\n")
+    calls: list[list[str]] = []
+    constraints: list[str] = []
+    record = _fake_pip(calls)
+
+    def run(command: list[str], check: bool) -> None:
+        if "--constraint" in command:
+            constraints.append(Path(command[command.index("--constraint") + 1]).read_text())
+        record(command, check)
+
+    monkeypatch.setattr(subprocess, "run", run)
+    out = tmp_path / "build"
+    assert package_main(["--root", str(root), "--output-dir", str(out)]) == 0
+    assert constraints == ["httpx==1.0\nnumpy==2.2.6\n", "httpx==1.0\nnumpy==2.4.6\n"]
+    manifest = json.loads((out / "lambda.json").read_text())
+    assert manifest["constraints"] == LOCK_FILE and manifest["distributions"] == {"httpx": "1.0"}
+    assert manifest["top_level"] == ["httpx", "services"]
+    args = ["--root", str(root), "--output-dir", str(tmp_path / "b"), "--artifact", "lambda"]
+    assert package_main([*args, "--no-lock"]) == 0
+    assert "--constraint" not in calls[-1]
 
 
 def test_the_analysis_artifact_is_refused_without_the_transformer_model(tmp_path: Path) -> None:
