@@ -9,7 +9,8 @@ APT_INSTALL := $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SU
 ARGS ?=
 
 .PHONY: help install system-deps browser-deps workbench stack test check lint format typecheck \
-        unit integration e2e ui bench model clean notebooks traffic infrastructure package checkov-venv
+        unit integration e2e ui bench model clean notebooks traffic infrastructure package checkov-venv \
+        lock
 
 help:
 	@echo "make workbench   start the embedded stack and serve the workbench"
@@ -20,14 +21,25 @@ help:
 	@echo "make notebooks   run the scenario notebooks -> reports/notebooks/ (HTML too)"
 	@echo "make traffic     the traffic generator against the local stack (ARGS=--scenario all)"
 	@echo "make infrastructure   Terraform and checkov checks;  make package   build/lambda*.zip"
+	@echo "make lock        remake constraints.txt, the pinned versions make install uses"
 
 # --- installation -----------------------------------------------------------------------
 
-$(VENV)/.installed: pyproject.toml
+# The lock pins every version; pyproject.toml keeps the ranges. A changed lock reinstalls.
+LOCK := constraints.txt
+
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q -c $(LOCK) -e ".[dev]"
 	@touch $@
+
+# Remake the lock from pyproject.toml's ranges, keeping its pins (ARGS="--upgrade-package NAME"
+# moves one, ARGS="--upgrade" all). It needs only a venv's pip, not the project installed:
+# a lock that no longer installs can still be remade.
+lock:
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m infrastructure.packaging.lock $(ARGS)
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -112,13 +124,15 @@ $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION):
 
 checkov-venv: $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 
-# Terraform fmt/validate/test (validate and test need the AWS provider: see
-# infrastructure/README.md for pointing Terraform at a local provider mirror), checkov,
-# the schema check and the Lambda artifact builder.
+# Terraform fmt/validate/test, and each environment applied to moto's AWS server on loopback,
+# planned again (only moto's known gaps may change) and destroyed (validate, test and the
+# apply need the AWS provider: see infrastructure/README.md for pointing Terraform at a local
+# provider mirror), checkov, the schema check and the Lambda artifact builder.
 infrastructure: install checkov-venv
 	$(PYTEST) -m infrastructure $(ARGS)
 
-# The Lambda deployment zips (build/lambda.zip, build/lambda-analysis.zip) and their manifests.
+# The Lambda deployment zips (build/lambda.zip, build/lambda-analysis.zip) and their manifests;
+# the wheels at the lock's versions.
 package: install
 	$(PY) -m infrastructure.packaging $(ARGS)
 

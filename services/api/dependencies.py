@@ -59,7 +59,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class ApiStore:
     """The repositories behind the routes: DynamoDB ones in AWS and on the local stack
-    (`services.composition.dynamo_api_store`), in-memory ones in unit tests."""
+    (`services.composition.api.dynamo_api_store`), in-memory ones in unit tests."""
 
     users: UserRepository
     sessions: SessionRepository
