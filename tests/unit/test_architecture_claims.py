@@ -4,10 +4,13 @@ checked by walking the sources' imports and calls, so the map cannot drift from 
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from infrastructure.packaging.closure import import_closure
 
 pytestmark = pytest.mark.unit
 
@@ -76,9 +79,7 @@ def test_every_handler_takes_its_dependencies_and_builds_them_in_the_composition
     root: Path,
 ) -> None:
     for name, tree in sources(root, "services/functions"):
-        handlers = [
-            n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "handler"
-        ]
+        handlers = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "handler"]
         if not handlers:
             continue
         arguments = [a.arg for a in handlers[0].args.args]
@@ -109,3 +110,18 @@ def test_exceptions_become_http_answers_in_the_error_map_only(root: Path) -> Non
                     for inner in ast.walk(node)
                 )
                 assert not translated, f"{name}:{node.lineno} translates an error to HTTP"
+
+
+def test_the_packages_said_to_run_in_lambda_are_the_handlers_import_closure(root: Path) -> None:
+    documented = (root / "docs" / "architecture.md").read_text()
+    row = next(line for line in documented.splitlines() if line.startswith("| Lambda ("))
+    said = set(re.findall(r"`(\w+)`", row.split("|")[2])) - {"training"}
+    handlers = [f"services.functions.{p.stem}" for p in (root / "services/functions").glob("*.py")]
+    closure = import_closure(root, [h for h in handlers if not h.endswith("__init__")])
+    packages = {
+        module.split(".")[1]
+        for module in closure.modules
+        if module.count(".") >= 1 and (root / "services" / module.split(".")[1]).is_dir()
+    }
+
+    assert said == packages
