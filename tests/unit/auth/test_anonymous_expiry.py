@@ -17,8 +17,8 @@ from services.auth.accounts import AccountSignIn
 from services.auth.anonymous_cleanup import retire_expired_anonymous_users
 from services.auth.sessions import authenticate, start_anonymous_session
 from services.clock import epoch_seconds
-from services.functions import notification
 from services.composition.notification import notification_dependencies
+from services.functions import notification
 from services.resilience.guard import AllowAll
 from services.settings import Settings
 from services.store import keys
