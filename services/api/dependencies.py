@@ -86,7 +86,7 @@ class ApiStore:
 @dataclass
 class ApiDependencies:
     """Collaborators of the routes, and the process's caches: built from parts once per
-    execution environment (`services.composition.api_dependencies`) and passed in. The
+    execution environment (`services.composition.api.api_dependencies`) and passed in. The
     services below are built from these parts on first use, and kept for the process."""
 
     settings: Settings
