@@ -7,13 +7,10 @@ result for a few seconds, so polling does not multiply the cost."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from services.composition.api import table_api_dependencies
 from services.functions.dashboard import Dashboard, build_dashboard
@@ -22,7 +19,6 @@ from services.settings import Settings
 from services.store import census
 from services.store.census import count_status, table_census
 from services.store.metrics import DynamoMetricsStore
-from services.store.schema import create_table_request
 from services.store.sessions import token_hash
 
 pytestmark = pytest.mark.unit
@@ -51,27 +47,21 @@ class ReadMeter:
 
 
 @pytest.fixture
-def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "testing")
-    with mock_aws():
-        resource = boto3.resource("dynamodb", region_name="us-east-1")
-        resource.meta.client.create_table(**create_table_request("census"))
-        table = resource.Table("census")
-        with table.batch_writer() as batch:
-            for n in range(ARTICLES):
-                batch.put_item(
-                    Item={
-                        "PK": f"ARTICLE#{n:04d}",
-                        "SK": "ARTICLE",
-                        "entity": "article",
-                        "status": "analyzed" if n % 4 else "pending",
-                        "timestamp": f"2026-11-24T11:{n % 60:02d}:00Z",
-                    }
-                )
-            for n in range(10):
-                batch.put_item(Item={"PK": f"USER#{n}", "SK": "PROFILE", "entity": "user"})
-        yield table
+def table(moto_table: Any) -> Any:
+    with moto_table.batch_writer() as batch:
+        for n in range(ARTICLES):
+            batch.put_item(
+                Item={
+                    "PK": f"ARTICLE#{n:04d}",
+                    "SK": "ARTICLE",
+                    "entity": "article",
+                    "status": "analyzed" if n % 4 else "pending",
+                    "timestamp": f"2026-11-24T11:{n % 60:02d}:00Z",
+                }
+            )
+        for n in range(10):
+            batch.put_item(Item={"PK": f"USER#{n}", "SK": "PROFILE", "entity": "user"})
+    return moto_table
 
 
 def operator_dashboard(table: Any, **settings: Any) -> Dashboard:

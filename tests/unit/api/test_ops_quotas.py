@@ -4,21 +4,17 @@ tightest one first and its figures at the top level, as before the plans' limits
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 import pytest
 from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver
-from moto import mock_aws
 
 from services.api.app import build_app
 from services.api.dependencies import ApiDependencies
 from services.composition.api import table_api_dependencies
 from services.observability import get_logger
 from services.settings import Settings
-from services.store.schema import create_table_request
 from services.store.sessions import token_hash
 from tests.unit.resolve import resolve_get
 
@@ -29,21 +25,16 @@ NOW = datetime(2026, 11, 24, 12, 15, tzinfo=UTC)
 
 
 @pytest.fixture
-def deps(monkeypatch: pytest.MonkeyPatch) -> Iterator[ApiDependencies]:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "testing")
-    with mock_aws():
-        resource = boto3.resource("dynamodb", region_name="us-east-1")
-        resource.meta.client.create_table(**create_table_request("quotas"))
-        settings = Settings(
-            operator_token_sha256=token_hash(OPERATOR),
-            rate_limit_enabled=False,
-            tiingo_plan="free",
-            finnhub_plan="free",
-            sendgrid_plan="free",
-            sendgrid_quota_limit=10,
-        )
-        yield table_api_dependencies(settings, clock=lambda: NOW, table=resource.Table("quotas"))
+def deps(moto_table: Any) -> ApiDependencies:
+    settings = Settings(
+        operator_token_sha256=token_hash(OPERATOR),
+        rate_limit_enabled=False,
+        tiingo_plan="free",
+        finnhub_plan="free",
+        sendgrid_plan="free",
+        sendgrid_quota_limit=10,
+    )
+    return table_api_dependencies(settings, clock=lambda: NOW, table=moto_table)
 
 
 def get(app: LambdaFunctionUrlResolver, path: str) -> tuple[int, Any]:

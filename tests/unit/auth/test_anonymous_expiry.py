@@ -4,14 +4,11 @@ accounts directory, never the whole table. Over a moto table."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import boto3
 import pytest
 from boto3.dynamodb.conditions import Key
-from moto import mock_aws
 
 from services.auth.accounts import AccountSignIn
 from services.auth.anonymous_cleanup import retire_expired_anonymous_users
@@ -26,7 +23,6 @@ from services.store.alerts import DynamoAlertRepository
 from services.store.anonymous_users import DynamoAnonymousUserStore
 from services.store.configurations import DynamoConfigurationRepository
 from services.store.models import Alert, Configuration
-from services.store.schema import create_table_request
 from services.store.sessions import DynamoSessionRepository
 from services.store.users import DynamoUserRepository
 from tests.unit.auth.support import Clock
@@ -42,17 +38,11 @@ SETTINGS = Settings(anonymous_session_ttl_s=SESSION_S, anonymous_user_grace_s=GR
         pytest.param("dynamodb_local", marks=pytest.mark.integration),
     ]
 )
-def table(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def table(request: pytest.FixtureRequest) -> Any:
     """A moto table (unit), and the same tests on DynamoDB Local (integration)."""
     if request.param == "dynamodb_local":
-        yield request.getfixturevalue("fresh_table")
-        return
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "testing")
-    with mock_aws():
-        resource = boto3.resource("dynamodb", region_name="us-east-1")
-        resource.meta.client.create_table(**create_table_request("anonymous-expiry"))
-        yield resource.Table("anonymous-expiry")
+        return request.getfixturevalue("fresh_table")
+    return request.getfixturevalue("moto_table")
 
 
 @pytest.fixture

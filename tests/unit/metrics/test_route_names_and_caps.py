@@ -8,13 +8,10 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from services.composition.api import table_api_dependencies
 from services.functions.dashboard import Dashboard, build_dashboard, declared_routes
@@ -29,7 +26,6 @@ from services.metrics.requests import (
 )
 from services.settings import Settings
 from services.store.metrics import ApiMinuteTooLargeError, DynamoMetricsStore
-from services.store.schema import create_table_request
 from tests.unit.resilience.support import START, Clock
 
 pytestmark = pytest.mark.unit
@@ -153,14 +149,8 @@ def test_a_minute_that_cannot_be_written_never_holds_back_the_next_ones() -> Non
 
 
 @pytest.fixture
-def metrics_store(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[DynamoMetricsStore, Any]]:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "testing")
-    with mock_aws():
-        resource = boto3.resource("dynamodb", region_name="us-east-1")
-        resource.meta.client.create_table(**create_table_request("minutes"))
-        table = resource.Table("minutes")
-        yield DynamoMetricsStore(table), table
+def metrics_store(moto_table: Any) -> tuple[DynamoMetricsStore, Any]:
+    return DynamoMetricsStore(moto_table), moto_table
 
 
 def test_the_store_refuses_an_oversized_minute_before_any_write(

@@ -4,20 +4,16 @@ The outbox is the fake of `test_deliver` with failing writes, then the table its
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from services.notifications.deliver import DeliveryPolicy, deliver_due
 from services.resilience.guard import AllowAll
 from services.store.outbox import DynamoOutbox, OutboxEmail
-from services.store.schema import create_table_request
 from tests.unit.notifications.test_deliver import FakeOutbox, Sender, email
 from tests.unit.resilience.support import START, Clock
 
@@ -154,13 +150,8 @@ def test_a_run_that_cannot_record_an_acceptance_stops_sending() -> None:
 
 
 @pytest.fixture
-def outbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[DynamoOutbox]:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "testing")
-    with mock_aws():
-        resource = boto3.resource("dynamodb", region_name="us-east-1")
-        resource.meta.client.create_table(**create_table_request("outbox-acceptance"))
-        yield DynamoOutbox(resource.Table("outbox-acceptance"))
+def outbox(moto_table: Any) -> DynamoOutbox:
+    return DynamoOutbox(moto_table)
 
 
 def test_table_records_an_acceptance_that_a_stale_claim_cannot_wipe(outbox: DynamoOutbox) -> None:

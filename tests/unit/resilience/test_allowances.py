@@ -5,12 +5,9 @@ claims all or none, uses given back, subjects hashed in the keys, items that exp
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from services.resilience.allowance import (
     Allowance,
@@ -21,7 +18,6 @@ from services.resilience.allowance import (
 )
 from services.store.allowances import AllowanceStore, DynamoAllowanceStore
 from services.store.memory import InMemoryAllowanceStore
-from services.store.schema import create_table_request
 from tests.unit.resilience.support import Clock
 
 pytestmark = pytest.mark.unit
@@ -32,13 +28,8 @@ PER_CLIENT = Allowance("emails_per_client", 5, "e-mails from your address")
 
 
 @pytest.fixture
-def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "testing")
-    with mock_aws():
-        resource = boto3.resource("dynamodb", region_name="us-east-1")
-        resource.meta.client.create_table(**create_table_request("allowances"))
-        yield resource.Table("allowances")
+def table(moto_table: object) -> object:
+    return moto_table
 
 
 @pytest.fixture(params=["memory", "dynamodb"])
