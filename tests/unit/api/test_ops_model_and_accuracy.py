@@ -17,10 +17,10 @@ from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver
 
 from services.api.app import build_app
 from services.composition.api import table_api_dependencies
-from services.local.function_url import LocalLambdaContext, build_event
 from services.observability import get_logger
 from services.settings import Settings
 from services.store.sessions import token_hash
+from tests.unit.resolve import resolve_get
 
 pytestmark = pytest.mark.unit
 
@@ -53,12 +53,7 @@ def make_app(
 def call(
     app: LambdaFunctionUrlResolver, path: str, token: str | None = OPERATOR
 ) -> tuple[int, Any]:
-    headers = {"authorization": f"Bearer {token}"} if token else {}
-    event = build_event(
-        method="GET", raw_path=path, headers=headers, body=b"", source_ip="10.0.0.1", domain="t"
-    )
-    answer = app.resolve(event, LocalLambdaContext(function_name="t", aws_request_id="r"))
-    return int(answer["statusCode"]), json.loads(answer["body"])
+    return resolve_get(app, path, token)
 
 
 @pytest.fixture
