@@ -14,18 +14,9 @@ from services.local.emulators.finnhub import FinnhubEmulator
 from services.local.emulators.sendgrid import SendGridEmulator
 from services.local.emulators.tiingo import TiingoEmulator, TiingoLimits
 from services.local.emulators.world import NewsWorld
+from tests.clock import START, Clock
 
 pytestmark = pytest.mark.integration
-
-START = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from services.auth.sessions import Principal, authenticate, start_anonymous_session
 from services.settings import Settings
@@ -14,16 +12,9 @@ from services.store.memory import (
     InMemoryUserRepository,
 )
 from services.store.models import Configuration
+from tests.clock import START, Clock
 
-START = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-
-
-@dataclass
-class Clock:
-    now: datetime = START
-
-    def __call__(self) -> datetime:
-        return self.now
+__all__ = ["START", "Clock", "anonymous_caller"]
 
 
 def anonymous_caller(

@@ -12,16 +12,9 @@ import pytest
 from services.caching.reads import reads_on_this_thread, record_read, watch_reads
 from services.caching.registry import CacheRegistry
 from services.caching.ttl import TtlCache
+from tests.clock import SecondsClock
 
 pytestmark = pytest.mark.unit
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def reading(n: int, value: str = "v") -> Any:
@@ -75,7 +68,7 @@ def test_reads_on_other_threads_are_not_this_threads(table: Any) -> None:
 
 def test_a_cache_over_a_watched_table_saves_what_its_load_read(table: Any) -> None:
     watch_reads(table.meta.client)
-    cache: TtlCache[Any] = TtlCache("items", 60.0, monotonic=Clock())
+    cache: TtlCache[Any] = TtlCache("items", 60.0, monotonic=SecondsClock(100.0))
 
     def load() -> Any:
         table.get_item(Key={"PK": "A", "SK": "1"})
@@ -92,7 +85,7 @@ def test_a_cache_over_a_watched_table_saves_what_its_load_read(table: Any) -> No
 
 
 def test_each_hit_saves_what_its_own_entry_cost_to_load() -> None:
-    cache: TtlCache[str] = TtlCache("t", 60.0, monotonic=Clock())
+    cache: TtlCache[str] = TtlCache("t", 60.0, monotonic=SecondsClock(100.0))
     cache.get_or_load("five-tickers", reading(5))
     cache.get_or_load("one-ticker", reading(1))
     for _ in range(2):
@@ -106,8 +99,8 @@ def test_each_hit_saves_what_its_own_entry_cost_to_load() -> None:
 
 
 def test_a_load_that_uses_another_cache_counts_the_reads_it_made_through_it() -> None:
-    inner: TtlCache[str] = TtlCache("inner", 60.0, monotonic=Clock())
-    outer: TtlCache[str] = TtlCache("outer", 60.0, monotonic=Clock())
+    inner: TtlCache[str] = TtlCache("inner", 60.0, monotonic=SecondsClock(100.0))
+    outer: TtlCache[str] = TtlCache("outer", 60.0, monotonic=SecondsClock(100.0))
 
     def outer_load() -> str:
         record_read()
@@ -125,7 +118,7 @@ def test_a_load_that_uses_another_cache_counts_the_reads_it_made_through_it() ->
 
 
 def test_a_failed_load_stores_nothing_and_is_not_a_load() -> None:
-    cache: TtlCache[str] = TtlCache("t", 60.0, monotonic=Clock())
+    cache: TtlCache[str] = TtlCache("t", 60.0, monotonic=SecondsClock(100.0))
 
     def failing() -> str:
         record_read()
@@ -137,7 +130,7 @@ def test_a_failed_load_stores_nothing_and_is_not_a_load() -> None:
 
 
 def test_a_ttl_of_zero_switches_the_cache_off() -> None:
-    cache: TtlCache[str] = TtlCache("off", 0.0, monotonic=Clock())
+    cache: TtlCache[str] = TtlCache("off", 0.0, monotonic=SecondsClock(100.0))
     for _ in range(3):
         assert cache.get_or_load("k", reading(2)) == ("v", False)
     stats = cache.layer_stats()
@@ -145,7 +138,7 @@ def test_a_ttl_of_zero_switches_the_cache_off() -> None:
 
 
 def test_expired_entries_leave_the_count_of_entries() -> None:
-    clock = Clock()
+    clock = SecondsClock(100.0)
     cache: TtlCache[str] = TtlCache("t", 60.0, monotonic=clock)
     cache.get_or_load("a", reading(1))
     clock.now += 61
@@ -157,8 +150,10 @@ def test_expired_entries_leave_the_count_of_entries() -> None:
 
 def test_the_registry_reports_every_layer_and_their_totals() -> None:
     registry = CacheRegistry()
-    sessions = registry.register(TtlCache[str]("sessions", 15.0, monotonic=Clock()))
-    configs = registry.register(TtlCache[str]("configuration_lists", 60.0, monotonic=Clock()))
+    sessions = registry.register(TtlCache[str]("sessions", 15.0, monotonic=SecondsClock(100.0)))
+    configs = registry.register(
+        TtlCache[str]("configuration_lists", 60.0, monotonic=SecondsClock(100.0))
+    )
     for _ in range(4):
         sessions.get_or_load("token", reading(2))
     configs.get_or_load("user", reading(1))

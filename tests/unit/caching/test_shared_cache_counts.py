@@ -4,7 +4,7 @@ counters to the table, and `GET /api/v2/ops/caches` answers their sum and one li
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,23 +19,12 @@ from services.observability import get_logger
 from services.settings import Settings
 from services.store.cache_counts import DynamoCacheCounts, PublishedCaches
 from services.store.sessions import token_hash
+from tests.clock import START, Clock
 from tests.unit.resolve import resolve_get
 
 pytestmark = pytest.mark.unit
 
 OPERATOR = "operator-secret"
-START = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 class MemoryCounts:

@@ -5,20 +5,13 @@ from __future__ import annotations
 import pytest
 
 from services.caching.ttl import TtlCache
+from tests.clock import SecondsClock
 
 pytestmark = pytest.mark.unit
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_hits_until_the_ttl_passes_or_the_key_is_invalidated() -> None:
-    clock = Clock()
+    clock = SecondsClock(100.0)
     cache: TtlCache[int] = TtlCache("t", 60.0, monotonic=clock)
     loads = []
 
@@ -37,14 +30,14 @@ def test_hits_until_the_ttl_passes_or_the_key_is_invalidated() -> None:
 
 
 def test_size_is_bounded() -> None:
-    cache: TtlCache[str] = TtlCache("t", 60.0, max_entries=3, monotonic=Clock())
+    cache: TtlCache[str] = TtlCache("t", 60.0, max_entries=3, monotonic=SecondsClock(100.0))
     for key in range(10):
         cache.get_or_load(key, lambda key=key: str(key))
     assert len(cache) == 3
 
 
 def test_invalidate_where_drops_only_matching_values() -> None:
-    cache: TtlCache[str] = TtlCache("t", 60.0, monotonic=Clock())
+    cache: TtlCache[str] = TtlCache("t", 60.0, monotonic=SecondsClock(100.0))
     for key, owner in [("a", "alice"), ("b", "bob"), ("c", "alice")]:
         cache.get_or_load(key, lambda owner=owner: owner)
     cache.invalidate_where(lambda owner: owner == "alice")

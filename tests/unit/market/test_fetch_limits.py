@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from services.adapters.models import Candle, Resolution
 from services.market.fetch_limits import (
     PER_CLIENT,
     PER_SESSION,
@@ -26,7 +25,8 @@ from services.resilience.quota import QuotaLimit, QuotaPolicy, QuotaTracker
 from services.resilience.resilient_guard import ResilientGuard
 from services.settings import Settings
 from services.store.memory import InMemoryAllowanceStore, InMemoryCircuitStore, InMemoryQuotaStore
-from services.store.ohlc_cache import CachedCandles
+from tests.clock import Clock
+from tests.unit.market.support import Candles, OhlcStore
 
 pytestmark = pytest.mark.unit
 
@@ -35,40 +35,9 @@ ADDRESS = "198.51.100.7"
 TICKERS = ["AAPL", "MSFT", "NVDA", "JPM", "AMZN", "META"]
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-class Tiingo:
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def fetch_candles(
-        self, ticker: str, start: datetime, end: datetime, resolution: Resolution
-    ) -> list[Candle]:
-        self.calls += 1
-        return [Candle(end - timedelta(days=1), 10.0, 11.0, 9.5, 10.5, 1000)]
-
-
-class OhlcStore:
-    def __init__(self) -> None:
-        self.items: dict[tuple[str, str, str], CachedCandles] = {}
-
-    def get(self, ticker: str, resolution: str, range_name: str, now: datetime) -> Any:
-        return self.items.get((ticker, resolution, range_name))
-
-    def put(self, entry: CachedCandles, expires_at: datetime) -> bool:
-        self.items[(entry.ticker, entry.resolution, entry.range_name)] = entry
-        return True
-
-
 @dataclass
 class World:
-    tiingo: Tiingo
+    tiingo: Candles
     store: OhlcStore
     clock: Clock
     quotas: QuotaTracker
@@ -84,7 +53,7 @@ class World:
 
 
 def world(*, hourly: int = 10_000, **settings: Any) -> World:
-    clock, tiingo, store = Clock(), Tiingo(), OhlcStore()
+    clock, tiingo, store = Clock(NOW), Candles(), OhlcStore()
     config = Settings(**settings)
     quotas = QuotaTracker(
         {"tiingo": (QuotaLimit(hourly, "hour"), QuotaLimit(100_000, "day"))},

@@ -21,6 +21,7 @@ from services.market.prices import (
     fresh_until,
 )
 from services.store.ohlc_cache import CachedCandles, decode_candles, encode_candles
+from tests.clock import Clock
 
 pytestmark = pytest.mark.unit
 
@@ -61,17 +62,9 @@ class Store:
         return True
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def parts() -> tuple[Source, Store, Clock]:
-    return Source(), Store(), Clock()
+    return Source(), Store(), Clock(NOW)
 
 
 def test_provider_then_l1_then_l2_for_a_new_instance(parts) -> None:

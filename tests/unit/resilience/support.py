@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-
 from services.adapters.errors import (
     ProviderNotFoundError,
     ProviderUnavailableError,
 )
+from tests.clock import START, Clock
 
-START = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-
-
-@dataclass
-class Clock:
-    now: datetime = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
+__all__ = ["START", "Clock", "outage", "unknown_ticker"]
 
 
 def outage(service: str = "tiingo") -> ProviderUnavailableError:

@@ -25,19 +25,12 @@ from services.store.memory import (
     InMemoryEntitlementStore,
     InMemorySentimentStore,
 )
+from tests.clock import Clock
 
 pytestmark = pytest.mark.unit
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 REASON = "You do not have permission to access the News API"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class Source:
@@ -97,7 +90,7 @@ def cycle(entitlements: Entitlements, *sources: Source, sentiment: Sentiment) ->
 
 
 def test_a_free_plan_never_calls_its_premium_endpoints_and_reports_no_error() -> None:
-    clock, store = Clock(), InMemoryEntitlementStore()
+    clock, store = Clock(NOW), InMemoryEntitlementStore()
     tiingo, finnhub, sentiment = (
         Source("tiingo", "news"),
         Source("finnhub", "company_news"),
@@ -114,7 +107,7 @@ def test_a_free_plan_never_calls_its_premium_endpoints_and_reports_no_error() ->
 
 
 def test_a_provider_refusal_stops_this_instance_and_then_the_others() -> None:
-    clock, store = Clock(), InMemoryEntitlementStore()
+    clock, store = Clock(NOW), InMemoryEntitlementStore()
     first, second = gate(store, clock), gate(store, clock)
     second.refusals()  # the other instance has read the table before the refusal
     refusing = Source("tiingo", "news", refuses=True)
@@ -132,7 +125,7 @@ def test_a_provider_refusal_stops_this_instance_and_then_the_others() -> None:
 
 
 def test_a_recorded_refusal_expires_so_an_upgraded_key_is_tried_again() -> None:
-    clock, store = Clock(), InMemoryEntitlementStore(keep=timedelta(days=1))
+    clock, store = Clock(NOW), InMemoryEntitlementStore(keep=timedelta(days=1))
     cycle(gate(store, clock), Source("tiingo", "news", refuses=True), sentiment=Sentiment())
     clock.now += timedelta(days=1, seconds=1)
     assert gate(store, clock).refusal("tiingo", "news") is None
@@ -154,7 +147,7 @@ def test_the_sentiment_view_says_not_entitled_with_the_reason() -> None:
 
 
 def test_health_is_healthy_for_a_chosen_plan_and_degraded_for_a_surprise() -> None:
-    clock, store = Clock(), InMemoryEntitlementStore()
+    clock, store = Clock(NOW), InMemoryEntitlementStore()
     planned = gate(store, clock, tiingo="free")
     result = entitlements_check(planned.refusals)()
     assert result.status == "healthy"
@@ -170,7 +163,7 @@ def test_health_is_healthy_for_a_chosen_plan_and_degraded_for_a_surprise() -> No
 
 
 def test_a_forgotten_refusal_is_called_again_here_at_once_and_by_the_others_after_a_read() -> None:
-    clock, store = Clock(), InMemoryEntitlementStore()
+    clock, store = Clock(NOW), InMemoryEntitlementStore()
     here, other = gate(store, clock), gate(store, clock)
     refusing = Source("tiingo", "news", refuses=True)
     cycle(here, refusing, sentiment=Sentiment())
@@ -208,7 +201,7 @@ class FlakyStore(InMemoryEntitlementStore):
 
 
 def test_a_refusal_the_table_did_not_take_or_a_failed_read_never_calls_the_endpoint_again() -> None:
-    clock, store = Clock(), FlakyStore()
+    clock, store = Clock(NOW), FlakyStore()
     entitlements = gate(store, clock)
 
     def refused(provider: str, endpoint: Endpoint) -> None:

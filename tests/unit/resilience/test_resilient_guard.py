@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from services.adapters.email import EmailMessage, GuardedEmailSender, SentEmail
-from services.adapters.models import Candle, Resolution
 from services.auth.accounts import AccountSignIn
 from services.auth.magic_link import EmailNotSentError, MagicLinks
 from services.market.prices import PriceService, PricesUnavailableError
@@ -30,7 +29,7 @@ from services.store.memory import (
     InMemoryTokenRepository,
     InMemoryUserRepository,
 )
-from services.store.ohlc_cache import CachedCandles
+from tests.unit.market.support import Candles, OhlcStore
 from tests.unit.resilience.support import Clock, outage
 
 pytestmark = pytest.mark.unit
@@ -270,32 +269,6 @@ def test_an_open_sendgrid_circuit_withdraws_the_link_and_says_when_to_retry(worl
 
 
 # --- prices ---------------------------------------------------------------------------------
-
-
-class Candles:
-    def __init__(self) -> None:
-        self.calls = 0
-        self.failure: Exception | None = None
-
-    def fetch_candles(
-        self, ticker: str, start: datetime, end: datetime, resolution: Resolution
-    ) -> list[Candle]:
-        self.calls += 1
-        if self.failure is not None:
-            raise self.failure
-        return [Candle(end - timedelta(days=1), 10.0, 11.0, 9.5, 10.5, 1000)]
-
-
-class OhlcStore:
-    def __init__(self) -> None:
-        self.items: dict[tuple[str, str, str], CachedCandles] = {}
-
-    def get(self, ticker: str, resolution: str, range_name: str, now: datetime) -> Any:
-        return self.items.get((ticker, resolution, range_name))
-
-    def put(self, entry: CachedCandles, expires_at: datetime) -> bool:
-        self.items[(entry.ticker, entry.resolution, entry.range_name)] = entry
-        return True
 
 
 def test_an_open_circuit_serves_the_stored_copy_or_says_when_to_retry(world: World) -> None:
