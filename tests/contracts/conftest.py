@@ -26,6 +26,7 @@ from services.store.memory import (
     InMemoryTokenRepository,
     InMemoryUserRepository,
 )
+from tests.contracts.backends import BACKENDS
 
 
 @dataclass
@@ -37,12 +38,7 @@ class Repos:
     articles: Any
 
 
-@pytest.fixture(
-    params=[
-        pytest.param("memory", marks=pytest.mark.unit),
-        pytest.param("dynamodb_local", marks=pytest.mark.integration),
-    ]
-)
+@pytest.fixture(params=BACKENDS)
 def repos(request: pytest.FixtureRequest) -> Repos:
     if request.param == "memory":
         users = InMemoryUserRepository()

@@ -14,11 +14,11 @@ from services.store.alerts import DynamoAlertRepository
 from services.store.anonymous_users import DynamoAnonymousUserStore
 from services.store.configurations import DynamoConfigurationRepository
 from services.store.errors import NotFoundError
-from services.store.memory import MemoryStore
 from services.store.models import Alert, Configuration, Session, User
 from services.store.preferences import DynamoPreferenceRepository, EmailPreferences
 from services.store.sessions import DynamoSessionRepository
 from services.store.users import DynamoUserRepository
+from tests.contracts.backends import BACKENDS, backend_stores
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 EXPIRES = NOW + timedelta(hours=1)
@@ -31,34 +31,20 @@ class Stores:
     configurations: Any
     alerts: Any
     preferences: Any
-    anonymous: Any
+    anonymous_users: Any
 
 
-@pytest.fixture(
-    params=[
-        pytest.param("memory", marks=pytest.mark.unit),
-        pytest.param("dynamodb_local", marks=pytest.mark.integration),
-    ]
-)
+@pytest.fixture(params=BACKENDS)
 def stores(request: pytest.FixtureRequest) -> Stores:
-    if request.param == "memory":
-        memory = MemoryStore.empty()
-        return Stores(
-            memory.users,
-            memory.sessions,
-            memory.configurations,
-            memory.alerts,
-            memory.preferences,
-            memory.anonymous_users,
-        )
-    table = request.getfixturevalue("fresh_table")
-    return Stores(
-        DynamoUserRepository(table),
-        DynamoSessionRepository(table),
-        DynamoConfigurationRepository(table),
-        DynamoAlertRepository(table),
-        DynamoPreferenceRepository(table),
-        DynamoAnonymousUserStore(table),
+    return backend_stores(
+        request,
+        Stores,
+        users=DynamoUserRepository,
+        sessions=DynamoSessionRepository,
+        configurations=DynamoConfigurationRepository,
+        alerts=DynamoAlertRepository,
+        preferences=DynamoPreferenceRepository,
+        anonymous_users=DynamoAnonymousUserStore,
     )
 
 
@@ -88,8 +74,8 @@ def a_rule(stores: Stores, config: Configuration, user_id: str) -> Alert:
 def test_nothing_is_due_before_the_expiry(stores: Stores) -> None:
     a_guest(stores, "g1")
 
-    assert stores.anonymous.due(EXPIRES, limit=10) == []
-    (due,) = stores.anonymous.due(EXPIRES + timedelta(seconds=1), limit=10)
+    assert stores.anonymous_users.due(EXPIRES, limit=10) == []
+    (due,) = stores.anonymous_users.due(EXPIRES + timedelta(seconds=1), limit=10)
     assert due.user_id == "g1"
 
 
@@ -103,7 +89,7 @@ def test_a_retired_guest_takes_what_it_owns_and_leaves_the_others(stores: Stores
     assert stores.configurations.tracked_tickers() == ["AAPL", "MSFT"]
 
     later = EXPIRES + timedelta(seconds=1)
-    summary = retire_expired_anonymous_users(stores.anonymous, lambda: later, limit=10)
+    summary = retire_expired_anonymous_users(stores.anonymous_users, lambda: later, limit=10)
 
     assert (summary.due, summary.retired, summary.kept) == (1, 1, 0)
     with pytest.raises(NotFoundError):
@@ -115,14 +101,14 @@ def test_a_retired_guest_takes_what_it_owns_and_leaves_the_others(stores: Stores
     assert stores.configurations.tracked_tickers() == ["MSFT"]
     assert stores.configurations.list_for_user("acct") == [theirs]
     # And the next run finds nothing left to do
-    assert retire_expired_anonymous_users(stores.anonymous, lambda: later, limit=10).due == 0
+    assert retire_expired_anonymous_users(stores.anonymous_users, lambda: later, limit=10).due == 0
 
 
 def test_a_guest_who_signed_in_is_never_due(stores: Stores) -> None:
     guest = a_guest(stores, "g1")
     stores.users.upgrade(guest, auth_type="email", email="reader@example.com")
 
-    assert stores.anonymous.due(EXPIRES + timedelta(days=1), limit=10) == []
+    assert stores.anonymous_users.due(EXPIRES + timedelta(days=1), limit=10) == []
     assert stores.users.get("g1").email == "reader@example.com"
 
 
@@ -131,8 +117,10 @@ def test_the_oldest_are_retired_first_a_batch_at_a_time(stores: Stores) -> None:
         a_guest(stores, f"g{n}", EXPIRES + timedelta(minutes=n))
     later = EXPIRES + timedelta(hours=1)
 
-    due = stores.anonymous.due(later, limit=2)
+    due = stores.anonymous_users.due(later, limit=2)
 
     assert [d.user_id for d in due] == ["g1", "g2"]
-    assert retire_expired_anonymous_users(stores.anonymous, lambda: later, limit=2).retired == 2
-    assert [d.user_id for d in stores.anonymous.due(later, limit=2)] == ["g3"]
+    assert (
+        retire_expired_anonymous_users(stores.anonymous_users, lambda: later, limit=2).retired == 2
+    )
+    assert [d.user_id for d in stores.anonymous_users.due(later, limit=2)] == ["g3"]

@@ -15,7 +15,6 @@ from services.settings import Settings
 from services.store.alerts import DynamoAlertRepository, daily_email_operation
 from services.store.configurations import DynamoConfigurationRepository
 from services.store.errors import LimitReachedError, NotFoundError
-from services.store.memory import MemoryStore
 from services.store.models import Alert, AuthType, Configuration, User
 from services.store.outbox import (
     DuplicateEmailError,
@@ -25,6 +24,7 @@ from services.store.outbox import (
 )
 from services.store.preferences import DynamoPreferenceRepository, EmailPreferences
 from services.store.users import DynamoUserRepository
+from tests.contracts.backends import BACKENDS, backend_stores
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=60)
@@ -39,25 +39,16 @@ class Stores:
     outbox: Any
 
 
-@pytest.fixture(
-    params=[
-        pytest.param("memory", marks=pytest.mark.unit),
-        pytest.param("dynamodb_local", marks=pytest.mark.integration),
-    ]
-)
+@pytest.fixture(params=BACKENDS)
 def stores(request: pytest.FixtureRequest) -> Stores:
-    if request.param == "memory":
-        memory = MemoryStore.empty()
-        return Stores(
-            memory.users, memory.configurations, memory.alerts, memory.preferences, memory.outbox
-        )
-    table = request.getfixturevalue("fresh_table")
-    return Stores(
-        DynamoUserRepository(table),
-        DynamoConfigurationRepository(table),
-        DynamoAlertRepository(table),
-        DynamoPreferenceRepository(table),
-        DynamoOutbox(table),
+    return backend_stores(
+        request,
+        Stores,
+        users=DynamoUserRepository,
+        configurations=DynamoConfigurationRepository,
+        alerts=DynamoAlertRepository,
+        preferences=DynamoPreferenceRepository,
+        outbox=DynamoOutbox,
     )
 
 

@@ -16,9 +16,9 @@ from services.store.backfill import BackfillState, DynamoBackfillRepository
 from services.store.cache_counts import DynamoCacheCounts, PublishedCaches
 from services.store.dead_letters import DynamoDeadLetterRepository
 from services.store.ingestion_runs import DynamoIngestionRunRepository
-from services.store.memory import MemoryStore
 from services.store.metrics import ApiMinuteTooLargeError, DynamoMetricsStore
 from services.store.ohlc_cache import MAX_PAYLOAD_BYTES, CachedCandles, DynamoOhlcCache
+from tests.contracts.backends import BACKENDS, backend_stores
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -33,31 +33,17 @@ class Stores:
     backfill: Any
 
 
-@pytest.fixture(
-    params=[
-        pytest.param("memory", marks=pytest.mark.unit),
-        pytest.param("dynamodb_local", marks=pytest.mark.integration),
-    ]
-)
+@pytest.fixture(params=BACKENDS)
 def stores(request: pytest.FixtureRequest) -> Stores:
-    if request.param == "memory":
-        memory = MemoryStore.empty()
-        return Stores(
-            memory.ohlc_cache,
-            memory.metrics,
-            memory.cache_counts,
-            memory.ingestion_runs,
-            memory.dead_letters,
-            memory.backfill,
-        )
-    table = request.getfixturevalue("fresh_table")
-    return Stores(
-        DynamoOhlcCache(table),
-        DynamoMetricsStore(table),
-        DynamoCacheCounts(table),
-        DynamoIngestionRunRepository(table),
-        DynamoDeadLetterRepository(table),
-        DynamoBackfillRepository(table),
+    return backend_stores(
+        request,
+        Stores,
+        ohlc_cache=DynamoOhlcCache,
+        metrics=DynamoMetricsStore,
+        cache_counts=DynamoCacheCounts,
+        ingestion_runs=DynamoIngestionRunRepository,
+        dead_letters=DynamoDeadLetterRepository,
+        backfill=DynamoBackfillRepository,
     )
 
 

@@ -16,6 +16,7 @@ from services.store.circuits import CircuitRecord, CircuitTransition, DynamoCirc
 from services.store.errors import ConflictError
 from services.store.memory import InMemoryCircuitStore, InMemoryQuotaStore
 from services.store.quotas import DynamoQuotaStore
+from tests.contracts.backends import BACKENDS
 
 NOW = datetime(2026, 11, 24, 12, 0, 0, 123000, tzinfo=UTC)
 KEEP = timedelta(days=7)
@@ -28,12 +29,7 @@ class Stores:
     table: Any = None
 
 
-@pytest.fixture(
-    params=[
-        pytest.param("memory", marks=pytest.mark.unit),
-        pytest.param("dynamodb_local", marks=pytest.mark.integration),
-    ]
-)
+@pytest.fixture(params=BACKENDS)
 def stores(request: pytest.FixtureRequest) -> Stores:
     if request.param == "memory":
         return Stores(InMemoryCircuitStore(keep_transitions=KEEP), InMemoryQuotaStore())
