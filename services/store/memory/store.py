@@ -70,9 +70,12 @@ class MemoryStore:
         object.__setattr__(self, "census", InMemoryTableCensus(self))
 
     @classmethod
-    def empty(cls, clock: Clock = utc_now) -> MemoryStore:
-        """A new, empty store; `clock` decides which articles have expired."""
-        users = InMemoryUserRepository()
+    def empty(
+        cls, clock: Clock = utc_now, *, users: InMemoryUserRepository | None = None
+    ) -> MemoryStore:
+        """A new, empty store; `clock` decides which articles have expired. `users` (empty)
+        stands in for the user repository, for a test that watches its reads."""
+        users = users if users is not None else InMemoryUserRepository()
         sessions = InMemorySessionRepository()
         configurations = InMemoryConfigurationRepository(users)
         alerts = InMemoryAlertRepository(users)

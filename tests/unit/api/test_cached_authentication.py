@@ -4,7 +4,6 @@ changes an account drops its cached copy."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -13,11 +12,11 @@ from services.api.dependencies import ApiDependencies
 from services.api.principal import cached_authenticate
 from services.auth.accounts import MergeReport, SignIn
 from services.auth.sessions import AuthenticationError, start_anonymous_session
-from services.composition.api import table_api_dependencies
 from services.settings import Settings
-from services.store.memory import InMemorySessionRepository, InMemoryUserRepository
+from services.store.memory import InMemoryUserRepository, MemoryStore
 from services.store.models import User
 from tests.unit.auth.support import Clock
+from tests.unit.support.memory_api import memory_api_dependencies
 
 pytestmark = pytest.mark.unit
 
@@ -38,20 +37,26 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def deps(clock: Clock) -> ApiDependencies:
-    deps = table_api_dependencies(Settings(anonymous_session_ttl_s=3600), clock=clock)
-    deps.store = replace(deps.store, users=CountingUsers(), sessions=InMemorySessionRepository())
-    return deps
+def users() -> CountingUsers:
+    return CountingUsers()
 
 
-def test_the_account_is_read_once_per_cache_lifetime(deps: ApiDependencies) -> None:
+@pytest.fixture
+def deps(clock: Clock, users: CountingUsers) -> ApiDependencies:
+    memory = MemoryStore.empty(clock, users=users)
+    return memory_api_dependencies(Settings(anonymous_session_ttl_s=3600), memory, clock=clock)
+
+
+def test_the_account_is_read_once_per_cache_lifetime(
+    deps: ApiDependencies, users: CountingUsers
+) -> None:
     issued = start_anonymous_session(
         deps.store.users, deps.store.sessions, deps.settings, deps.clock
     )
     first = cached_authenticate(issued.token, deps)
     second = cached_authenticate(issued.token, deps)
     assert first == second and first.user.user_id == issued.user.user_id
-    assert deps.store.users.reads == 1  # type: ignore[attr-defined]
+    assert users.reads == 1
 
 
 def test_a_revocation_counts_at_once_even_with_the_account_cached(deps: ApiDependencies) -> None:
@@ -81,7 +86,7 @@ def test_refusals_are_not_remembered(deps: ApiDependencies) -> None:
             cached_authenticate(token, deps)
 
 
-def test_a_sign_in_drops_the_cached_account(deps: ApiDependencies) -> None:
+def test_a_sign_in_drops_the_cached_account(deps: ApiDependencies, users: CountingUsers) -> None:
     issued = start_anonymous_session(
         deps.store.users, deps.store.sessions, deps.settings, deps.clock
     )
@@ -92,4 +97,4 @@ def test_a_sign_in_drops_the_cached_account(deps: ApiDependencies) -> None:
     merge = MergeReport("moved", from_user_id=issued.user.user_id)
     deps.forget_sign_in(SignIn(account, merge, created=False))
     cached_authenticate(issued.token, deps)
-    assert deps.store.users.reads == 2  # type: ignore[attr-defined]
+    assert users.reads == 2

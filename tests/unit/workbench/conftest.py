@@ -1,15 +1,16 @@
-"""Fixtures of the workbench unit tests: the in-memory API and stores wired to it."""
+"""Fixtures of the workbench unit tests: the real API over the in-memory store, its client."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import param
 import pytest
 
-from tests.unit.workbench.fake_api import FakeApi
 from tests.unit.workbench.loop import run
+from tests.unit.workbench.memory_api import MemoryApi
 from workbench.client import ApiClient
 
 
@@ -29,10 +30,10 @@ def callbacks_finish_before_the_click_returns(monkeypatch: pytest.MonkeyPatch) -
 
 
 @pytest.fixture
-def fake() -> FakeApi:
-    return FakeApi()
+def api(tmp_path: Path) -> MemoryApi:
+    return MemoryApi(model_card_path=tmp_path / "model-card.json")
 
 
 @pytest.fixture
-def client(fake: FakeApi) -> ApiClient:
-    return fake.client()
+def client(api: MemoryApi) -> ApiClient:
+    return api.client()

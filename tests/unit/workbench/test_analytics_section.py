@@ -12,14 +12,22 @@ import pytest
 from services.analytics.backtest import long_short
 from services.analytics.event_study import event_study
 from services.analytics.leadlag import lead_lag
-from tests.unit.workbench.fake_api import FakeApi
 from tests.unit.workbench.loop import run
+from tests.unit.workbench.memory_api import HISTORY_DAYS, MemoryApi
 from workbench.charts.analytics import equity_curves, event_curve, lead_lag_bars
 from workbench.client import ApiClient
 from workbench.components.analytics import AnalyticsPanel
 from workbench.stores.analytics import AnalyticsStore, parse_tickers
+from workbench.stores.session import SessionStore
 
 pytestmark = pytest.mark.unit
+
+
+def signed_in(client: ApiClient) -> SessionStore:
+    """An anonymous session: prices nobody fetched yet are fetched for a session only."""
+    session = SessionStore(client)
+    run(session.start_anonymous())
+    return session
 
 
 def test_tickers_are_parsed_upper_cased_once_each() -> None:
@@ -28,10 +36,10 @@ def test_tickers_are_parsed_upper_cased_once_each() -> None:
 
 
 def test_analyse_reads_each_tickers_prices_and_history_and_reports_small_samples(
-    fake: FakeApi, client: ApiClient
+    api: MemoryApi, client: ApiClient
 ) -> None:
-    # Given the section with two tickers typed in
-    store = AnalyticsStore(client)
+    # Given the section of a session, with two tickers typed in
+    store = AnalyticsStore(client, session=signed_in(client))
     section = AnalyticsPanel(store=store)
     section.tickers_input.value = "aapl, msft"
     assert store.tickers == ["AAPL", "MSFT"]
@@ -41,19 +49,20 @@ def test_analyse_reads_each_tickers_prices_and_history_and_reports_small_samples
 
     # Then both routes were read per ticker, in the chosen range and source
     assert store.loads == 1 and store.problem is None
-    assert [r for r in fake.requests if "/tickers/" in r] == [
+    assert [r for r in api.requests if "/tickers/" in r] == [
         "GET /api/v2/tickers/AAPL/ohlc",
         "GET /api/v2/tickers/AAPL/sentiment/history",
         "GET /api/v2/tickers/MSFT/ohlc",
         "GET /api/v2/tickers/MSFT/sentiment/history",
     ]
-    assert store.panel is not None and len(store.panel) == 10  # 5 trading days each
+    assert store.panel is not None
+    priced = len(store.panel)  # each day of the range, for each ticker
     report = store.report
     assert report is not None and report.tickers == ("AAPL", "MSFT")
-    assert report.days_with_sentiment == 6  # 3 history points each
+    assert report.days_with_sentiment == 2 * HISTORY_DAYS
     # And the tiny sample is said plainly, not dressed up as a finding
     summary = section.summary()
-    assert "10 ticker-days with a price, 6 with sentiment" in summary
+    assert f"{priced} ticker-days with a price, {2 * HISTORY_DAYS} with sentiment" in summary
     assert "too few" in summary or "no " in summary
     assert all(h.correlation.note for h in report.correlations)
     assert isinstance(section.charts(), pn.Column)
@@ -62,21 +71,21 @@ def test_analyse_reads_each_tickers_prices_and_history_and_reports_small_samples
 
 
 def test_a_new_threshold_recomputes_without_reading_the_api_again(
-    fake: FakeApi, client: ApiClient
+    api: MemoryApi, client: ApiClient
 ) -> None:
     store = AnalyticsStore(client, tickers=["AAPL"])
     run(store.load())
-    reads = len(fake.requests)
+    reads = len(api.requests)
     first = store.report
     section = AnalyticsPanel(store=store)
     section.threshold_slider.value = 0.15
     assert store.report is not first and store.report is not None
     assert store.report.event_study.threshold == 0.15
-    assert len(fake.requests) == reads
+    assert len(api.requests) == reads
 
 
 def test_an_unknown_ticker_shows_the_apis_error_and_keeps_the_others(client: ApiClient) -> None:
-    store = AnalyticsStore(client, tickers=["ZZZZ", "AAPL"])
+    store = AnalyticsStore(client, session=signed_in(client), tickers=["ZZZZ", "AAPL"])
     run(store.load())
     assert store.problem is not None and store.problem.code == "UNKNOWN_TICKER"
     assert store.report is not None and store.report.tickers == ("AAPL",)

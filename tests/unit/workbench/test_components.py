@@ -10,9 +10,9 @@ import pandas as pd
 import panel as pn
 import pytest
 
-from tests.unit.workbench.fake_api import SENDGRID, FakeApi
 from tests.unit.workbench.loop import run
 from tests.unit.workbench.markdown import shown
+from tests.unit.workbench.memory_api import HISTORY_DAYS, SENDGRID, MemoryApi
 from workbench.client import ApiClient, Problem
 from workbench.components.cache_layer import CacheLayerNote
 from workbench.components.configurations import ConfigurationsPanel
@@ -46,12 +46,12 @@ def click(button: pn.widgets.Button) -> None:
 
 
 def test_header_tiles_show_live_figures_and_where_they_come_from(
-    fake: FakeApi, client: ApiClient
+    api: MemoryApi, client: ApiClient
 ) -> None:
     live = LiveTiles(
         health=HealthStore(client),
         latency=LatencyStore(client),
-        ops=OpsStore(client, lambda: fake.operator_token),
+        ops=OpsStore(client, lambda: api.operator_token),
     )
     header = HeaderTiles(live=live, timer=TimerStore())
     assert isinstance(header.__panel__(), pn.layout.FlexBox)
@@ -61,11 +61,15 @@ def test_header_tiles_show_live_figures_and_where_they_come_from(
     assert "3 calls" in header.average_tile()
     assert ">n/a<" in header.cache_tile() and "404" in header.cache_tile()
     assert ">n/a<" in header.circuits_tile()
-    fake.ops_routes = True
-    fake.cache_hits, fake.cache_misses = 1, 1
+    api.ops_routes = True
+    api.read_sentiment(2)
     run(live.refresh())
-    assert ">50%<" in header.cache_tile() and "1 hits / 1 misses" in header.cache_tile()
-    assert ">2/3<" in header.circuits_tile()
+    ops = live.ops
+    assert ops.cache_hits and ops.cache_misses and ops.hit_rate is not None
+    tile = header.cache_tile()
+    assert f">{ops.hit_rate:.0%}<" in tile
+    assert f"{ops.cache_hits} hits / {ops.cache_misses} misses" in tile
+    assert ">3/3<" in header.circuits_tile()
 
 
 def test_timer_buttons_drive_the_timer(client: ApiClient) -> None:
@@ -100,7 +104,7 @@ def test_session_panel_try_it_shows_the_session(client: ApiClient) -> None:
     assert "Not signed in" in panel.identity()
 
 
-def test_magic_link_panel_sends_reads_and_verifies(fake: FakeApi, client: ApiClient) -> None:
+def test_magic_link_panel_sends_reads_and_verifies(api: MemoryApi, client: ApiClient) -> None:
     session = SessionStore(client)
     panel = MagicLinkPanel(store=MagicLinkStore(client, lambda: SENDGRID, session=session))
     panel.__panel__()
@@ -125,7 +129,7 @@ def test_oauth_panel_lists_each_step(client: ApiClient) -> None:
     assert session.auth_type == "oauth"
 
 
-def test_configurations_panel_rules_form_and_list(fake: FakeApi, client: ApiClient) -> None:
+def test_configurations_panel_rules_form_and_list(api: MemoryApi, client: ApiClient) -> None:
     session = SessionStore(client)
     store = ConfigurationsStore(client, session=session)
     schema = SchemaStore(client)
@@ -192,11 +196,12 @@ def test_overlay_panel_draws_the_chart(client: ApiClient) -> None:
     run(schema.load())
     run(session.start_anonymous())
     run(configurations.create())
-    assert panel.range_buttons.options == ["1W", "1M", "3M"]
+    assert panel.range_buttons.options == ["1W", "1M", "3M", "6M", "1Y"]
     assert panel.ticker_select.options == ["AAPL", "MSFT", "NVDA"]
     click(panel.load_button)
     assert isinstance(panel.chart(), pn.pane.HoloViews)
-    assert "5 candles" in panel.details() and "3 aggregated points" in panel.details()
+    candles = f"{store.prices_info['count']} candles"
+    assert candles in panel.details() and f"{HISTORY_DAYS} aggregated points" in panel.details()
     # A new range redraws without the button.
     panel.range_buttons.value = "1W"
     assert store.loads == 2 and store.prices_info["range"] == "1W"
@@ -230,17 +235,19 @@ def test_an_empty_frame_keeps_the_placeholder(client: ApiClient) -> None:
 
 
 def test_cache_layer_note_reads_its_layer_from_the_ops_report(
-    fake: FakeApi, client: ApiClient
+    api: MemoryApi, client: ApiClient
 ) -> None:
     # Given the ops route missing, Then the note says n/a; once served, Then it shows the
     # layer's TTL and hit rate as reported.
-    ops = OpsStore(client, lambda: fake.operator_token)
-    note = CacheLayerNote(ops=ops, layer="sentiment", title="a configuration's sentiment")
+    ops = OpsStore(client, lambda: api.operator_token)
+    note = CacheLayerNote(
+        ops=ops, layer="configuration_sentiment", title="a configuration's sentiment"
+    )
     note.__panel__()
     run(ops.refresh())
     assert "n/a" in note.note()
-    fake.ops_routes = True
-    fake.cache_hits, fake.cache_misses = 3, 1
+    api.ops_routes = True
+    api.read_sentiment(4)
     run(ops.refresh())
     assert "TTL 300 s, hit rate 75% (3 hits, 1 misses)" in note.note()
     other = CacheLayerNote(ops=ops, layer="absent", title="x")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.workbench.fake_api import FakeApi
 from tests.unit.workbench.loop import run
+from tests.unit.workbench.memory_api import HISTORY_DAYS, MemoryApi
 from workbench.client import ApiClient
 from workbench.stores.configurations import ConfigurationsStore
 from workbench.stores.overlay import OverlayStore, candle_frame, history_frame
@@ -46,7 +46,10 @@ def test_errors_show_the_message_and_the_field(client: ApiClient) -> None:
     run(configurations.create())
     problem = configurations.problem
     assert problem is not None
-    assert (problem.message, problem.field) == ("name must be 1 to 50 characters", "name")
+    assert (problem.message, problem.field) == (
+        "body.name: String should have at least 1 character",
+        "name",
+    )
     configurations.param.update(
         config_name="Too many", tickers=["AAPL", "MSFT", "NVDA", "AMZN", "META", "TSLA"]
     )
@@ -103,7 +106,7 @@ def test_ticker_search_lists_matches(client: ApiClient) -> None:
     assert configurations.search_results == []
 
 
-def test_sentiment_has_a_row_per_ticker_and_source(fake: FakeApi, client: ApiClient) -> None:
+def test_sentiment_has_a_row_per_ticker_and_source(api: MemoryApi, client: ApiClient) -> None:
     # Given a new configuration, Then the sentiment store picks it; a first read misses the
     # cache and a second hits it.
     configurations = signed_in(client)
@@ -114,7 +117,8 @@ def test_sentiment_has_a_row_per_ticker_and_source(fake: FakeApi, client: ApiCli
     assert len(sentiment.rows) == 3 * 4
     assert {r["source"] for r in sentiment.rows} == {"tiingo", "finnhub", "our_model", "aggregated"}
     aggregated = next(r for r in sentiment.rows if r["source"] == "aggregated")
-    assert aggregated["status"] == "used: our_model, tiingo; agreement 0.90"
+    # (Both sources hold the same seeded scores: they agree fully.)
+    assert aggregated["status"] == "used: our_model, tiingo; agreement 1.00"
     assert sentiment.source_status == {"tiingo": "ok", "finnhub": "unavailable"}
     assert sentiment.cache == "miss"
     run(sentiment.load())
@@ -130,8 +134,9 @@ def test_sentiment_without_a_configuration_says_what_to_do(client: ApiClient) ->
 def test_schema_store_reads_choices_and_rules(client: ApiClient) -> None:
     schema = SchemaStore(client)
     run(schema.load())
-    assert (schema.ranges, schema.default_range) == (["1W", "1M", "3M"], "1M")
-    assert (schema.sources, schema.default_source) == (["aggregated", "tiingo"], "aggregated")
+    assert (schema.ranges, schema.default_range) == (["1W", "1M", "3M", "6M", "1Y"], "1M")
+    sources = ["aggregated", "tiingo", "finnhub", "our_model"]
+    assert (schema.sources, schema.default_source) == (sources, "aggregated")
     assert schema.configuration_fields["name"] == "1 to 50 characters"
 
 
@@ -144,10 +149,10 @@ def test_overlay_follows_configurations_and_loads_both_series(client: ApiClient)
     assert overlay.tickers == ["AAPL", "MSFT", "NVDA"]
     assert (overlay.ticker, overlay.range_name, overlay.source) == ("AAPL", "3M", "aggregated")
     run(overlay.load())
-    assert overlay.candles is not None and len(overlay.candles) == 5
-    assert overlay.history is not None and len(overlay.history) == 3
-    assert overlay.prices_info["x_cache"] == "hit" and overlay.prices_info["ticker"] == "AAPL"
-    assert overlay.history_info["count"] == 3
+    assert overlay.candles is not None and len(overlay.candles) == overlay.prices_info["count"] > 0
+    assert overlay.history is not None and len(overlay.history) == HISTORY_DAYS
+    assert overlay.prices_info["x_cache"] == "miss" and overlay.prices_info["ticker"] == "AAPL"
+    assert overlay.history_info["count"] == HISTORY_DAYS
     assert overlay.problem is None and overlay.loads == 1
 
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 import html
 import re
 
+import httpx
 import panel as pn
 import pytest
 
-from tests.unit.workbench.fake_api import SENDGRID, FakeApi
+from tests.unit.workbench.emulated import SENDGRID_KEY
 from tests.unit.workbench.loop import run
+from tests.unit.workbench.memory_api import SENDGRID, MemoryApi
 from workbench.client import ApiClient, Problem
 from workbench.components.configurations import ConfigurationsPanel
 from workbench.components.format import md_code, md_text, problem_markdown
@@ -57,10 +59,10 @@ def test_text_and_code_escapes_render_the_value_literally(value: str) -> None:
     assert_inert(f"| a |\n|---|\n| {md_code(value, cell=True)} |", flat)
 
 
-def test_a_configuration_name_is_shown_as_text(fake: FakeApi, client: ApiClient) -> None:
+def test_a_configuration_name_is_shown_as_text(api: MemoryApi, client: ApiClient) -> None:
     # Given a configuration whose name is an HTML tag, and one whose name is Markdown
     session = SessionStore(client)
-    fake.max_anonymous = 2
+    api.reconfigure(max_configs_anonymous=2)
     store = ConfigurationsStore(client, session=session)
     panel = ConfigurationsPanel(store=store, schema=SchemaStore(client))
     run(session.start_anonymous())
@@ -78,15 +80,24 @@ def test_a_configuration_name_is_shown_as_text(fake: FakeApi, client: ApiClient)
     assert_inert(panel.outcome(), "**loud** [x](https://evil.example)")
 
 
-def test_e_mail_addresses_and_subjects_are_shown_as_text(fake: FakeApi, client: ApiClient) -> None:
+def test_e_mail_addresses_and_subjects_are_shown_as_text(api: MemoryApi, client: ApiClient) -> None:
     session = SessionStore(client)
     magic = MagicLinkStore(client, lambda: SENDGRID, session=session)
     panel = MagicLinkPanel(store=magic)
-    fake.outbox.append(
-        {"id": "m9", "to": [f"{XSS}@example.com"], "subject": MARKDOWN, "text": "no link"}
-    )
+    # Given a message in SendGrid's mailbox to an address that is markup (without a space:
+    # SendGrid would refuse one) and with a subject that is Markdown
+    hostile = "<script>alert(1)</script>@example.com"
+    mail = {
+        "personalizations": [{"to": [{"email": hostile}]}],
+        "from": {"email": "someone@example.com"},
+        "subject": MARKDOWN,
+        "content": [{"type": "text/plain", "value": "no link"}],
+    }
+    headers = {"authorization": f"Bearer {SENDGRID_KEY}"}
+    sent = api.handle(httpx.Request("POST", f"{SENDGRID}/v3/mail/send", json=mail, headers=headers))
+    assert sent.status_code == 202
     run(magic.read_outbox())
-    assert_inert(panel.outbox(), f"{XSS.lower()}@example.com", MARKDOWN)
+    assert_inert(panel.outbox(), hostile, MARKDOWN)
 
     session.param.update(user_id="u-1", email=f"{XSS}@example.com", auth_type="email")
     assert_inert(SessionPanel(session=session).identity(), f"{XSS}@example.com")

@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from tests.unit.workbench.fake_api import FakeApi
 from tests.unit.workbench.loop import run
+from tests.unit.workbench.memory_api import MemoryApi
 from workbench.client import ApiClient
 from workbench.stores.health import HealthStore
 from workbench.stores.latency import LatencyStore
@@ -17,10 +17,10 @@ from workbench.stores.ops import OpsStore, cache_counts
 pytestmark = pytest.mark.unit
 
 
-OPERATOR = FakeApi().operator_token
+OPERATOR = MemoryApi().operator_token
 
 
-def tiles(fake: FakeApi, client: ApiClient, token: str | None = OPERATOR) -> LiveTiles:
+def tiles(api: MemoryApi, client: ApiClient, token: str | None = OPERATOR) -> LiveTiles:
     return LiveTiles(
         health=HealthStore(client),
         latency=LatencyStore(client),
@@ -29,10 +29,10 @@ def tiles(fake: FakeApi, client: ApiClient, token: str | None = OPERATOR) -> Liv
 
 
 def test_ops_tiles_say_why_when_the_routes_are_not_there_yet(
-    fake: FakeApi, client: ApiClient
+    api: MemoryApi, client: ApiClient
 ) -> None:
     # Given an API without the ops routes (404), When refreshed, Then n/a with the reason.
-    live = tiles(fake, client)
+    live = tiles(api, client)
     run(live.refresh())
     ops = live.ops
     assert (ops.caches_status, ops.circuits_status) == ("missing", "missing")
@@ -41,64 +41,63 @@ def test_ops_tiles_say_why_when_the_routes_are_not_there_yet(
     assert "/api/v2/ops/circuits" in ops.circuits_note
 
 
-def test_ops_tiles_go_live_when_the_routes_appear(fake: FakeApi, client: ApiClient) -> None:
+def test_ops_tiles_go_live_when_the_routes_appear(api: MemoryApi, client: ApiClient) -> None:
     # Given the routes missing at first, When they appear, Then the next refresh shows figures.
-    live = tiles(fake, client)
+    live = tiles(api, client)
     run(live.refresh())
-    fake.ops_routes = True
-    fake.cache_hits, fake.cache_misses = 3, 1
+    api.ops_routes = True
+    api.read_sentiment(4)
+    api.fail_provider("finnhub", 5)
     run(live.refresh())
     ops = live.ops
-    assert (ops.caches_status, ops.hit_rate, ops.cache_hits, ops.cache_misses) == (
-        "live",
-        0.75,
-        3,
-        1,
-    )
-    assert "sentiment: 75% (3/4)" in ops.caches_note
+    assert ops.caches_status == "live" and ops.cache_hits and ops.cache_misses
+    assert ops.hit_rate == ops.cache_hits / (ops.cache_hits + ops.cache_misses)
+    assert "configuration_sentiment: 75% (3/4)" in ops.caches_note
     assert (ops.circuits_healthy, ops.circuits_total) == (2, 3)
     assert ops.circuit_states["finnhub"] == "open"
     assert "finnhub: open (5/5 failures)" in ops.circuits_note
 
 
-def test_without_an_operator_token_nothing_is_asked(fake: FakeApi, client: ApiClient) -> None:
-    live = tiles(fake, client, token=None)
+def test_without_an_operator_token_nothing_is_asked(api: MemoryApi, client: ApiClient) -> None:
+    live = tiles(api, client, token=None)
     run(live.refresh())
     assert live.ops.caches_status == "no_token"
-    assert not any("/ops/" in r for r in fake.requests)
+    assert not any("/ops/" in r for r in api.requests)
 
 
-def test_a_refused_token_is_named(fake: FakeApi, client: ApiClient) -> None:
-    fake.ops_routes = True
-    live = tiles(fake, client, token="wrong")
+def test_a_refused_token_is_named(api: MemoryApi, client: ApiClient) -> None:
+    api.ops_routes = True
+    live = tiles(api, client, token="wrong")
     run(live.refresh())
     assert live.ops.caches_status == "unauthorized"
     assert "refused the operator token" in live.ops.caches_note
 
 
 def test_refresh_reads_health_and_publishes_the_latency_window(
-    fake: FakeApi, client: ApiClient
+    api: MemoryApi, client: ApiClient
 ) -> None:
-    live = tiles(fake, client)
+    live = tiles(api, client)
     run(live.refresh())
     assert live.health.status == "healthy"
-    assert live.health.checks["dynamodb"]["status"] == "ok"
+    assert live.health.checks["dynamodb"]["status"] == "healthy"
     # /health and both ops routes were API calls the client timed.
     assert live.latency.count == 3
     assert live.latency.mean_ms is not None and live.latency.p99_ms is not None
     assert live.refreshes == 1
 
 
-def test_an_unhealthy_system_moves_the_health_tile(fake: FakeApi, client: ApiClient) -> None:
-    live = tiles(fake, client)
-    fake.health_status = "unhealthy"
+def test_an_unhealthy_system_moves_the_health_tile(api: MemoryApi, client: ApiClient) -> None:
+    live = tiles(api, client)
+    api.memory.census.unavailable = "the table does not answer"
     run(live.refresh())
     assert live.health.status == "unhealthy"
 
 
-def test_a_period_that_finds_a_refresh_running_is_skipped(fake: FakeApi, client: ApiClient) -> None:
+def test_a_period_that_finds_a_refresh_running_is_skipped(
+    api: MemoryApi, client: ApiClient
+) -> None:
     # Given a refresh in flight, When the next period fires, Then it does not pile up.
-    live = tiles(fake, client)
+    live = tiles(api, client)
 
     async def overlapping() -> None:
         await asyncio.gather(live.refresh(), live.refresh())

@@ -1,4 +1,4 @@
-"""The Model & Accuracy section at the param level: live accuracy from the fake API (its
+"""The Model & Accuracy section at the param level: live accuracy from the API (its
 empty state, the ingestion run that fills it, the local-only route), the model card (missing,
 then built: every table and chart from the card) and the pure charts they draw."""
 
@@ -12,10 +12,12 @@ import panel as pn
 import pytest
 from bokeh.models import Plot
 
+from services.local.live_accuracy import live_accuracy
 from services.settings import Settings
-from tests.unit.workbench.fake_api import FakeApi
+from tests.unit.workbench import seed
 from tests.unit.workbench.loop import run
 from tests.unit.workbench.markdown import shown
+from tests.unit.workbench.memory_api import MemoryApi
 from workbench.app import Stores
 from workbench.charts.model import (
     confusion_frame,
@@ -49,8 +51,10 @@ def rendered(element: hv.Element | hv.Overlay) -> list[str]:
     return [type(r.glyph).__name__ for plot in plots for r in plot.renderers]
 
 
-def accuracy_panel(fake: FakeApi, client: ApiClient) -> tuple[LiveAccuracyStore, LiveAccuracyPanel]:
-    store = LiveAccuracyStore(client, lambda: fake.operator_token)
+def accuracy_panel(
+    api: MemoryApi, client: ApiClient
+) -> tuple[LiveAccuracyStore, LiveAccuracyPanel]:
+    store = LiveAccuracyStore(client, lambda: api.operator_token)
     panel = LiveAccuracyPanel(store=store)
     panel.__panel__()
     return store, panel
@@ -60,11 +64,11 @@ def accuracy_panel(fake: FakeApi, client: ApiClient) -> tuple[LiveAccuracyStore,
 
 
 def test_with_nothing_labelled_yet_the_section_says_why_and_ingestion_fills_it(
-    fake: FakeApi, client: ApiClient
+    api: MemoryApi, client: ApiClient
 ) -> None:
     # Given a local stack that has analyzed nothing from the labelled corpus
-    fake.ops_routes = True
-    store, panel = accuracy_panel(fake, client)
+    api.ops_routes = True
+    store, panel = accuracy_panel(api, client)
     run(store.refresh())
     assert store.status == "live" and store.n == 0
     assert "No analyzed articles from the labelled corpus yet" in panel.state()
@@ -73,71 +77,79 @@ def test_with_nothing_labelled_yet_the_section_says_why_and_ingestion_fills_it(
     # When "Run ingestion now" is pressed
     click(panel.ingest_button)
 
-    # Then the cycle ran, and the figures of its labelled articles are on the page
-    assert fake.ingestion_runs == 1
-    assert store.n == 3 and store.accuracy == pytest.approx(0.6667)
-    assert store.confusion == [[1, 0, 0], [0, 1, 0], [0, 1, 0]]
+    # Then the cycle ran (the emulated news are written from the labelled headlines, and the
+    # linear model scored them), and the figures of its articles are on the page
+    assert api.ingestion_runs == 1
+    measured = live_accuracy(api.memory.articles, 500)
+    n = measured["n"]
+    assert n > 0 and store.n == n and store.accuracy == measured["accuracy"]
+    assert store.confusion == measured["confusion"]
     assert panel.state() == ""
     tiles = panel.tiles()
-    assert ">0.667<" in tiles and 'data-tile="Accuracy"' in tiles and ">3<" in tiles
-    assert "GET /api/v2/ops/accuracy?limit=500" in tiles
+    assert f">{measured['accuracy']:.3f}<" in tiles and 'data-tile="Accuracy"' in tiles
+    assert f">{n}<" in tiles and "GET /api/v2/ops/accuracy?limit=500" in tiles
     assert len(panel.matrix.objects) == 1
-    assert "| negative | 1.000 |" in panel.details() and "`linear-v1` (3)" in panel.details()
+    negative = measured["per_class"]["negative"]["precision"]
+    ((version, scored),) = measured["model_versions"].items()
+    assert f"| negative | {negative:.3f} |" in panel.details()
+    assert f"`{version}` ({scored})" in panel.details()
     assert "Ingestion cycles run from this section: 1" in panel.outcome()
-    assert fake.accuracy_limits == [500, 500]
+    assert api.runtime.accuracy_limits == [500, 500]
 
 
-def test_the_figures_follow_new_analyses_at_each_refresh(fake: FakeApi, client: ApiClient) -> None:
-    fake.ops_routes = True
-    fake.labelled = [("negative", "negative")] * 4
-    store, panel = accuracy_panel(fake, client)
+def test_the_figures_follow_new_analyses_at_each_refresh(api: MemoryApi, client: ApiClient) -> None:
+    # Given four analyzed stories of negative headlines, all labelled right
+    api.ops_routes = True
+    seed.labelled(api.memory, api.clock(), [("negative", "negative")] * 4)
+    store, panel = accuracy_panel(api, client)
     run(store.refresh())
     assert store.accuracy == 1.0
-    fake.labelled += [("positive", "neutral")] * 4
+    # When four stories of positive headlines are analyzed as neutral
+    seed.labelled(api.memory, api.clock(), [("positive", "neutral")] * 4)
     run(store.refresh())
     assert store.accuracy == 0.5 and store.n == 8 and ">0.500<" in panel.tiles()
 
 
 def test_an_api_without_the_route_is_said_to_measure_only_locally(
-    fake: FakeApi, client: ApiClient
+    api: MemoryApi, client: ApiClient
 ) -> None:
-    fake.ops_routes = True
-    fake.accuracy_route = False
-    store, panel = accuracy_panel(fake, client)
+    api.ops_routes = True
+    api.accuracy_route = False
+    store, panel = accuracy_panel(api, client)
     run(store.refresh())
     assert store.status == "missing"
     assert "measured on the local stack only" in panel.state() and "404" in panel.state()
 
 
-def test_without_an_operator_token_nothing_is_asked(fake: FakeApi, client: ApiClient) -> None:
+def test_without_an_operator_token_nothing_is_asked(api: MemoryApi, client: ApiClient) -> None:
     store = LiveAccuracyStore(client, lambda: None)
     run(store.refresh())
     run(store.run_ingestion())
-    assert store.status == "no_token" and fake.requests == []
+    assert store.status == "no_token" and api.requests == []
     assert store.problem is not None and store.problem.code == "NO_OPERATOR_TOKEN"
 
 
 # --- the model card ------------------------------------------------------------------------------
 
 
-def card_panel(fake: FakeApi, client: ApiClient) -> tuple[ModelCardStore, ModelCardPanel]:
-    store = ModelCardStore(client, lambda: fake.operator_token)
+def card_panel(api: MemoryApi, client: ApiClient) -> tuple[ModelCardStore, ModelCardPanel]:
+    store = ModelCardStore(client, lambda: api.operator_token)
     panel = ModelCardPanel(store=store)
     panel.__panel__()
     return store, panel
 
 
 def test_a_card_not_built_yet_says_how_and_appears_once_built(
-    fake: FakeApi, client: ApiClient
+    api: MemoryApi, client: ApiClient
 ) -> None:
-    fake.ops_routes = True
-    store, panel = card_panel(fake, client)
+    api.ops_routes = True
+    store, panel = card_panel(api, client)
     run(store.refresh())
     assert store.status == "missing"
     assert "run `make model`" in shown(panel.heading()) and panel.evaluations() == ""
     assert not panel.dataset_select.visible and panel.charts.objects == []
 
-    fake.model_card = CARD
+    api.write_model_card(CARD)
     run(store.refresh())
 
     assert store.status == "live" and store.dataset == "tfns_valid"
@@ -148,10 +160,10 @@ def test_a_card_not_built_yet_says_how_and_appears_once_built(
     ]
 
 
-def test_the_card_is_shown_table_by_table(fake: FakeApi, client: ApiClient) -> None:
-    fake.ops_routes = True
-    fake.model_card = CARD
-    store, panel = card_panel(fake, client)
+def test_the_card_is_shown_table_by_table(api: MemoryApi, client: ApiClient) -> None:
+    api.ops_routes = True
+    api.write_model_card(CARD)
+    store, panel = card_panel(api, client)
     run(store.refresh())
 
     evaluations = shown(panel.evaluations())
@@ -173,11 +185,11 @@ def test_the_card_is_shown_table_by_table(fake: FakeApi, client: ApiClient) -> N
 
 
 def test_choosing_another_data_set_shows_the_default_tier_on_it(
-    fake: FakeApi, client: ApiClient
+    api: MemoryApi, client: ApiClient
 ) -> None:
-    fake.ops_routes = True
-    fake.model_card = CARD
-    store, panel = card_panel(fake, client)
+    api.ops_routes = True
+    api.write_model_card(CARD)
+    store, panel = card_panel(api, client)
     run(store.refresh())
     panel.dataset_select.value = "news_prose"
     assert store.dataset == "news_prose"
@@ -185,28 +197,28 @@ def test_choosing_another_data_set_shows_the_default_tier_on_it(
     assert "| negative | 0.667 | 0.667 | 0.667 | 6 |" in panel.detail()
 
 
-def test_a_card_once_read_is_not_asked_for_again(fake: FakeApi, client: ApiClient) -> None:
-    fake.ops_routes = True
-    fake.model_card = CARD
-    store, _ = card_panel(fake, client)
+def test_a_card_once_read_is_not_asked_for_again(api: MemoryApi, client: ApiClient) -> None:
+    api.ops_routes = True
+    api.write_model_card(CARD)
+    store, _ = card_panel(api, client)
     for _ in range(3):
         run(store.refresh())
-    assert fake.requests.count("GET /api/v2/ops/model") == 1
+    assert api.requests.count("GET /api/v2/ops/model") == 1
 
 
-def test_the_section_in_view_reads_both_routes(fake: FakeApi, tmp_path: Path) -> None:
-    fake.ops_routes = True
-    (tmp_path / "operator-token").write_text(fake.operator_token + "\n")
+def test_the_section_in_view_reads_both_routes(api: MemoryApi, tmp_path: Path) -> None:
+    api.ops_routes = True
+    (tmp_path / "operator-token").write_text(api.operator_token + "\n")
     settings = Settings(local_state_dir=str(tmp_path))
-    stores = Stores.build(fake.client(), StackFiles.from_settings(settings), settings)
+    stores = Stores.build(api.client(), StackFiles.from_settings(settings), settings)
     in_view = SectionRefresh(stores.section_refreshes(), active="Model & Accuracy")
     run(in_view.refresh())
-    assert {"GET /api/v2/ops/accuracy", "GET /api/v2/ops/model"} <= set(fake.requests)
+    assert {"GET /api/v2/ops/accuracy", "GET /api/v2/ops/model"} <= set(api.requests)
     # A section of figures the header refreshes reads nothing of its own.
     in_view.active = "Health Check"
-    before = len(fake.requests)
+    before = len(api.requests)
     run(in_view.refresh())
-    assert len(fake.requests) == before
+    assert len(api.requests) == before
 
 
 # --- the charts ------------------------------------------------------------------------------

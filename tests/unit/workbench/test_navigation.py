@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from services.settings import Settings
-from tests.unit.workbench.fake_api import FakeApi
+from tests.unit.workbench.memory_api import MemoryApi
 from workbench.app import LABEL_IDS, Stores, url_follows_page
 from workbench.components.location import UrlState
 from workbench.components.navigation import SectionMenu
@@ -63,9 +63,9 @@ def test_a_url_names_its_section_and_anything_else_opens_the_first(
     assert section_from_query(query) == section
 
 
-def test_every_section_that_refreshes_is_one_of_the_page(fake: FakeApi, tmp_path: Path) -> None:
+def test_every_section_that_refreshes_is_one_of_the_page(api: MemoryApi, tmp_path: Path) -> None:
     settings = Settings(local_state_dir=str(tmp_path))
-    stores = Stores.build(fake.client(), StackFiles.from_settings(settings), settings)
+    stores = Stores.build(api.client(), StackFiles.from_settings(settings), settings)
     assert set(stores.section_refreshes()) <= set(LABELS.values())
     assert set(LABEL_IDS) == set(LABELS.values())
 

@@ -1,20 +1,29 @@
 """The operator sections at the param level: quotas, circuits, chaos, caching, observability,
-testing, overview and architecture, each read from the fake API (or report files), each
+testing, overview and architecture, each read from the API (or report files), each
 saying why when its source is missing, and each following the system when it changes."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import os
+import uuid
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import httpx
 import panel as pn
 import pytest
 
 from services.costs import SEED_DEV
-from tests.unit.workbench.fake_api import FakeApi
+from services.observability import get_logger
+from services.store.cache_counts import PublishedCaches
+from tests.unit.workbench import seed
 from tests.unit.workbench.loop import run
 from tests.unit.workbench.markdown import shown
+from tests.unit.workbench.memory_api import API, MemoryApi
 from workbench.client import ApiClient
 from workbench.components.architecture import ArchitecturePanel
 from workbench.components.caching import CachingPanel
@@ -48,27 +57,43 @@ def click(button: pn.widgets.Button) -> None:
     button.clicks += 1
 
 
-def operator(fake: FakeApi) -> str:
-    return fake.operator_token
+# The fields of the providers' plans the quota gauges are drawn from.
+PLAN_LIMITS = {
+    "tiingo_paid_hourly_limit": 50,
+    "tiingo_paid_daily_limit": 1000,
+    "tiingo_paid_monthly_symbols": 500,
+    "finnhub_paid_per_second": 30,
+    "finnhub_paid_per_minute": 60,
+    "sendgrid_paid_daily_limit": 100,
+}
 
 
-def live_tiles(fake: FakeApi, client: ApiClient) -> LiveTiles:
+def operator(api: MemoryApi) -> str:
+    return api.operator_token
+
+
+def live_tiles(api: MemoryApi, client: ApiClient) -> LiveTiles:
     return LiveTiles(
         health=HealthStore(client),
         latency=LatencyStore(client),
-        ops=OpsStore(client, lambda: operator(fake)),
+        ops=OpsStore(client, lambda: operator(api)),
     )
 
 
-def test_quota_gauges_show_use_level_and_bands(fake: FakeApi, client: ApiClient) -> None:
+def test_quota_gauges_show_use_level_and_bands(api: MemoryApi, client: ApiClient) -> None:
     # Given the route missing, Then the panel says why; once served, Then each service's
     # gauge shows its use, its level and the bands; When calls are made, Then it moves.
-    store = QuotasStore(client, lambda: operator(fake), warning_fraction=0.4)
+    # Given the providers' plans with these limits, and some of each used this period
+    api.reconfigure(**PLAN_LIMITS)
+    api.use_quota("tiingo:requests_per_hour", 10)
+    api.use_quota("tiingo:symbols_per_month", 30)
+    api.use_quota("finnhub:requests_per_minute", 50)
+    store = QuotasStore(client, lambda: operator(api), warning_fraction=0.4)
     panel = QuotasPanel(store=store)
     panel.__panel__()
     run(store.refresh())
     assert store.status == "missing" and "404" in panel.gauges()
-    fake.ops_routes = True
+    api.ops_routes = True
     run(store.refresh())
     gauges = panel.gauges()
     assert 'data-quota="finnhub"' in gauges and "83%" in gauges and ">critical<" in gauges
@@ -90,7 +115,7 @@ def test_quota_gauges_show_use_level_and_bands(fake: FakeApi, client: ApiClient)
     assert gauges.index("finnhub:requests_per_minute") < gauges.index("finnhub:requests_per_second")
     assert gauges.index("tiingo:requests_per_hour") < gauges.index("tiingo:symbols_per_month")
     assert "**warning** from 40%" in panel.legend()
-    fake.quota_used["tiingo:requests_per_hour"] = 30
+    api.use_quota("tiingo:requests_per_hour", 30)
     run(store.refresh())
     assert "30 requests this hour" in panel.gauges() and "60%" in panel.gauges()
 
@@ -108,40 +133,40 @@ def test_period_units() -> None:
     assert [period_unit(p) for p in periods] == ["month", "day", "hour", "minute", "second"]
 
 
-def test_without_a_token_no_ops_route_is_asked(fake: FakeApi, client: ApiClient) -> None:
-    fake.ops_routes = True
+def test_without_a_token_no_ops_route_is_asked(api: MemoryApi, client: ApiClient) -> None:
+    api.ops_routes = True
     store = QuotasStore(client, lambda: None)
     run(store.refresh())
     assert store.status == "no_token" and "operator token" in store.note
-    assert fake.requests == []
+    assert api.requests == []
 
 
-def test_circuit_cards_follow_the_live_state(fake: FakeApi, client: ApiClient) -> None:
-    live = live_tiles(fake, client)
+def test_circuit_cards_follow_the_live_state(api: MemoryApi, client: ApiClient) -> None:
+    live = live_tiles(api, client)
     panel = CircuitsPanel(live=live, open_timeout_s=60, failure_window_s=60)
     panel.__panel__()
     run(live.refresh())
     assert "404" in panel.cards()
-    fake.ops_routes = True
+    api.ops_routes = True
+    api.fail_provider("finnhub", 5)
     run(live.refresh())
     cards = panel.cards()
     assert 'data-circuit="finnhub" data-state="open"' in cards
     assert "State: OPEN" in cards and "Failures: 5/5" in cards and "half-open in" in cards
     assert 'data-circuit="tiingo" data-state="closed"' in cards and "Failures: 0/5" in cards
     assert "→ 5 failures in 60 s →" in panel.machine() and "→ 60 s →" in panel.machine()
-    assert "| finnhub | CLOSED | OPEN | 5 failures | 5 |" in panel.transitions()
-    fake.circuit_states["finnhub"] = "half_open"
+    assert "| finnhub | CLOSED | OPEN | 5 failures within 60 s" in panel.transitions()
+    api.start_trial("finnhub")
     run(live.refresh())
     assert "State: HALF-OPEN" in panel.cards() and "trial call" in panel.cards()
 
 
-def test_chaos_switch_and_ingestion_open_the_circuit(fake: FakeApi, client: ApiClient) -> None:
+def test_chaos_switch_and_ingestion_open_the_circuit(api: MemoryApi, client: ApiClient) -> None:
     # Given the chaos panel, When tiingo_500 is switched on and ingestion runs five times,
     # Then the scenario reads ON and the Tiingo circuit reported to the page is open.
-    fake.ops_routes = True
-    fake.circuit_states["finnhub"] = "closed"
-    live = live_tiles(fake, client)
-    store = ChaosStore(client, lambda: operator(fake))
+    api.ops_routes = True
+    live = live_tiles(api, client)
+    store = ChaosStore(client, lambda: operator(api))
     panel = ChaosPanel(store=store, ops=live.ops)
     circuits = CircuitsPanel(live=live)
     panel.__panel__()
@@ -157,7 +182,8 @@ def test_chaos_switch_and_ingestion_open_the_circuit(fake: FakeApi, client: ApiC
     assert 'data-circuit="tiingo" data-state="closed"' in circuits.cards()
     panel.duration_input.value = 120
     panel.toggles["tiingo_500"].value = True
-    assert fake.chaos_enabled["tiingo_500"] and fake.chaos_durations["tiingo_500"] == 120
+    fault = api.hosts.tiingo.faults.describe()
+    assert fault["mode"] == "http_500" and 119 < fault["remaining_s"] <= 120
     assert store.scenarios["tiingo_500"]["enabled"]
     assert "ON, 120 s left" in panel._state_html("tiingo_500")
     assert panel.toggles["tiingo_500"].color == "danger"
@@ -170,7 +196,7 @@ def test_chaos_switch_and_ingestion_open_the_circuit(fake: FakeApi, client: ApiC
     assert "tiingo: **OPEN** (5/5)" in panel.effects()
     # Switching off goes through the API as well, and the toggle follows the answer.
     panel.toggles["tiingo_500"].value = False
-    assert not fake.chaos_enabled["tiingo_500"]
+    assert api.hosts.tiingo.faults.describe()["mode"] is None
     assert panel.toggles["tiingo_500"].color == "default"
 
 
@@ -181,20 +207,25 @@ def test_chaos_without_a_token_says_so(client: ApiClient) -> None:
     assert "operator token" in panel.outcome()
 
 
-def test_caching_panel_lists_layers_and_totals(fake: FakeApi, client: ApiClient) -> None:
-    ops = OpsStore(client, lambda: operator(fake))
+def test_caching_panel_lists_layers_and_totals(api: MemoryApi, client: ApiClient) -> None:
+    ops = OpsStore(client, lambda: operator(api))
     panel = CachingPanel(ops=ops)
     panel.__panel__()
     run(ops.refresh())
     assert "404" in panel.layers() and ">n/a<" in panel.totals()
-    fake.ops_routes = True
-    fake.cache_hits, fake.cache_misses = 3, 1
+    api.ops_routes = True
+    api.read_sentiment(4)
     run(ops.refresh())
-    assert "| sentiment | 5 min | - | 3 | 1 | 75% |" in panel.layers()
-    assert ">75%<" in panel.totals() and ">3<" in panel.totals()
-    fake.cache_hits = 9
+    row = r"| configuration\_sentiment | 5 min | Read-through (per version) | 3 | 1 | 75% |"
+    assert row in panel.layers()
+    first = ops.hit_rate
+    assert first is not None and f">{first:.0%}<" in panel.totals()
+    assert f">{ops.cache_hits}<" in panel.totals()
+    # More reads of a cached answer: the rate rises, and the tiles follow.
+    api.read_sentiment(10)
     run(ops.refresh())
-    assert ">90%<" in panel.totals()
+    assert ops.hit_rate is not None and ops.hit_rate > first
+    assert f">{ops.hit_rate:.0%}<" in panel.totals()
 
 
 def test_caching_reduction_is_measured_reads_saved(client: ApiClient) -> None:
@@ -204,65 +235,75 @@ def test_caching_reduction_is_measured_reads_saved(client: ApiClient) -> None:
     assert "**80%** (8 reads saved of 10" in panel.reduction()
 
 
-def test_log_tail_filters_through_the_route(fake: FakeApi, client: ApiClient) -> None:
-    fake.ops_routes = True
-    fake.logs = [
-        {"level": "INFO", "service": "ingestion", "correlation_id": "c1", "message": "cycle",
-         "timestamp": "t1", "new": 3},
-        {"level": "ERROR", "service": "dashboard", "correlation_id": "c2", "message": "boom",
-         "timestamp": "t2"},
-    ]  # fmt: skip
-    store = LogsStore(client, lambda: operator(fake))
+def log(service: str, level: str, message: str, correlation_id: str, **extra: Any) -> None:
+    """A record logged by `service` as its function logs one (into the process's buffer)."""
+    logger = get_logger(service, "DEBUG")
+    logger.set_correlation_id(correlation_id)
+    logger.log(getattr(logging, level), message, extra=extra)
+    logger.set_correlation_id(None)
+
+
+def test_log_tail_filters_through_the_route(api: MemoryApi, client: ApiClient) -> None:
+    api.ops_routes = True
+    cycle, failure = f"cycle-{uuid.uuid4().hex}", f"failure-{uuid.uuid4().hex}"
+    log("ingestion", "INFO", "cycle", cycle, new=3)
+    log("dashboard", "ERROR", "boom", failure)
+    store = LogsStore(client, lambda: operator(api))
     tail = LogTail(store=store)
     tail.__panel__()
     run(store.refresh())
     table = tail.table()
     assert "cycle" in table and "boom" in table and "new=3" in table
-    assert set(tail.service_select.options.values()) == {"", "ingestion", "dashboard"}
+    # (The buffer is the process's: the services of other tests' records are listed too.)
+    assert {"", "ingestion", "dashboard"} <= set(tail.service_select.options.values())
     tail.level_select.value = "ERROR"
-    assert "boom" in tail.table() and "cycle" not in tail.table()
+    assert "boom" in tail.table() and cycle not in tail.table()
     tail.level_select.value = ""
-    tail.correlation_input.value = "c1"
-    assert "cycle" in tail.table() and "boom" not in tail.table()
+    tail.correlation_input.value = cycle
+    assert cycle in tail.table() and "boom" not in tail.table()
     # Paused, the periodic refresh asks nothing.
     tail.live_toggle.value = False
-    asked = len(fake.requests)
+    asked = len(api.requests)
     run(store.follow())
-    assert len(fake.requests) == asked
+    assert len(api.requests) == asked
 
 
-def test_trace_breakdown_draws_the_chosen_request(fake: FakeApi, client: ApiClient) -> None:
-    fake.ops_routes = True
-    fake.traces = [
-        {
-            "correlation_id": "req-1", "method": "GET", "path": "/api/v2/configurations",
-            "status": 200, "duration_ms": 9.5, "started_at": "2026-01-01T00:00:00Z",
-            "dynamodb_calls": 1, "dynamodb_ms": 2.0,
-            "spans": [
-                {"name": "DynamoDB Query", "kind": "dynamodb", "start_ms": 0, "duration_ms": 2.0,
-                 "detail": {"phase": "before the resolver (session check)"}},
-                {"name": "rate limit", "kind": "middleware", "start_ms": 2.5, "duration_ms": 0.1},
-                {"name": "route handler", "kind": "handler", "start_ms": 3.0, "duration_ms": 6.0},
-            ],
-        }
-    ]  # fmt: skip
-    store = TracesStore(client, lambda: operator(fake))
+def traced_request(client: ApiClient) -> str:
+    """The correlation ID of a request the API traced: a session's list of configurations."""
+    token = run(client.anonymous_session()).body["token"]
+    return str(run(client.list_configurations(token)).headers["x-correlation-id"])
+
+
+def test_trace_breakdown_draws_the_chosen_request(api: MemoryApi, client: ApiClient) -> None:
+    api.ops_routes = True
+    traced = traced_request(client)
+    store = TracesStore(client, lambda: operator(api))
     panel = TraceBreakdown(store=store)
     panel.__panel__()
     assert isinstance(panel.chart(), pn.pane.Markdown)
     run(store.refresh())
-    assert list(panel.request_select.options.values()) == ["req-1"]
+    # Newest first (the traces are the process's: other tests' requests follow).
+    assert next(iter(panel.request_select.options.values())) == traced
     click(panel.show_button)
     assert isinstance(panel.chart(), pn.pane.HoloViews)
     summary = shown(panel.summary())
-    assert "| route handler | handler | 3.0 | 6.0 |" in summary and "1 DynamoDB calls" in summary
+    assert "| route handler | handler |" in summary and "0 DynamoDB calls" in summary
     run(store.load("gone"))
     assert "no trace of that correlation ID" in panel.chart().object
 
 
-def test_metric_charts_wait_for_the_route_then_draw_it(fake: FakeApi, client: ApiClient) -> None:
-    fake.ops_routes = True
-    store = MetricsStore(client, lambda: operator(fake))
+def traffic_over_two_minutes(api: MemoryApi) -> None:
+    """Requests in two minutes, some answered from the API's caches: the metrics function
+    has a trend and hit rates to compute."""
+    api.read_sentiment(4)
+    api.clock.advance(60)
+    api.read_sentiment(2)
+
+
+def test_metric_charts_wait_for_the_route_then_draw_it(api: MemoryApi, client: ApiClient) -> None:
+    api.ops_routes = True
+    traffic_over_two_minutes(api)
+    store = MetricsStore(client, lambda: operator(api))
     charts = MetricCharts(store=store)
     charts.__panel__()
     run(store.refresh())
@@ -276,19 +317,25 @@ def test_metric_charts_wait_for_the_route_then_draw_it(fake: FakeApi, client: Ap
     assert charts.message() == ""
     assert charts.group_select.value == "api.latency_ms"
     assert len(charts.group_select.options) >= 5
-    # (The fake's snapshot has two minutes: the trend is drawn before the group's bars.)
+    # (The requests were made in two minutes: the trend is drawn before the group's bars.)
     kinds = [type(chart.object).__name__ for chart in charts.charts.objects]
     assert kinds == ["Overlay", "Bars"]
     assert charts.charts.objects[-1].object.opts["title"] == "api.latency ms"
     charts.group_select.value = "caches.hit_rate by layer"
     assert charts.charts.objects[-1].object.opts["title"] == "caches.hit rate by layer"
-    assert "window_s" not in charts.single() and "| api.requests |" in shown(charts.single())
-    assert store.figure("p99") == 7.5
+    snapshot = api.memory.metrics.latest_snapshot()
+    assert snapshot is not None
+    # Every figure of the snapshot belongs to a group: none is left for the single table.
+    assert store.groups["api"]["requests"] == snapshot["api"]["requests"]
+    assert "window_s" not in str(store.groups["api"]) and charts.single() == ""
+    assert store.figure("p99") == snapshot["api"]["latency_ms"]["p99"]
     assert "sentiment_distribution" in store.groups and "window_s" not in str(
         store.groups["sentiment_distribution"]
     )
-    assert store.groups["caches.hit_rate by layer"] == {"accounts": 0.75}
-    assert "computed at 2026-01-01T00:00:00Z" in shown(charts.heading())
+    layers = snapshot["caches"]["layers"]
+    rates = {n: layer["hit_rate"] for n, layer in layers.items() if layer["hit_rate"] is not None}
+    assert rates and store.groups["caches.hit_rate by layer"] == rates
+    assert f"computed at {snapshot['computed_at']}" in shown(charts.heading())
 
 
 def test_metric_readers() -> None:
@@ -340,11 +387,11 @@ def test_testing_panel_reads_the_latest_reports(tmp_path: Path) -> None:
 
 
 def test_overview_numbers_come_from_their_sources(
-    fake: FakeApi, client: ApiClient, tmp_path: Path
+    api: MemoryApi, client: ApiClient, tmp_path: Path
 ) -> None:
-    fake.ops_routes = True
-    ops = OpsStore(client, lambda: operator(fake))
-    metrics = MetricsStore(client, lambda: operator(fake))
+    api.ops_routes = True
+    ops = OpsStore(client, lambda: operator(api))
+    metrics = MetricsStore(client, lambda: operator(api))
     latency = LatencyStore(client)
     reports = ReportsStore(tmp_path)
     costs = CostStore()
@@ -365,33 +412,43 @@ def test_overview_numbers_come_from_their_sources(
     latency.refresh()
     # The metrics route missing: the p99 is the workbench's own measurement, and says so.
     assert "measured by this workbench" in panel.p99_tile()
-    fake.metrics_route = True
+    # When the metrics function has run on the API's requests, Then the API's own p99 is shown
+    traffic_over_two_minutes(api)
+    snapshot = api.runtime.run_metrics()
     run(metrics.refresh())
-    assert ">7.5<" in panel.p99_tile() and "server side" in panel.p99_tile()
+    p99 = snapshot["api"]["latency_ms"]["p99"]
+    assert f">{p99:.1f}<" in panel.p99_tile() and "server side" in panel.p99_tile()
     ops.cache_totals = {"reads_saved": 3, "load_reads": 1}
     assert ">75%<" in panel.reduction_tile()
 
 
-def test_architecture_shows_live_stage_and_table_counts(fake: FakeApi, client: ApiClient) -> None:
-    fake.ops_routes = True
-    pipeline = PipelineStore(client, lambda: operator(fake))
-    table = TableStore(client, lambda: operator(fake))
-    metrics = MetricsStore(client, lambda: operator(fake))
+def test_architecture_shows_live_stage_and_table_counts(api: MemoryApi, client: ApiClient) -> None:
+    api.ops_routes = True
+    seed.queued_emails(api.memory, api.clock(), 2)
+    articles = api.memory.articles
+    pending, analyzed = articles.count_by_status("pending"), articles.count_by_status("analyzed")
+    pipeline = PipelineStore(client, lambda: operator(api))
+    table = TableStore(client, lambda: operator(api))
+    metrics = MetricsStore(client, lambda: operator(api))
     panel = ArchitecturePanel(pipeline=pipeline, table=table, metrics=metrics)
     panel.__panel__()
     run(pipeline.refresh())
     run(table.refresh())
     run(metrics.refresh())
     flow = panel.flow()
-    assert 'data-count="pending">2<' in flow and 'data-count="analyzed">5<' in flow
+    assert f'data-count="pending">{pending}<' in flow
+    assert f'data-count="analyzed">{analyzed}<' in flow
     assert "e-mails (metrics n/a)" in flow
     items = shown(panel.items())
-    assert "| article | 7 |" in items and "pending: 2, analyzed: 5" in items
-    # An ingestion cycle moves the counts.
-    run(client.ops_run_ingestion(operator(fake)))
+    assert f"| article | {pending + analyzed} |" in items
+    assert f"analyzed: {analyzed}" in items and f"pending: {pending}" in items
+    # An ingestion cycle moves the counts (its stories are analyzed as they are published).
+    run(client.ops_run_ingestion(operator(api)))
     run(pipeline.refresh())
-    assert 'data-count="pending">5<' in panel.flow()
-    fake.metrics_route = True
+    now_analyzed = articles.count_by_status("analyzed")
+    assert now_analyzed > analyzed and f'data-count="analyzed">{now_analyzed:,}<' in panel.flow()
+    # Once the metrics function has run, the outbox's e-mails are counted too.
+    api.runtime.run_metrics()
     run(metrics.refresh())
     assert 'data-count="e-mails queued">2<' in panel.flow()
 
@@ -433,70 +490,73 @@ def test_section_refresh_reads_only_the_section_in_view() -> None:
     assert sorted(called) == ["a", "b1", "b2"] and sections.skipped == 1
 
 
-def test_caching_panel_shows_each_environment(fake: FakeApi, client: ApiClient) -> None:
-    # Given an API of two execution environments, one with a hostile-looking id
-    fake.ops_routes = True
-    fake.cache_hits, fake.cache_misses = 5, 5
-    fake.cache_environments = [
-        {"instance": "aaa111", "pid": 41, "answering": True, "hits": 4, "misses": 1,
-         "hit_rate": 0.8, "entries": 2, "reads_saved": 7, "age_s": 0.0},
-        {"instance": "b|*x*", "pid": None, "answering": False, "hits": 1, "misses": 4,
-         "hit_rate": 0.2, "entries": 0, "reads_saved": 0, "age_s": 3.5},
-    ]  # fmt: skip
-    ops = OpsStore(client, lambda: operator(fake))
+def test_caching_panel_shows_each_environment(api: MemoryApi, client: ApiClient) -> None:
+    # Given an API of two execution environments: the one answering, and another whose
+    # counters (published to the store 3.5 s ago) name it with a hostile-looking id
+    api.ops_routes = True
+    other = {"accounts": {"hits": 1, "misses": 4, "entries": 0, "reads_saved": 0}}
+    published = api.clock() - timedelta(seconds=3.5)
+    api.memory.cache_counts.publish(PublishedCaches("b|*x*", None, published, other))
+    ops = OpsStore(client, lambda: operator(api))
     panel = CachingPanel(ops=ops)
     panel.__panel__()
     # When the page refreshes
     run(ops.refresh())
     # Then the totals say they span both, and each environment has its row, text escaped
     table = panel.environments()
-    assert "| `aaa111` (answered) | 41 | 4 | 1 | 80% | 2 | 7 | 0 s ago |" in table
+    answering = f"| `{api.deps.instance}` (answered) | {os.getpid()} |"
+    assert answering in table
     assert r"| `b\|*x*` | - | 1 | 4 | 20% | 0 | 0 | 3.5 s ago |" in table
     assert "across 2 environments" in ops.caches_note
     assert "every API environment" in panel.totals()
 
 
-def test_caching_panel_without_environments_shows_no_breakdown(
-    fake: FakeApi, client: ApiClient
-) -> None:
-    fake.ops_routes = True
-    ops = OpsStore(client, lambda: operator(fake))
+def test_caching_panel_of_an_api_before_environments_shows_no_breakdown() -> None:
+    # An API from before the execution environments answers without them (the API of this
+    # repository always lists them, so this one answer is made up here).
+    older = {
+        "layers": {"configuration_sentiment": {"ttl_s": 300, "hits": 3, "misses": 1}},
+        "totals": {"hits": 3, "misses": 1},
+    }
+    answer = httpx.MockTransport(lambda request: httpx.Response(200, json=older))
+    ops = OpsStore(ApiClient(API, transport=answer), lambda: "operator-token")
     panel = CachingPanel(ops=ops)
     run(ops.refresh())
+    assert ops.caches_status == "live"
     assert panel.environments() == "" and "environment" not in ops.caches_note
 
 
-def test_logs_and_traces_say_which_environment_answered(fake: FakeApi, client: ApiClient) -> None:
-    fake.ops_routes = True
-    fake.environment = {"instance": "abc<b>123", "pid": 7}
-    fake.logs = [{"level": "INFO", "service": "dashboard", "correlation_id": "c1",
-                  "message": "hi", "timestamp": "t1"}]  # fmt: skip
-    logs = LogsStore(client, lambda: operator(fake))
-    traces = TracesStore(client, lambda: operator(fake))
+def test_logs_and_traces_say_which_environment_answered(api: MemoryApi, client: ApiClient) -> None:
+    api.ops_routes = True
+    log("dashboard", "INFO", "hi", f"c-{uuid.uuid4().hex}")
+    logs = LogsStore(client, lambda: operator(api))
+    traces = TracesStore(client, lambda: operator(api))
     tail, breakdown = LogTail(store=logs), TraceBreakdown(store=traces)
     run(logs.refresh())
     run(traces.refresh())
+    answering = f"{api.deps.instance} (pid {os.getpid()})"
+    assert f"environment that answered: {answering}" in tail.table()
+    status = breakdown.status()
+    assert answering.replace("(", r"\(").replace(")", r"\)") in status
+    assert "traced there" in status
+    # An environment's id is shown as text, whatever it holds.
+    hostile = {"instance": "abc<b>123", "pid": 7}
+    logs.environment, traces.environment = hostile, hostile
     assert "environment that answered: abc&lt;b&gt;123 (pid 7)" in tail.table()
     assert "abc<b>" not in tail.table()
-    status = breakdown.status()
-    assert r"abc\<b\>123 \(pid 7\)" in status and "traced there" in status
+    assert r"abc\<b\>123 \(pid 7\)" in breakdown.status()
 
 
 def test_observability_opens_on_the_newest_requests_breakdown(
-    fake: FakeApi, client: ApiClient
+    api: MemoryApi, client: ApiClient
 ) -> None:
     # Given two traced requests, When the section refreshes with nothing chosen, Then the
     # newest one's breakdown is drawn; a request chosen later is kept on later refreshes.
-    fake.ops_routes = True
-    fake.traces = [
-        {"correlation_id": cid, "method": "GET", "path": "/api/v2/auth/me", "status": 200,
-         "duration_ms": 1.0, "spans": [{"name": "route handler", "kind": "handler",
-                                        "start_ms": 0, "duration_ms": 1.0}]}
-        for cid in ("older", "newer")
-    ]  # fmt: skip
-    store = TracesStore(client, lambda: operator(fake))
+    api.ops_routes = True
+    older, newer = traced_request(client), traced_request(client)
+    store = TracesStore(client, lambda: operator(api))
     run(store.refresh_showing_newest())
-    assert store.selected == "newer" and store.trace["correlation_id"] == "newer"
-    run(store.load("older"))
+    assert store.selected == newer and store.trace["correlation_id"] == newer
+    run(store.load(older))
     run(store.refresh_showing_newest())
-    assert store.selected == "older"
+    assert store.selected == older

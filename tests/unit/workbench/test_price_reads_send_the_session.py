@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from tests.unit.workbench.fake_api import FakeApi
 from tests.unit.workbench.loop import run
+from tests.unit.workbench.memory_api import MemoryApi
 from workbench.stores.analytics import AnalyticsStore
 from workbench.stores.configurations import ConfigurationsStore
 from workbench.stores.overlay import OverlayStore
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.unit
 
 
 @dataclass
-class PriceReadsRecorded(FakeApi):
+class PriceReadsRecorded(MemoryApi):
     price_authorizations: list[str | None] = field(default_factory=list)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
@@ -31,8 +31,8 @@ class PriceReadsRecorded(FakeApi):
 
 
 def test_the_overlay_reads_prices_with_the_session() -> None:
-    fake = PriceReadsRecorded()
-    client = fake.client()
+    api = PriceReadsRecorded()
+    client = api.client()
     session = SessionStore(client)
     configurations = ConfigurationsStore(client, session=session)
     schema = SchemaStore(client)
@@ -43,12 +43,12 @@ def test_the_overlay_reads_prices_with_the_session() -> None:
 
     run(store.load())
 
-    assert fake.price_authorizations == [f"Bearer {session.bearer}"]
+    assert api.price_authorizations == [f"Bearer {session.bearer}"]
 
 
 def test_analytics_reads_prices_with_the_session_when_there_is_one() -> None:
-    fake = PriceReadsRecorded()
-    client = fake.client()
+    api = PriceReadsRecorded()
+    client = api.client()
     session = SessionStore(client)
     store = AnalyticsStore(client, session=session, tickers=["AAPL"])
 
@@ -56,4 +56,4 @@ def test_analytics_reads_prices_with_the_session_when_there_is_one() -> None:
     run(session.start_anonymous())
     run(store.load())
 
-    assert fake.price_authorizations == [None, f"Bearer {session.bearer}"]
+    assert api.price_authorizations == [None, f"Bearer {session.bearer}"]

@@ -16,9 +16,9 @@ from services.settings import Settings
 from services.traffic import Options, ProgressCallback, RequestRecord, ScenarioResult, Target
 from services.traffic.client import Recorder
 from services.traffic.scenarios import run_scenario
-from tests.unit.workbench.fake_api import FakeApi
 from tests.unit.workbench.loop import run
 from tests.unit.workbench.markdown import shown
+from tests.unit.workbench.memory_api import MemoryApi
 from workbench.app import Stores
 from workbench.client import ApiClient
 from workbench.components.traffic import TrafficPanel
@@ -253,13 +253,13 @@ def test_a_failing_runner_is_shown_not_raised() -> None:
 
 
 def test_the_page_aims_the_generator_at_its_own_api_with_the_stacks_token(
-    fake: FakeApi, tmp_path: Path
+    api: MemoryApi, tmp_path: Path
 ) -> None:
     # Given the page's stores built as `app.py` builds them, against a local API
-    (tmp_path / "operator-token").write_text(fake.operator_token + "\n")
+    (tmp_path / "operator-token").write_text(api.operator_token + "\n")
     settings = Settings(local_state_dir=str(tmp_path))
     page = Stores.build(ApiClient(LOCAL_API), StackFiles.from_settings(settings), settings)
     # Then the traffic goes to that API, with the token the stack wrote (read when needed)
     target = page.traffic.target()
-    assert (target.api_url, target.operator_token) == (LOCAL_API, fake.operator_token)
-    assert fake.operator_token not in repr(page.traffic.param.values())
+    assert (target.api_url, target.operator_token) == (LOCAL_API, api.operator_token)
+    assert api.operator_token not in repr(page.traffic.param.values())
