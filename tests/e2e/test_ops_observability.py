@@ -9,29 +9,14 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from services.local.stack import LocalStack
-from tests.e2e.api_support import api_stack, error_code, operator_headers, sign_in
+from tests.e2e.api_support import error_code, operator_headers, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, root: Path) -> Iterator[LocalStack]:
-    with api_stack(root, tmp_path_factory.mktemp("state")) as running:
-        yield running
-
-
-@pytest.fixture
-def client(stack: LocalStack) -> Iterator[httpx.Client]:
-    assert stack.api is not None
-    with httpx.Client(base_url=stack.api.url, timeout=60) as http:
-        yield http
 
 
 def test_observability_routes_want_the_operator_token(client: httpx.Client) -> None:
