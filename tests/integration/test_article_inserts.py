@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from boto3.dynamodb.conditions import Key
@@ -57,21 +58,29 @@ def test_a_known_story_gains_a_new_source_and_ticker_but_keeps_the_first_ids(art
     assert articles.list_by_tag("NVDA", since=NOW - timedelta(days=1), until=NOW) == ["s"]
 
 
-def test_concurrent_runs_insert_each_story_exactly_once(fresh_table) -> None:
-    batch = [story(f"r{i:03}", ("AAPL",)) for i in range(120)]
+def insert_at_once(table: Any, batch: list[Article], runs: int) -> list[list[str]]:
+    """`runs` ingestion runs, each with its own repository, inserting `batch` at the same
+    moment: what each said was new."""
     results: list[list[str]] = []
-    barrier = threading.Barrier(3)
+    barrier = threading.Barrier(runs)
 
     def run() -> None:
-        repository = DynamoArticleRepository(fresh_table, clock=lambda: NOW)
+        repository = DynamoArticleRepository(table, clock=lambda: NOW)
         barrier.wait()
         results.append(repository.insert_many(batch))
 
-    threads = [threading.Thread(target=run) for _ in range(3)]
+    threads = [threading.Thread(target=run) for _ in range(runs)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    return results
+
+
+def test_concurrent_runs_insert_each_story_exactly_once(fresh_table) -> None:
+    batch = [story(f"r{i:03}", ("AAPL",)) for i in range(120)]
+
+    results = insert_at_once(fresh_table, batch, runs=3)
 
     inserted = [key for result in results for key in result]
     assert sorted(inserted) == sorted(a.dedup_key for a in batch)  # each new exactly once
@@ -87,19 +96,7 @@ def test_concurrent_reruns_never_put_an_analyzed_story_back_to_pending(fresh_tab
     sentiment = DynamoSentimentStore(fresh_table)
     sentiment.record([ScoredArticle(a, 0.25, "positive", 0.9, "m1") for a in batch], NOW)
     # When two ingestion runs fetch them again at the same time
-    barrier = threading.Barrier(2)
-    results: list[list[str]] = []
-
-    def run() -> None:
-        repository = DynamoArticleRepository(fresh_table, clock=lambda: NOW)
-        barrier.wait()
-        results.append(repository.insert_many(batch))
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = insert_at_once(fresh_table, batch, runs=2)
 
     # Then nothing is new and every story keeps its analysis
     assert results == [[], []]
