@@ -3,18 +3,39 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from services.auth.sessions import Principal, authenticate, start_anonymous_session
 from services.settings import Settings
 from services.store.memory import (
     InMemoryConfigurationRepository,
     InMemorySessionRepository,
+    InMemoryTokenRepository,
     InMemoryUserRepository,
 )
 from services.store.models import Configuration
 from tests.clock import START, Clock
 
-__all__ = ["START", "Clock", "anonymous_caller"]
+__all__ = ["START", "Accounts", "Clock", "anonymous_caller"]
+
+
+@dataclass
+class Accounts:
+    """The repositories a sign-in journey writes, its clock and settings: a test's world
+    extends it with the journey under test."""
+
+    users: InMemoryUserRepository
+    sessions: InMemorySessionRepository
+    tokens: InMemoryTokenRepository
+    configs: InMemoryConfigurationRepository
+    clock: Clock
+    settings: Settings
+
+    def guest(self, configs: int = 0) -> Principal:
+        """A new anonymous caller owning `configs` watchlists."""
+        return anonymous_caller(
+            self.users, self.sessions, self.configs, self.settings, self.clock, configs
+        )
 
 
 def anonymous_caller(

@@ -30,7 +30,7 @@ from services.store.memory import (
 )
 from services.store.models import User
 from services.store.sessions import token_hash
-from tests.unit.auth.support import START, Clock, anonymous_caller
+from tests.unit.auth.support import START, Accounts, Clock
 
 pytestmark = pytest.mark.unit
 
@@ -53,20 +53,9 @@ class Outbox:
 
 
 @dataclass
-class World:
-    users: InMemoryUserRepository
-    sessions: InMemorySessionRepository
-    tokens: InMemoryTokenRepository
-    configs: InMemoryConfigurationRepository
+class World(Accounts):
     outbox: Outbox
-    clock: Clock
-    settings: Settings
     links: MagicLinks
-
-    def guest(self, configs: int = 0) -> Principal:
-        return anonymous_caller(
-            self.users, self.sessions, self.configs, self.settings, self.clock, configs
-        )
 
 
 @pytest.fixture
@@ -79,7 +68,7 @@ def world() -> World:
     settings = Settings(magic_link_url="https://app.test/app?theme=dark")
     accounts = AccountSignIn(users, sessions, configs, settings, clock)
     links = MagicLinks(tokens, outbox, accounts, settings, clock)
-    return World(users, sessions, tokens, configs, outbox, clock, settings, links)
+    return World(users, sessions, tokens, configs, clock, settings, outbox, links)
 
 
 def test_addresses_are_normalised_and_checked() -> None:

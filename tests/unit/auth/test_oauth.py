@@ -44,7 +44,7 @@ from services.store.memory import (
 )
 from services.store.models import SingleUseToken
 from services.store.sessions import token_hash
-from tests.unit.auth.support import START, Clock, anonymous_caller
+from tests.unit.auth.support import START, Accounts, Clock
 
 pytestmark = pytest.mark.unit
 
@@ -78,22 +78,11 @@ def provider(**overrides: Any) -> OAuthProvider:
 
 
 @dataclass
-class World:
-    users: InMemoryUserRepository
-    sessions: InMemorySessionRepository
-    tokens: InMemoryTokenRepository
-    configs: InMemoryConfigurationRepository
-    clock: Clock
-    settings: Settings
+class World(Accounts):
     keys: JwksCache
     oauth: OAuthSignIn
     signer: TokenSigner
     http: httpx.Client
-
-    def guest(self, configs: int = 0) -> Principal:
-        return anonymous_caller(
-            self.users, self.sessions, self.configs, self.settings, self.clock, configs
-        )
 
     def start(self, caller: Principal | None = None) -> tuple[str, dict[str, str]]:
         """The state of a new authorize URL, and the URL's query."""
