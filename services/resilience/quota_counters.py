@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
+from typing import Generic, Protocol, TypeVar
 
 from services.resilience.quota_rules import (
     Caps,
@@ -31,11 +33,54 @@ LOG = logging.getLogger(__name__)
 # is tried again on the set read back, before the call is refused.
 SYMBOL_ADD_ATTEMPTS = 3
 
+T = TypeVar("T")
+AmountT = TypeVar("AmountT")
+CapT = TypeVar("CapT")
+AmountIn = TypeVar("AmountIn", contravariant=True)
+CapIn = TypeVar("CapIn", contravariant=True)
+AddedOut = TypeVar("AddedOut", covariant=True)
 
-class _Quota:
-    """What both kinds share: identity, limit, the table, and the refusal they raise. A
-    share of a quota has the quota's name and period, its own size as `limit`, and an id of
-    its own (`sendgrid:requests_per_day@sign_in`)."""
+
+class _Unreachable:
+    """The table did not answer a request (the error is logged)."""
+
+
+_UNREACHABLE = _Unreachable()
+
+
+class _Held(Protocol):
+    """What a quota holds of one period in memory, under the holder's own lock."""
+
+    period: Period
+    lock: threading.Lock
+
+
+HeldT = TypeVar("HeldT", bound=_Held)
+
+
+class _CappedAdd(Protocol[AmountIn, CapIn, AddedOut]):
+    """The table's conditional adds (`add_within`, `add_symbols`): what the item holds after,
+    or None when the add would pass `cap`."""
+
+    def __call__(
+        self,
+        service: str,
+        period: str,
+        amount: AmountIn,
+        /,
+        *,
+        cap: CapIn,
+        now: datetime,
+        expires_at: datetime,
+    ) -> AddedOut | None: ...
+
+
+class _Quota(Generic[HeldT]):
+    """What both kinds share: identity, limit, the table, the refusal they raise, and what
+    they hold of the current period. A share of a quota has the quota's name and period, its
+    own size as `limit`, and an id of its own (`sendgrid:requests_per_day@sign_in`)."""
+
+    _held: HeldT | None = None
 
     def __init__(
         self,
@@ -93,6 +138,64 @@ class _Quota:
     def _expires(self, period: Period) -> datetime:
         return period.end + self.policy.keep_after_period
 
+    def _ask(self, failure: str, request: Callable[[], T]) -> T | _Unreachable:
+        """One table request, counted for the tracker. An error is logged as "could not
+        `failure`" and answered with _UNREACHABLE: trouble with the table must not fail the
+        call a quota guards, so the caller goes on from what it holds in memory."""
+        self._note_request()
+        try:
+            return request()
+        except Exception as error:
+            LOG.warning("could not %s: %s", failure, type(error).__name__)
+            return _UNREACHABLE
+
+    def _add_capped(
+        self,
+        failure: str,
+        add: _CappedAdd[AmountT, CapT, T],
+        period: Period,
+        amount: AmountT,
+        cap: CapT,
+        now: datetime,
+    ) -> T | _Unreachable | None:
+        """`add` on this quota's item of `period`, through `_ask`."""
+        expires_at = self._expires(period)
+        return self._ask(
+            failure,
+            partial(add, self.id, period.key, amount, cap=cap, now=now, expires_at=expires_at),
+        )
+
+    def this_period(self, now: datetime) -> HeldT:
+        """What is held of this period; a new period starts afresh once what the last one
+        still held unsynced is added to the last one's period (where it belongs)."""
+        period = period_of(self.limit.period, now)
+        with self._lock:
+            held = self._held
+            if held is not None and held.period.key == period.key:
+                return held
+            self._held = fresh = self._start(period, now)
+        if held is not None:
+            with held.lock:
+                self._settle(held, now)
+        return fresh
+
+    def flush(self, now: datetime) -> None:
+        held = self.this_period(now)
+        with held.lock:
+            self._settle(held, now)
+
+    @property
+    def counting(self) -> bool:
+        return self._held is not None
+
+    def _start(self, period: Period, now: datetime) -> HeldT:
+        """What a new period starts with."""
+        raise NotImplementedError
+
+    def _settle(self, held: HeldT, now: datetime) -> None:
+        """Add to the table what `held` counted and the table does not have yet."""
+        raise NotImplementedError
+
 
 @dataclass
 class _Counter:
@@ -104,14 +207,12 @@ class _Counter:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-class RequestQuota(_Quota):
+class RequestQuota(_Quota[_Counter]):
     """Requests per period: the estimate `synced + pending`, batched adds far from the
     limit, a conditional add per call near it. `caps` says how far calls may bring it (by
     default the policy's: all of it with priority, all but the reserve without); `exact`
     makes every call its own conditional add, wherever the count stands (a share: small,
     and it must never be passed)."""
-
-    _counter: _Counter | None = None
 
     def __init__(
         self,
@@ -132,7 +233,7 @@ class RequestQuota(_Quota):
 
     def refusal(self, units: int, priority: bool, now: datetime) -> QuotaExhaustedError | None:
         """The refusal `units` more would meet on this instance's estimate, or None."""
-        counter = self.counter(now)
+        counter = self.this_period(now)
         with counter.lock:
             if self._due(counter, now):
                 self._sync(counter, now)
@@ -143,7 +244,7 @@ class RequestQuota(_Quota):
 
     def acquire(self, units: int, priority: bool, now: datetime) -> Counted:
         """Count `units` requests, or refuse them (`QuotaExhaustedError`)."""
-        counter = self.counter(now)
+        counter = self.this_period(now)
         with counter.lock:
             if self._due(counter, now):
                 self._sync(counter, now)
@@ -159,13 +260,13 @@ class RequestQuota(_Quota):
     def add(self, units: int, now: datetime) -> Counted:
         """Count requests already made (or decided by another counter): never refused,
         synced as any other count."""
-        counter = self.counter(now)
+        counter = self.this_period(now)
         with counter.lock:
             self._count(counter, counter.synced + counter.pending, units, now)
             return Counted(self.id, counter.period.key, units, reserved=False)
 
     def release(self, counted: Counted, now: datetime) -> None:
-        counter = self.counter(now)
+        counter = self.this_period(now)
         with counter.lock:
             if counter.period.key != counted.period:
                 return  # its period is over; a few too many there harm nobody now
@@ -175,14 +276,8 @@ class RequestQuota(_Quota):
                 # them back there now, with the same atomic add.
                 self._sync(counter, now)
 
-    def flush(self, now: datetime) -> None:
-        counter = self.counter(now)
-        with counter.lock:
-            if counter.pending:
-                self._sync(counter, now)
-
     def view(self, now: datetime, *, fresh: bool, write: bool) -> QuotaView:
-        counter = self.counter(now)
+        counter = self.this_period(now)
         with counter.lock:
             interval = self.policy.sync_interval
             stale = counter.read_at is None or now - counter.read_at >= interval
@@ -196,26 +291,14 @@ class RequestQuota(_Quota):
             used = counter.synced + counter.pending
             return self._view(used, counter.pending, counter.period, counter.read_at)
 
-    def counter(self, now: datetime) -> _Counter:
-        """This period's counter; a new period starts from zero once the last one's pending
-        counts are added to the last one's counter (where they belong)."""
-        period = period_of(self.limit.period, now)
-        with self._lock:
-            counter = self._counter
-            if counter is not None and counter.period.key == period.key:
-                return counter
-            self._counter = fresh = _Counter(period, flushed_at=now)
-        if counter is not None:
-            with counter.lock:
-                if counter.pending:
-                    self._sync(counter, now)
-        return fresh
-
-    @property
-    def counting(self) -> bool:
-        return self._counter is not None
-
     # --- internals ----------------------------------------------------------------------
+
+    def _start(self, period: Period, now: datetime) -> _Counter:
+        return _Counter(period, flushed_at=now)
+
+    def _settle(self, held: _Counter, now: datetime) -> None:
+        if held.pending:
+            self._sync(held, now)
 
     def _count(self, counter: _Counter, used: int, units: int, now: datetime) -> None:
         """Hold `units` pending; add them at once on a level crossed, a full batch, or the
@@ -239,47 +322,39 @@ class RequestQuota(_Quota):
         if not counter.pending:
             self._read(counter, now)
             return
-        self._note_request()
-        try:
-            total = self._store.add(
+        total = self._ask(
+            f"add {self.id} quota counts",
+            partial(
+                self._store.add,
                 self.id,
                 counter.period.key,
                 counter.pending,
                 now=now,
                 expires_at=self._expires(counter.period),
-            )
-        except Exception as error:
-            LOG.warning("could not add %s quota counts: %s", self.id, type(error).__name__)
+            ),
+        )
+        if isinstance(total, _Unreachable):
             return
         counter.synced, counter.pending = total, 0
         counter.read_at = counter.flushed_at = now
 
     def _read(self, counter: _Counter, now: datetime) -> None:
-        self._note_request()
-        try:
-            counter.synced = self._store.get(self.id, counter.period.key)
-        except Exception as error:
-            LOG.warning("could not read the %s quota: %s", self.id, type(error).__name__)
+        total = self._ask(
+            f"read the {self.id} quota", partial(self._store.get, self.id, counter.period.key)
+        )
+        if isinstance(total, _Unreachable):
             return
-        counter.read_at = now
+        counter.synced, counter.read_at = total, now
 
     def _reserve(
         self, counter: _Counter, units: int, now: datetime, cap: int, priority: bool
     ) -> Counted:
         if counter.pending:
             self._sync(counter, now)
-        self._note_request()
-        try:
-            total = self._store.add_within(
-                self.id,
-                counter.period.key,
-                units,
-                cap=cap,
-                now=now,
-                expires_at=self._expires(counter.period),
-            )
-        except Exception as error:
-            LOG.warning("could not reserve %s quota: %s", self.id, type(error).__name__)
+        total = self._add_capped(
+            f"reserve {self.id} quota", self._store.add_within, counter.period, units, cap, now
+        )
+        if isinstance(total, _Unreachable):
             counter.pending += units
             return Counted(self.id, counter.period.key, units, reserved=False)
         if total is None:
@@ -300,17 +375,15 @@ class _SymbolSet:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-class SymbolQuota(_Quota):
+class SymbolQuota(_Quota[_SymbolSet]):
     """Distinct symbols per period: a symbol asked for once this period costs nothing again;
     a new one is added to the table's set before the call is made, with a condition that
     keeps the set within the cap."""
 
-    _set: _SymbolSet | None = None
-
     def refusal(
         self, symbols: frozenset[str], priority: bool, now: datetime
     ) -> QuotaExhaustedError | None:
-        held = self.symbol_set(now)
+        held = self.this_period(now)
         with held.lock:
             if held.read_at is None:
                 self._read(held, now)
@@ -321,7 +394,7 @@ class SymbolQuota(_Quota):
 
     def acquire(self, symbols: frozenset[str], priority: bool, now: datetime) -> Counted | None:
         """Add the symbols new this period, or refuse them all; None when none is new."""
-        held = self.symbol_set(now)
+        held = self.this_period(now)
         with held.lock:
             if held.read_at is None:
                 self._read(held, now)
@@ -337,13 +410,8 @@ class SymbolQuota(_Quota):
                 self._read(held, now)  # another instance added symbols: count again
             raise self._exhausted(len(held.known), held.period, now, priority)
 
-    def flush(self, now: datetime) -> None:
-        held = self.symbol_set(now)
-        with held.lock:
-            self._add_pending(held, now)
-
     def view(self, now: datetime, *, fresh: bool, write: bool) -> QuotaView:
-        held = self.symbol_set(now)
+        held = self.this_period(now)
         with held.lock:
             if write:
                 self._add_pending(held, now)
@@ -352,24 +420,13 @@ class SymbolQuota(_Quota):
                 self._read(held, now)
             return self._view(len(held.known), len(held.pending), held.period, held.read_at)
 
-    def symbol_set(self, now: datetime) -> _SymbolSet:
-        """This period's set; the last period's symbols still pending go to the last one's."""
-        period = period_of(self.limit.period, now)
-        with self._lock:
-            held = self._set
-            if held is not None and held.period.key == period.key:
-                return held
-            self._set = fresh = _SymbolSet(period)
-        if held is not None:
-            with held.lock:
-                self._add_pending(held, now)
-        return fresh
-
-    @property
-    def counting(self) -> bool:
-        return self._set is not None
-
     # --- internals ----------------------------------------------------------------------
+
+    def _start(self, period: Period, now: datetime) -> _SymbolSet:
+        return _SymbolSet(period)
+
+    def _settle(self, held: _SymbolSet, now: datetime) -> None:
+        self._add_pending(held, now)
 
     def _cap(self, priority: bool) -> int:
         return self.policy.cap(self.limit.limit, priority=priority)
@@ -378,18 +435,8 @@ class SymbolQuota(_Quota):
         """Add `new` within `cap`: True when added (or counted here, the table unreachable),
         False when the table's set had grown too much for the condition."""
         self._add_pending(held, now)
-        self._note_request()
-        try:
-            after = self._store.add_symbols(
-                self.id,
-                held.period.key,
-                new,
-                cap=cap,
-                now=now,
-                expires_at=self._expires(held.period),
-            )
-        except Exception as error:
-            LOG.warning("could not add %s symbols: %s", self.id, type(error).__name__)
+        after = self._add_symbols(held, new, cap, now)
+        if isinstance(after, _Unreachable):
             held.known |= new
             held.pending |= new
             return True
@@ -404,29 +451,26 @@ class SymbolQuota(_Quota):
         are added without a cap."""
         if not held.pending:
             return
-        self._note_request()
-        try:
-            after = self._store.add_symbols(
-                self.id,
-                held.period.key,
-                held.pending,
-                cap=None,
-                now=now,
-                expires_at=self._expires(held.period),
-            )
-        except Exception as error:
-            LOG.warning("could not add %s symbols: %s", self.id, type(error).__name__)
+        after = self._add_symbols(held, held.pending, None, now)
+        if isinstance(after, _Unreachable):
             return
         held.pending = set()
         held.known = set(after or ())
         held.read_at = now
 
+    def _add_symbols(
+        self, held: _SymbolSet, symbols: Collection[str], cap: int | None, now: datetime
+    ) -> frozenset[str] | _Unreachable | None:
+        """The set after the add, None when refused by `cap`, or _UNREACHABLE."""
+        return self._add_capped(
+            f"add {self.id} symbols", self._store.add_symbols, held.period, symbols, cap, now
+        )
+
     def _read(self, held: _SymbolSet, now: datetime) -> None:
-        self._note_request()
-        try:
-            stored = self._store.symbols(self.id, held.period.key)
-        except Exception as error:
-            LOG.warning("could not read the %s symbols: %s", self.id, type(error).__name__)
+        stored = self._ask(
+            f"read the {self.id} symbols", partial(self._store.symbols, self.id, held.period.key)
+        )
+        if isinstance(stored, _Unreachable):
             return
         held.known = set(stored) | held.pending
         held.read_at = now

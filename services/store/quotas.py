@@ -90,17 +90,16 @@ _NAMES = {
     "#updated": "updated_at",
     "#expires": "expires_at",
 }
-_UPDATE = (
-    "ADD #used :amount SET #entity = :entity, #service = :service, #period = :period, "
+# Both items of a counter carry the same attributes besides what they count.
+_STAMP = (
+    "SET #entity = :entity, #service = :service, #period = :period, "
     "#updated = :now, #expires = if_not_exists(#expires, :expires)"
 )
+_UPDATE = f"ADD #used :amount {_STAMP}"
 
 
 _SYMBOL_NAMES = {**{k: v for k, v in _NAMES.items() if k != "#used"}, "#symbols": "symbols"}
-_ADD_SYMBOLS = (
-    "ADD #symbols :symbols SET #entity = :entity, #service = :service, #period = :period, "
-    "#updated = :now, #expires = if_not_exists(#expires, :expires)"
-)
+_ADD_SYMBOLS = f"ADD #symbols :symbols {_STAMP}"
 
 
 class DynamoQuotaStore:
@@ -147,37 +146,24 @@ class DynamoQuotaStore:
         now: datetime,
         expires_at: datetime,
     ) -> frozenset[str] | None:
-        values: dict[str, Any] = {
-            ":symbols": set(symbols),
-            ":entity": "quota_symbols",
-            ":service": service,
-            ":period": period,
-            ":now": iso(now),
-            ":expires": epoch_seconds(expires_at),
-        }
-        condition: dict[str, Any] = {}
+        added = set(symbols)
+        values = {":symbols": added, **_stamp("quota_symbols", service, period, now, expires_at)}
+        condition = None
         if cap is not None:
-            highest_before = cap - len(values[":symbols"])
+            highest_before = cap - len(added)
             if highest_before < 0:
                 return None
-            condition["ConditionExpression"] = (
-                "attribute_not_exists(#symbols) OR size(#symbols) <= :highest"
-            )
+            condition = "attribute_not_exists(#symbols) OR size(#symbols) <= :highest"
             values[":highest"] = highest_before
         try:
-            response = self._table.update_item(
-                Key=keys.quota_symbols(service, period),
-                UpdateExpression=_ADD_SYMBOLS,
-                ExpressionAttributeNames=_SYMBOL_NAMES,
-                ExpressionAttributeValues=values,
-                ReturnValues="UPDATED_NEW",
-                **condition,
+            attributes = self._add(
+                keys.quota_symbols(service, period), _ADD_SYMBOLS, _SYMBOL_NAMES, values, condition
             )
         except ClientError as error:
             if cap is not None and is_condition_failure(error):
                 return None
             raise
-        stored: Any = response["Attributes"]["symbols"]  # a string set: a Python set
+        stored: Any = attributes["symbols"]  # a string set: a Python set
         return frozenset(str(s) for s in stored)
 
     def symbols(self, service: str, period: str) -> frozenset[str]:
@@ -197,24 +183,44 @@ class DynamoQuotaStore:
         expires_at: datetime,
         highest_before: int | None = None,
     ) -> int:
-        values: dict[str, Any] = {
-            ":amount": amount,
-            ":entity": "quota",
-            ":service": service,
-            ":period": period,
-            ":now": iso(now),
-            ":expires": epoch_seconds(expires_at),
-        }
-        condition: dict[str, Any] = {}
+        values = {":amount": amount, **_stamp("quota", service, period, now, expires_at)}
+        condition = None
         if highest_before is not None:
-            condition["ConditionExpression"] = "attribute_not_exists(#used) OR #used <= :highest"
+            condition = "attribute_not_exists(#used) OR #used <= :highest"
             values[":highest"] = highest_before
+        attributes = self._add(keys.quota(service, period), _UPDATE, _NAMES, values, condition)
+        return int(str(attributes["used"]))
+
+    def _add(
+        self,
+        key: keys.Key,
+        expression: str,
+        names: dict[str, str],
+        values: dict[str, Any],
+        condition: str | None,
+    ) -> dict[str, Any]:
+        """One atomic `ADD` to a counter's item, under `condition` when there is one: the
+        attributes it changed."""
+        conditional: dict[str, Any] = {"ConditionExpression": condition} if condition else {}
         response = self._table.update_item(
-            Key=keys.quota(service, period),
-            UpdateExpression=_UPDATE,
-            ExpressionAttributeNames=_NAMES,
+            Key=key,
+            UpdateExpression=expression,
+            ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
             ReturnValues="UPDATED_NEW",
-            **condition,
+            **conditional,
         )
-        return int(str(response["Attributes"]["used"]))
+        return dict(response["Attributes"])
+
+
+def _stamp(
+    entity: str, service: str, period: str, now: datetime, expires_at: datetime
+) -> dict[str, Any]:
+    """The values of the attributes `_STAMP` sets."""
+    return {
+        ":entity": entity,
+        ":service": service,
+        ":period": period,
+        ":now": iso(now),
+        ":expires": epoch_seconds(expires_at),
+    }
