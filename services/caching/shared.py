@@ -25,17 +25,11 @@ from typing import Any, Protocol
 from services.caching.registry import CacheRegistry
 from services.caching.stats import LayerStats, totals
 from services.clock import Clock, iso
-from services.store.cache_counts import PublishedCaches
+from services.store.cache_counts import CacheCountsStore, PublishedCaches
 
 LOG = logging.getLogger(__name__)
 
 COUNTERS = ("hits", "misses", "entries", "reads_saved", "loads", "load_reads")
-
-
-class CacheCountsStore(Protocol):
-    def publish(self, counts: PublishedCaches) -> None: ...
-
-    def published_since(self, since: datetime) -> list[PublishedCaches]: ...
 
 
 class SharedCacheCounts:

@@ -17,7 +17,7 @@ from services.composition.providers import email_sender, tiingo_adapter
 from services.composition.resilience import entitlements, resilient_guard
 from services.composition.stores import outbox
 from services.ops.model_card import CARD_FILE
-from services.resilience.chaos import chaos_switches
+from services.resilience.chaos import ChaosSwitches, chaos_switches
 from services.settings import Settings, get_settings
 from services.store.alerts import DynamoAlertRepository
 from services.store.allowances import DynamoAllowanceStore
@@ -51,6 +51,7 @@ def api_dependencies(
     clock: Clock = utc_now,
     prices_source: CandleSource | None = None,
     sender: EmailSender | None = None,
+    chaos: ChaosSwitches | None = None,
     traced_client: Any = None,
     ingestion_runner: Callable[[], dict[str, Any]] | None = None,
     pipeline_stats: Callable[[], dict[str, int]] | None = None,
@@ -66,7 +67,7 @@ def api_dependencies(
         store=store,
         prices_source=prices_source or tiingo_adapter(settings),
         email_sender=sender or email_sender(settings),
-        chaos=chaos_switches(settings),
+        chaos=chaos or chaos_switches(settings),
         guard=resilient_guard(settings, store.circuits, store.quotas, clock),
         entitlements=entitlements(settings, store.entitlements, clock),
         clock=clock,

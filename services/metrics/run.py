@@ -9,20 +9,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.clock import Clock, utc_now
-from services.metrics.collect import collect_metrics
+from services.metrics.collect import ArticleCounts, OutboxCounts, collect_metrics
 from services.metrics.emf import emf_document
-from services.store.articles import DynamoArticleRepository
 from services.store.ingestion_runs import IngestionRunRepository
-from services.store.metrics import DynamoMetricsStore
-from services.store.outbox import DynamoOutbox
+from services.store.metrics import MetricsStore
 
 
 @dataclass(frozen=True)
 class MetricsDependencies:
-    articles: DynamoArticleRepository
+    articles: ArticleCounts
     runs: IngestionRunRepository
-    outbox: DynamoOutbox
-    store: DynamoMetricsStore
+    outbox: OutboxCounts
+    store: MetricsStore
     # The EMF document's dimensions.
     service: str
     environment: str

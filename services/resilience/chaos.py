@@ -302,7 +302,9 @@ def emulator_root(base_url: str, hosts: set[str]) -> str | None:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def chaos_switches(settings: Settings) -> ChaosSwitches:
+def chaos_switches(settings: Settings, client: httpx.Client | None = None) -> ChaosSwitches:
+    """The switches of the emulators the settings point at (`client` reaches their control
+    routes; one of its own by default)."""
     hosts = {h.strip() for h in settings.chaos_emulator_hosts.split(",") if h.strip()}
     bases: dict[Provider, str] = {
         "tiingo": settings.tiingo_base_url,
@@ -314,4 +316,5 @@ def chaos_switches(settings: Settings) -> ChaosSwitches:
         slow_delay_s=settings.http_timeout_s + settings.chaos_slow_margin_s,
         default_duration_s=settings.chaos_default_duration_s,
         timeout_s=settings.chaos_control_timeout_s,
+        client=client,
     )

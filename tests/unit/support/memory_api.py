@@ -13,8 +13,8 @@ from services.adapters.models import Candle, Resolution
 from services.adapters.protocol import CandleSource
 from services.api.dependencies import ApiDependencies, ApiStore
 from services.clock import Clock, utc_now
-from services.composition.resilience import entitlements, resilient_guard
-from services.resilience.chaos import ChaosSwitches, chaos_switches
+from services.composition.api import api_dependencies
+from services.resilience.chaos import ChaosSwitches
 from services.settings import Settings
 from services.store.memory import MemoryStore
 
@@ -75,15 +75,12 @@ def memory_api_dependencies(
     """`ApiDependencies` over `memory` (a new store unless given), with the guard and the
     entitlements built as the deployed API builds them, over the same store. `hooks` are the
     runtime's (`ingestion_runner`, `metrics_runner`, `live_accuracy`, ...)."""
-    store = memory_api_store(memory, clock=clock)
-    return ApiDependencies(
-        settings=settings,
-        store=store,
-        prices_source=prices_source or NoPrices(),
-        email_sender=email_sender or NoEmail(),
-        chaos=chaos or chaos_switches(settings),
-        guard=resilient_guard(settings, store.circuits, store.quotas, clock),
-        entitlements=entitlements(settings, store.entitlements, clock),
+    return api_dependencies(
+        settings,
+        memory_api_store(memory, clock=clock),
         clock=clock,
+        prices_source=prices_source or NoPrices(),
+        sender=email_sender or NoEmail(),
+        chaos=chaos,
         **hooks,
     )

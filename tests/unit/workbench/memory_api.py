@@ -31,7 +31,7 @@ from services.api.errors import error_body
 from services.clock import utc_now
 from services.functions.dashboard import Dashboard, build_dashboard
 from services.local.function_url_event import build_event, http_answer, invoke, joined_headers
-from services.resilience.chaos import ChaosSwitches, chaos_switches
+from services.resilience.chaos import chaos_switches
 from services.resilience.quota_rules import period_of
 from services.settings import Settings, watchlist
 from services.store.errors import NotFoundError, TokenExpiredError, TokenUsedError
@@ -245,14 +245,7 @@ class MemoryApi:
 
     def _dependencies(self) -> ApiDependencies:
         settings, runtime = self.settings, self.runtime
-        switches = chaos_switches(settings)
-        chaos = ChaosSwitches(
-            switches.control_urls,
-            slow_delay_s=switches.slow_delay_s,
-            default_duration_s=switches.default_duration_s,
-            timeout_s=settings.chaos_control_timeout_s,
-            client=self.hosts.client(),
-        )
+        chaos = chaos_switches(settings, client=self.hosts.client())
         return memory_api_dependencies(
             settings,
             self.memory,

@@ -132,10 +132,10 @@ class LocalRuntime:
         memory = self.memory
         return run_metrics(
             MetricsDependencies(
-                articles=memory.articles,  # type: ignore[arg-type]
+                articles=memory.articles,
                 runs=memory.ingestion_runs,
-                outbox=memory.outbox,  # type: ignore[arg-type]
-                store=memory.metrics,  # type: ignore[arg-type]
+                outbox=memory.outbox,
+                store=memory.metrics,
                 service="metrics",
                 environment=self.settings.environment,
                 emit=lambda line: None,
