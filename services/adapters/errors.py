@@ -79,7 +79,17 @@ class ProviderAuthError(ProviderError):
     """401, or a 403 that is about the key: it is wrong, revoked or lacks the permission."""
 
 
-class ProviderNotEntitledError(ProviderError):
+class _ExplainedForbiddenError(ProviderError):
+    """A 403 the provider explains: its own message is kept as `reason`."""
+
+    def __init__(
+        self, provider: str, message: str, status: int | None = 403, *, reason: str = ""
+    ) -> None:
+        super().__init__(provider, message, status)
+        self.reason = reason
+
+
+class ProviderNotEntitledError(_ExplainedForbiddenError):
     """403: the endpoint is not in the key's plan (Tiingo's "You do not have permission to
     access the News API", Finnhub's "You don't have access to this resource."). The key is good
     and its other endpoints still answer: an operator must change the plan or stop calling this
@@ -91,32 +101,19 @@ class ProviderNotEntitledError(ProviderError):
     counts_as_failure = False
 
     def __init__(
-        self,
-        provider: str,
-        message: str,
-        status: int | None = 403,
-        *,
-        endpoint: str,
-        reason: str,
+        self, provider: str, message: str, status: int | None = 403, *, endpoint: str, reason: str
     ) -> None:
-        super().__init__(provider, message, status)
+        super().__init__(provider, message, status, reason=reason)
         self.endpoint = endpoint
-        self.reason = reason
 
 
-class ProviderForbiddenError(ProviderError):
+class ProviderForbiddenError(_ExplainedForbiddenError):
     """403 for a reason that is neither the key, nor the plan, nor the request: the account is
     blocked for a while or under review. Nothing goes through until the provider lifts it, so
     it counts as a failure; `reason` keeps the provider's message for the operator."""
 
-    def __init__(
-        self, provider: str, message: str, status: int | None = 403, *, reason: str = ""
-    ) -> None:
-        super().__init__(provider, message, status)
-        self.reason = reason
 
-
-class EmailSenderNotVerifiedError(ProviderError):
+class EmailSenderNotVerifiedError(_ExplainedForbiddenError):
     """SendGrid's 403 on the `from` field: the sender address is not a verified Sender
     Identity. A configuration fault of ours (verify the address or change the sender), not a
     sign of SendGrid's health, so it does not trip the breaker; the e-mail stays queued and is
@@ -134,8 +131,7 @@ class EmailSenderNotVerifiedError(ProviderError):
         reason: str,
         field: str | None = "from",
     ) -> None:
-        super().__init__(provider, message, status)
-        self.reason = reason
+        super().__init__(provider, message, status, reason=reason)
         self.field = field
 
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 from pydantic import BaseModel, ValidationError
 
 from services.adapters.errors import ProviderResponseError
@@ -15,7 +13,6 @@ from services.adapters.http import HttpAdapter, get_json
 from services.adapters.models import Candle, NewsArticle, Provider, ProviderSentiment, Resolution
 from services.adapters.plans import Endpoint
 
-LOG = logging.getLogger(__name__)
 PROVIDER: Provider = "finnhub"
 
 
@@ -64,15 +61,8 @@ class FinnhubAdapter(HttpAdapter):
     name = PROVIDER
     news_endpoint: Endpoint = "company_news"
 
-    def __init__(
-        self,
-        base_url: str,
-        api_key: str,
-        *,
-        timeout_s: float = 5.0,
-        client: httpx.Client | None = None,
-    ) -> None:
-        super().__init__(base_url, {"X-Finnhub-Token": api_key}, timeout_s=timeout_s, client=client)
+    def auth_headers(self, api_key: str) -> dict[str, str]:
+        return {"X-Finnhub-Token": api_key}
 
     def news_requests(self, tickers: Sequence[str]) -> int:
         return len(tickers)
@@ -104,11 +94,8 @@ class FinnhubAdapter(HttpAdapter):
         return articles
 
     def _parse_news(self, raw: Any, ticker: str) -> NewsArticle | None:
-        try:
-            item = _News.model_validate(raw)
-        except ValidationError:
-            self.last_skipped += 1
-            LOG.warning("skipped a Finnhub news item that does not match the documented shape")
+        item = self._documented(_News, raw, "Finnhub news item")
+        if item is None:
             return None
         related = {s.strip().upper() for s in item.related.split(",") if s.strip()} | {ticker}
         return NewsArticle(

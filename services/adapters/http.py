@@ -10,11 +10,13 @@ says more in its bodies than its statuses do (Tiingo's limits, answered with a 2
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypedDict, TypeVar
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
 from services.adapters.errors import (
     ProviderAuthError,
@@ -38,27 +40,53 @@ _NOT_IN_PLAN = re.compile(
 )
 # Sees one answer before the status mapping: the error it describes, or None to carry on.
 AnswerCheck = Callable[[str, httpx.Response], ProviderError | None]
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class ClientOptions(TypedDict, total=False):
+    """How an adapter's HTTP client is made: its timeout, or a client made elsewhere (tests)."""
+
+    timeout_s: float
+    client: httpx.Client | None
 
 
 class HttpAdapter:
-    """One provider's HTTP client: base URL, auth headers and timeouts fixed at construction."""
+    """One provider's HTTP client: base URL, the key's auth headers and timeouts fixed at
+    construction."""
 
     def __init__(
         self,
         base_url: str,
-        auth_headers: dict[str, str],
+        api_key: str,
         *,
-        timeout_s: float,
-        client: httpx.Client | None,
+        timeout_s: float = 5.0,
+        client: httpx.Client | None = None,
     ) -> None:
-        self._client = client or build_client(base_url, timeout_s, auth_headers)
+        self._client = client or build_client(base_url, timeout_s, self.auth_headers(api_key))
         # Items of a response that did not match the documented shape (skipped, logged).
         self.last_skipped = 0
         # HTTP requests the last `fetch_news` made (each is a unit of the provider's quota).
         self.last_requests = 0
 
+    def auth_headers(self, api_key: str) -> dict[str, str]:
+        """The headers that carry the key, as the provider wants them."""
+        raise NotImplementedError
+
     def close(self) -> None:
         self._client.close()
+
+    def _documented(self, model: type[ModelT], raw: Any, what: str) -> ModelT | None:
+        """`raw` read as `model`, or None when it does not match the documented shape: one
+        odd item is skipped (counted and logged as "`what`"), not the whole answer."""
+        try:
+            return model.model_validate(raw)
+        except ValidationError:
+            self.last_skipped += 1
+            # Logged under the provider's own module, where it always was.
+            logging.getLogger(type(self).__module__).warning(
+                "skipped a %s that does not match the documented shape", what
+            )
+            return None
 
 
 def build_client(base_url: str, timeout_s: float, headers: dict[str, str]) -> httpx.Client:

@@ -12,11 +12,10 @@ nor such a message stays a `ProviderResponseError`.
 from __future__ import annotations
 
 import json
-import logging
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -27,12 +26,17 @@ from services.adapters.errors import (
     ProviderResponseError,
     QuotaScope,
 )
-from services.adapters.http import HttpAdapter, get_json, response_detail, retry_after_header
+from services.adapters.http import (
+    ClientOptions,
+    HttpAdapter,
+    get_json,
+    response_detail,
+    retry_after_header,
+)
 from services.adapters.models import Candle, NewsArticle, Provider, Resolution
 from services.adapters.plans import Endpoint
 from services.clock import Clock, utc_now
 
-LOG = logging.getLogger(__name__)
 PROVIDER: Provider = "tiingo"
 PAGE_SIZE = 1000  # Tiingo's largest `limit`
 MAX_PAGES = 20
@@ -75,15 +79,15 @@ class TiingoAdapter(HttpAdapter):
         base_url: str,
         api_key: str,
         *,
-        timeout_s: float = 5.0,
-        client: httpx.Client | None = None,
         clock: Clock = utc_now,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        super().__init__(
-            base_url, {"Authorization": f"Token {api_key}"}, timeout_s=timeout_s, client=client
-        )
+        super().__init__(base_url, api_key, **options)
         # When an allowance named in an answer turns over is reckoned from this clock.
         self._clock = clock
+
+    def auth_headers(self, api_key: str) -> dict[str, str]:
+        return {"Authorization": f"Token {api_key}"}
 
     def news_requests(self, tickers: Sequence[str]) -> int:
         """One request for every ticker (more pages only for a very busy window)."""
@@ -124,11 +128,8 @@ class TiingoAdapter(HttpAdapter):
         return articles
 
     def _parse_news(self, raw: Any) -> NewsArticle | None:
-        try:
-            item = _News.model_validate(raw)
-        except ValidationError:
-            self.last_skipped += 1
-            LOG.warning("skipped a Tiingo news item that does not match the documented shape")
+        item = self._documented(_News, raw, "Tiingo news item")
+        if item is None:
             return None
         return NewsArticle(
             provider=PROVIDER,
