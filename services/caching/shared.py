@@ -20,7 +20,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import fields
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from services.caching.registry import CacheRegistry
 from services.caching.stats import LayerStats, totals
