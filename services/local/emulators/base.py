@@ -48,7 +48,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Literal, Self
+from typing import Any, ClassVar, Literal, Protocol, Self
 from urllib.parse import parse_qs, urlsplit
 
 from services.clock import Clock, iso
@@ -185,6 +185,12 @@ class Allowance:
     unit: Unit = "request"
 
 
+class PlanLimits(Protocol):
+    """One plan's limits as a provider states them (`TiingoLimits`, `SendGridLimits`, ...)."""
+
+    def allowances(self) -> tuple[Allowance, ...]: ...
+
+
 @dataclass
 class _Tally:
     start: datetime
@@ -218,6 +224,11 @@ class PlanMeter:
         self._tallies: dict[str, _Tally] = {}
         self._total = 0
         self._lock = threading.Lock()
+
+    @classmethod
+    def of(cls, clock: Clock, free: PlanLimits, paid: PlanLimits, plan: Plan = "paid") -> Self:
+        """A meter of a provider's free and paid plans, playing `plan`."""
+        return cls(clock, {"free": free.allowances(), "paid": paid.allowances()}, plan)
 
     @property
     def plan(self) -> Plan:
@@ -564,15 +575,29 @@ class HttpEmulator:
 
 
 class EmulatorServer(HttpEmulator):
-    """Base of the Tiingo and Finnhub emulators: a provider serving the shared news world."""
+    """Base of the Tiingo and Finnhub emulators: a provider serving the shared news world,
+    playing its free or paid plan (`plan`); `free_limits` and `paid_limits` replace the
+    provider's own limits (`free_plan`, `paid_plan`)."""
 
     provider: ProviderName
+    free_plan: ClassVar[PlanLimits]
+    paid_plan: ClassVar[PlanLimits]
 
     def __init__(
-        self, world: NewsWorld, api_key: str, *, port: int = 0, rate_limit_per_minute: int = 0
+        self,
+        world: NewsWorld,
+        api_key: str,
+        *,
+        plan: Plan = "paid",
+        free_limits: PlanLimits | None = None,
+        paid_limits: PlanLimits | None = None,
+        port: int = 0,
+        rate_limit_per_minute: int = 0,
     ) -> None:
         super().__init__(api_key, port=port, rate_limit_per_minute=rate_limit_per_minute)
         self.world = world
+        free, paid = free_limits or self.free_plan, paid_limits or self.paid_plan
+        self.meter = PlanMeter.of(self.now, free, paid, plan)
 
     def now(self) -> datetime:
         """The world's clock: the one the plans' periods run on."""

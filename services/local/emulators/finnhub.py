@@ -34,8 +34,6 @@ from services.local.emulators.base import (
     Allowance,
     EmulatorServer,
     HttpError,
-    Plan,
-    PlanMeter,
     Request,
     Response,
 )
@@ -75,25 +73,17 @@ class FinnhubEmulator(EmulatorServer):
     provider: ProviderName = "finnhub"
 
     premium_paths = (f"{API_ROOT}/news-sentiment", f"{API_ROOT}/stock/candle")
+    free_plan = FINNHUB_FREE
+    paid_plan = FINNHUB_PAID
 
     def __init__(
-        self,
-        world: NewsWorld,
-        api_key: str,
-        *,
-        plan: Plan = "paid",
-        free_limits: FinnhubLimits = FINNHUB_FREE,
-        paid_limits: FinnhubLimits = FINNHUB_PAID,
-        thin_coverage: int = 0,
-        **options: Any,
+        self, world: NewsWorld, api_key: str, *, thin_coverage: int = 0, **options: Any
     ) -> None:
+        """`options`: the plan, its limits, the port (`EmulatorServer`)."""
         super().__init__(world, api_key, **options)
         if thin_coverage < 0:
             raise ValueError("thin_coverage is a number of stories, 0 for off")
         self.thin_coverage = thin_coverage
-        self.meter = PlanMeter(
-            self.now, {"free": free_limits.allowances(), "paid": paid_limits.allowances()}, plan
-        )
         self.route("GET", _exact("/company-news"), self._company_news)
         self.route("GET", _exact("/news-sentiment"), self._news_sentiment)
         self.route("GET", _exact("/stock/candle"), self._candles)

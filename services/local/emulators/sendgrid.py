@@ -279,11 +279,7 @@ class SendGridEmulator(HttpEmulator):
     ) -> None:
         super().__init__(api_key, **options)
         self.clock = clock
-        self.meter = PlanMeter(
-            lambda: self.clock(),
-            {"free": free_limits.allowances(), "paid": paid_limits.allowances()},
-            plan,
-        )
+        self.meter = PlanMeter.of(lambda: self.clock(), free_limits, paid_limits, plan)
         # None: any sender (no identity checked); else addresses and domains, lower case.
         self.verified_senders = None if verified_senders is None else _senders(verified_senders)
         self._outbox: list[OutboxMessage] = []

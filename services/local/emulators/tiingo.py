@@ -38,8 +38,6 @@ from services.local.emulators.base import (
     Allowance,
     EmulatorServer,
     HttpError,
-    Plan,
-    PlanMeter,
     Request,
     Response,
 )
@@ -92,25 +90,22 @@ class TiingoEmulator(EmulatorServer):
     provider: ProviderName = "tiingo"
 
     premium_paths = ("/tiingo/news",)
+    free_plan = TIINGO_FREE
+    paid_plan = TIINGO_PAID
 
     def __init__(
         self,
         world: NewsWorld,
         api_key: str,
         *,
-        plan: Plan = "paid",
-        free_limits: TiingoLimits = TIINGO_FREE,
-        paid_limits: TiingoLimits = TIINGO_PAID,
         symbol_cap_body: SymbolCapBody = "json",
         **options: Any,
     ) -> None:
+        """`options`: the plan, its limits, the port (`EmulatorServer`)."""
         super().__init__(world, api_key, **options)
         if symbol_cap_body not in ("json", "text"):
             raise ValueError("symbol_cap_body must be 'json' or 'text'")
         self.symbol_cap_body: SymbolCapBody = symbol_cap_body
-        self.meter = PlanMeter(
-            self.now, {"free": free_limits.allowances(), "paid": paid_limits.allowances()}, plan
-        )
         self.route("GET", _pattern(_NEWS), self._news)
         self.route("GET", _pattern(_DAILY), self._daily)
         self.route("GET", _pattern(_INTRADAY), self._intraday)
