@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -101,6 +102,8 @@ class ApiDependencies:
     # The plans' endpoints, less what a provider refused (read again once a minute).
     entitlements: Entitlements
     clock: Clock = field(default=utc_now)
+    # Seconds since the epoch, as the rate limit's sliding windows count them.
+    seconds: Callable[[], float] = time.time
     # The client whose calls the request traces time as spans (the table's; None in memory).
     traced_client: Any = None
     # Runs one ingestion cycle and returns its summary (the local stack runs it in-process).
@@ -148,7 +151,7 @@ class ApiDependencies:
         through the store; None when switched off (`RATE_LIMIT_ENABLED=false`)."""
         if not self.settings.rate_limit_enabled:
             return None
-        return rate_limiter(self.settings, self.store.rate_windows)
+        return rate_limiter(self.settings, self.store.rate_windows, self.seconds)
 
     @cached_property
     def account_sign_in(self) -> AccountSignIn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from functools import cache
@@ -49,6 +50,7 @@ def api_dependencies(
     store: ApiStore,
     *,
     clock: Clock = utc_now,
+    seconds: Callable[[], float] = time.time,
     prices_source: CandleSource | None = None,
     sender: EmailSender | None = None,
     chaos: ChaosSwitches | None = None,
@@ -71,6 +73,7 @@ def api_dependencies(
         guard=resilient_guard(settings, store.circuits, store.quotas, clock),
         entitlements=entitlements(settings, store.entitlements, clock),
         clock=clock,
+        seconds=seconds,
         traced_client=traced_client,
         ingestion_runner=ingestion_runner,
         pipeline_stats=pipeline_stats,

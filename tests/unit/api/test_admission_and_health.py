@@ -16,11 +16,11 @@ import pytest
 from services.composition.api import table_api_dependencies
 from services.functions.dashboard import Dashboard, build_dashboard
 from services.local.function_url import LocalLambdaContext, build_event
-from services.resilience.rate_limit import ADDRESS, IDENTITY, RateLimiter
 from services.settings import Settings
-from services.store.memory import InMemoryRateWindows, InMemorySessionRepository
+from services.store.memory import InMemorySessionRepository
 from services.store.models import Session
 from services.store.sessions import token_hash
+from tests.unit.support.memory_api import memory_api_dependencies
 
 pytestmark = pytest.mark.unit
 
@@ -50,11 +50,11 @@ class Clock:
 
 
 def limited_dashboard(**settings: Any) -> Dashboard:
-    deps = table_api_dependencies(Settings(operator_token_sha256=token_hash(OPERATOR), **settings))
+    limits = {"rate_limit_per_identity": 3, "rate_limit_per_ip": 5, "rate_limit_window_s": 10}
+    chosen = Settings(operator_token_sha256=token_hash(OPERATOR), **{**limits, **settings})
+    # The API over the memory store, its rate limit on the test's clock.
+    deps = memory_api_dependencies(chosen, seconds=Clock())
     deps.store = replace(deps.store, sessions=CountingSessions())
-    deps.rate_limiter = RateLimiter(  # type: ignore[misc]
-        {IDENTITY: 3, ADDRESS: 5}, window_s=10, shared=InMemoryRateWindows(), clock=Clock()
-    )
     return build_dashboard(deps)
 
 
@@ -85,6 +85,7 @@ def test_random_bearers_with_invalid_bodies_are_counted_before_any_session_read(
     # Given the function with 5 requests per address and window
     dashboard = limited_dashboard()
     sessions = dashboard.deps.store.sessions
+    assert isinstance(sessions, CountingSessions)
     # When one address sends 40 made-up bearers, each with a body the schema refuses
     answers = [
         call(
@@ -100,7 +101,7 @@ def test_random_bearers_with_invalid_bodies_are_counted_before_any_session_read(
     # requests read a session
     codes = [a["statusCode"] for a in answers]
     assert codes[5:] == [429] * 35 and 429 not in codes[:5], codes
-    assert sessions.reads == 5  # type: ignore[attr-defined]
+    assert sessions.reads == 5
 
 
 def test_a_flood_of_unknown_paths_is_counted_and_refused() -> None:

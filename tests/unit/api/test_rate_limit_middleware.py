@@ -11,13 +11,12 @@ import pytest
 
 from services.api.dependencies import ApiDependencies
 from services.api.rate_limiting import address_key
-from services.composition.api import table_api_dependencies
 from services.functions.dashboard import Dashboard, build_dashboard
 from services.local.function_url import LocalLambdaContext, build_event
-from services.resilience.rate_limit import ADDRESS, IDENTITY, RateLimiter
 from services.settings import Settings
-from services.store.memory import InMemoryRateWindows, InMemorySessionRepository
+from services.store.memory import InMemorySessionRepository
 from services.store.sessions import token_hash
+from tests.unit.support.memory_api import memory_api_dependencies
 
 pytestmark = pytest.mark.unit
 
@@ -34,14 +33,11 @@ class Clock:
 
 
 def make_app(**settings: Any) -> tuple[Dashboard, ApiDependencies]:
-    deps = table_api_dependencies(Settings(operator_token_sha256=token_hash(OPERATOR), **settings))
-    # The function reads a bearer's session before resolving: no table here.
+    limits = {"rate_limit_per_identity": 3, "rate_limit_per_ip": 5, "rate_limit_window_s": 10}
+    chosen = Settings(operator_token_sha256=token_hash(OPERATOR), **{**limits, **settings})
+    # The API over the memory store, its rate limit on the test's clock.
+    deps = memory_api_dependencies(chosen, seconds=Clock())
     deps.store = replace(deps.store, sessions=InMemorySessionRepository())
-    if deps.settings.rate_limit_enabled:
-        # The same limiter the API builds, on an in-memory store and the test's clock.
-        deps.rate_limiter = RateLimiter(  # type: ignore[misc]
-            {IDENTITY: 3, ADDRESS: 5}, window_s=10, shared=InMemoryRateWindows(), clock=Clock()
-        )
     return build_dashboard(deps), deps
 
 
