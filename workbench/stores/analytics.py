@@ -10,7 +10,6 @@ session only.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -20,7 +19,8 @@ from services.analytics.frames import stack_panels
 from services.analytics.loader import panel_from_answers
 from services.analytics.report import AnalyticsReport, analyze_panel
 from workbench.client import ApiClient, Problem
-from workbench.stores.empty import EmptyState
+from workbench.stores.empty import DataSectionStore
+from workbench.stores.operator import OperatorToken
 from workbench.stores.session import SessionStore
 
 # Daily analysis needs daily sentiment points: the history route gives them from a month on.
@@ -37,7 +37,7 @@ def parse_tickers(text: str) -> list[str]:
     return list(dict.fromkeys(t for t in found if t))
 
 
-class AnalyticsStore(param.Parameterized):
+class AnalyticsStore(DataSectionStore):
     tickers = param.List(default=list(DEFAULT_TICKERS), item_type=str)
     range_name: str = param.Selector(  # type: ignore[assignment]
         default=DEFAULT_RANGE, objects=DAILY_RANGES
@@ -57,33 +57,20 @@ class AnalyticsStore(param.Parameterized):
         self,
         client: ApiClient,
         session: SessionStore | None = None,
-        operator_token: Callable[[], str | None] | None = None,
+        operator_token: OperatorToken | None = None,
         watchlist: list[str] | None = None,
         **params: Any,
     ) -> None:
         if watchlist:
             params.setdefault("tickers", list(watchlist))
-        super().__init__(**params)
-        self.client = client
+        super().__init__(client, operator_token, **params)
         self.session = session
-        # Why an answer is empty, and its fix (not a param: it is a store of its own).
-        self.empty = EmptyState(client, operator_token)
-        self._shown = False
 
-    async def first_show(self) -> None:
-        """The section's default, once: the default watchlist analysed without a click."""
-        if self._shown:
-            return
-        self._shown = True
+    async def show_default(self) -> None:
+        """The default watchlist analysed without a click."""
         if self.session is not None:
             # Prices the API has not cached yet are fetched for a session only.
             await self.session.ensure()
-        await self.load()
-
-    async def run_ingestion(self) -> None:
-        """The empty state's fix: one ingestion cycle, then the analysis again."""
-        if self.empty.action == "ingest" and not await self.empty.run_ingestion():
-            return
         await self.load()
 
     async def load(self) -> None:

@@ -4,17 +4,20 @@ A section whose API answer is empty asks `GET /api/v2/ops/pipeline` why: the his
 still running (its days done of the total), or no ingestion cycle yet. The fix it offers is
 the one the reason calls for: "Run ingestion now" (`POST /api/v2/ops/ingestion/run` with the
 operator token the ops routes use) or "Check again" while the backfill fills the history in.
+
+`DataSectionStore` is the base of the stores of sections showing what the pipeline made
+(sentiment, prices and history, analytics): their empty state, its fix, and their default
+loaded on the section's first view.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import param
 
 from workbench.client import ApiClient
-from workbench.stores.operator import ABSENT_CREDENTIAL_NOTE
+from workbench.stores.operator import ABSENT_CREDENTIAL_NOTE, OperatorToken
 
 INGEST, RECHECK = "ingest", "recheck"
 ACTION_LABELS = {INGEST: "Run ingestion now", RECHECK: "Check again"}
@@ -54,10 +57,7 @@ class EmptyState(param.Parameterized):
     outcome = param.String(default="", doc="what the last action did")
 
     def __init__(
-        self,
-        client: ApiClient,
-        operator_token: Callable[[], str | None] | None = None,
-        **params: Any,
+        self, client: ApiClient, operator_token: OperatorToken | None = None, **params: Any
     ) -> None:
         super().__init__(**params)
         self.client = client
@@ -112,3 +112,37 @@ class EmptyState(param.Parameterized):
             message = result.problem.message if result.problem else str(result.status_code)
             self.outcome = f"{result.request} answered {message}"
         return result.ok
+
+
+class DataSectionStore(param.Parameterized):
+    """A section's store of what the pipeline made: an empty answer is explained (`empty`)
+    with the fix it calls for, and the section's default (`show_default`) is loaded on its
+    first view."""
+
+    def __init__(
+        self, client: ApiClient, operator_token: OperatorToken | None = None, **params: Any
+    ) -> None:
+        super().__init__(**params)
+        self.client = client
+        # Why an answer is empty, and its fix (not a param: it is a store of its own).
+        self.empty = EmptyState(client, operator_token)
+        self._shown = False
+
+    async def first_show(self) -> None:
+        """The section's default, once: later views leave the section to its controls."""
+        if self._shown:
+            return
+        self._shown = True
+        await self.show_default()
+
+    async def run_ingestion(self) -> None:
+        """The empty state's fix: one ingestion cycle, then the section's data again."""
+        if self.empty.action == INGEST and not await self.empty.run_ingestion():
+            return
+        await self.load()
+
+    async def show_default(self) -> None:
+        raise NotImplementedError
+
+    async def load(self) -> None:
+        raise NotImplementedError

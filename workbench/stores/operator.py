@@ -18,6 +18,8 @@ from workbench.stores.ops import STATUSES, _unavailable
 ABSENT_CREDENTIAL_NOTE = (
     "n/a: no operator token here (the local stack writes .local/operator-token)"
 )
+# Reads the operator token when a call needs it (None: this machine has none).
+OperatorToken = Callable[[], str | None]
 
 
 class OperatorRoute(param.Parameterized):

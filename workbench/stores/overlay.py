@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -11,7 +10,8 @@ import param
 
 from workbench.client import ApiClient, Problem
 from workbench.stores.configurations import ConfigurationsStore
-from workbench.stores.empty import EmptyState
+from workbench.stores.empty import DataSectionStore
+from workbench.stores.operator import OperatorToken
 from workbench.stores.schema import SchemaStore
 
 CANDLE_COLUMNS = ["date", "open", "high", "low", "close", "volume"]
@@ -40,7 +40,7 @@ def history_frame(body: Any) -> pd.DataFrame:
     return frame.sort_values("date", ignore_index=True)
 
 
-class OverlayStore(param.Parameterized):
+class OverlayStore(DataSectionStore):
     configurations: ConfigurationsStore = param.ClassSelector(  # type: ignore[assignment]
         class_=ConfigurationsStore
     )
@@ -59,16 +59,9 @@ class OverlayStore(param.Parameterized):
     loads = param.Integer(default=0, doc="completed loads")
 
     def __init__(
-        self,
-        client: ApiClient,
-        operator_token: Callable[[], str | None] | None = None,
-        **params: Any,
+        self, client: ApiClient, operator_token: OperatorToken | None = None, **params: Any
     ) -> None:
-        super().__init__(**params)
-        self.client = client
-        # Why an answer is empty, and its fix (not a param: it is a store of its own).
-        self.empty = EmptyState(client, operator_token)
-        self._shown = False
+        super().__init__(client, operator_token, **params)
         self.configurations.param.watch(self._follow_list, "configurations")
         self.schema.param.watch(self._follow_schema, ["default_range", "default_source"])
         self._offer([])
@@ -92,21 +85,12 @@ class OverlayStore(param.Parameterized):
             source=self.source or self.schema.default_source or None,
         )
 
-    async def first_show(self) -> None:
-        """The section's default, once: the watchlist's first ticker over 3M, drawn without
-        a click (prices the API has not cached yet are fetched for a session only)."""
-        if self._shown:
-            return
-        self._shown = True
+    async def show_default(self) -> None:
+        """The watchlist's first ticker over 3M, drawn without a click (prices the API has
+        not cached yet are fetched for a session only)."""
         if not self.schema.ranges:
             await self.schema.load()
         await self.configurations.ensure_listed()
-        await self.load()
-
-    async def run_ingestion(self) -> None:
-        """The empty state's fix: one ingestion cycle, then the chart again."""
-        if self.empty.action == "ingest" and not await self.empty.run_ingestion():
-            return
         await self.load()
 
     async def load(self) -> None:

@@ -36,44 +36,34 @@ class Section:
     label: str
 
 
-GROUPS: tuple[tuple[str, tuple[Section, ...]], ...] = (
-    (
-        "Overview & architecture",
-        (Section("overview", "Overview"), Section("architecture", "Architecture")),
-    ),
-    (
-        "Auth & configurations",
-        (Section("authentication", "Authentication"), Section("configurations", "Configurations")),
-    ),
-    (
-        "Sentiment & prices",
-        (
-            Section("sentiment", "Sentiment"),
-            Section("prices", "Price & Sentiment"),
-            Section("analytics", "Analytics"),
-            Section("model", "Model & Accuracy"),
-        ),
-    ),
-    (
-        "External APIs, circuits, quotas",
-        (Section("external-apis", "External APIs"), Section("circuits", "Circuit Breakers")),
-    ),
-    (
-        "Traffic & chaos",
-        (Section("traffic", "Traffic Generator"), Section("chaos", "Chaos")),
-    ),
-    (
-        "Caching & observability",
-        (
-            Section("caching", "Caching"),
-            Section("observability", "Observability"),
-            Section("health", "Health Check"),
-        ),
-    ),
-    (
-        "Testing & infrastructure",
-        (Section("testing", "Testing"), Section("infrastructure", "Infrastructure")),
-    ),
+# Each group's title, then its sections' ids and labels, in the sidebar's order.
+_LAYOUT: dict[str, dict[str, str]] = {
+    "Overview & architecture": {"overview": "Overview", "architecture": "Architecture"},
+    "Auth & configurations": {
+        "authentication": "Authentication",
+        "configurations": "Configurations",
+    },
+    "Sentiment & prices": {
+        "sentiment": "Sentiment",
+        "prices": "Price & Sentiment",
+        "analytics": "Analytics",
+        "model": "Model & Accuracy",
+    },
+    "External APIs, circuits, quotas": {
+        "external-apis": "External APIs",
+        "circuits": "Circuit Breakers",
+    },
+    "Traffic & chaos": {"traffic": "Traffic Generator", "chaos": "Chaos"},
+    "Caching & observability": {
+        "caching": "Caching",
+        "observability": "Observability",
+        "health": "Health Check",
+    },
+    "Testing & infrastructure": {"testing": "Testing", "infrastructure": "Infrastructure"},
+}
+GROUPS: tuple[tuple[str, tuple[Section, ...]], ...] = tuple(
+    (title, tuple(Section(section_id, label) for section_id, label in members.items()))
+    for title, members in _LAYOUT.items()
 )
 SECTIONS: tuple[Section, ...] = tuple(section for _, members in GROUPS for section in members)
 SECTION_IDS: tuple[str, ...] = tuple(section.id for section in SECTIONS)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import param
 
 from workbench.client import ApiClient, Problem
 from workbench.stores.configurations import NOT_SIGNED_IN, ConfigurationsStore
-from workbench.stores.empty import EmptyState
+from workbench.stores.empty import DataSectionStore
+from workbench.stores.operator import OperatorToken
 
 SOURCES = ("tiingo", "finnhub", "our_model", "aggregated")
 
@@ -43,7 +43,7 @@ def sentiment_rows(body: Any) -> list[dict[str, Any]]:
     return rows
 
 
-class SentimentStore(param.Parameterized):
+class SentimentStore(DataSectionStore):
     configurations: ConfigurationsStore = param.ClassSelector(  # type: ignore[assignment]
         class_=ConfigurationsStore
     )
@@ -62,35 +62,19 @@ class SentimentStore(param.Parameterized):
     problem = param.ClassSelector(class_=Problem, allow_None=True)
 
     def __init__(
-        self,
-        client: ApiClient,
-        operator_token: Callable[[], str | None] | None = None,
-        **params: Any,
+        self, client: ApiClient, operator_token: OperatorToken | None = None, **params: Any
     ) -> None:
-        super().__init__(**params)
-        self.client = client
-        # Why an answer is empty, and its fix (not a param: it is a store of its own).
-        self.empty = EmptyState(client, operator_token)
-        self._shown = False
+        super().__init__(client, operator_token, **params)
         self.configurations.param.watch(self._follow_list, "configurations")
 
-    async def first_show(self) -> None:
-        """The section's default, once: the session's configuration (a sample one from the
-        default watchlist when it has none) and its sentiment."""
-        if self._shown:
-            return
-        self._shown = True
+    async def show_default(self) -> None:
+        """The session's configuration (a sample one from the default watchlist when it has
+        none) and its sentiment."""
         await self.configurations.ensure_sample()
         if self.config_id:
             await self.load()
         else:
             self.problem = self.configurations.problem or self.configurations.session.problem
-
-    async def run_ingestion(self) -> None:
-        """The empty state's fix: one ingestion cycle, then the sentiment again."""
-        if self.empty.action == "ingest" and not await self.empty.run_ingestion():
-            return
-        await self.load()
 
     def _follow_list(self, event: param.parameterized.Event) -> None:
         ids = [c.get("config_id") for c in event.new]
