@@ -27,6 +27,7 @@ from io import BufferedIOBase
 from typing import Any
 
 from services.local.function_url_event import (
+    FUNCTION_FAILED,
     MAX_BODY_BYTES,
     Handler,
     HttpAnswer,
@@ -161,8 +162,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             with self.server.invoking:
                 result = invoke(self.server.handler, event, self.server.function_name)
         except Exception:
-            # What the Function URL service answers when the function itself crashes.
-            self._refuse(RequestRefusedError(502, "BAD_GATEWAY", "the function failed to answer"))
+            self._refuse(FUNCTION_FAILED)
             return
         self._write(http_answer(result))
 
@@ -191,16 +191,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _write(self, answer: HttpAnswer) -> None:
         self.send_response(answer.status)
-        headers = {"content-type": "application/json", **answer.headers}
-        for name, value in headers.items():
-            # Framing is this server's: the body goes out whole, with its length.
-            if name not in ("content-length", "connection", "transfer-encoding"):
-                self.send_header(name, value)
-        for cookie in answer.cookies:
-            self.send_header("set-cookie", cookie)
+        for name, value in answer.fields():
+            self.send_header(name, value)
         if self.close_connection:
             self.send_header("connection", "close")
-        self.send_header("content-length", str(len(answer.payload)))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(answer.payload)

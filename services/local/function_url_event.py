@@ -30,6 +30,8 @@ MAX_BODY_BYTES = 6 * 1024 * 1024
 _COOKIE_SEPARATORS = re.compile(r"[;,]")
 
 # Bodies of these types reach the function as text; any other body arrives base64-encoded.
+# The function's own framing headers, never sent: the server frames the body itself.
+_FRAMING = ("content-length", "connection", "transfer-encoding")
 _TEXT_TYPES = ("application/json", "text/", "application/x-www-form-urlencoded", "application/xml")
 
 
@@ -124,6 +126,15 @@ class HttpAnswer:
     payload: bytes
     cookies: list[str] = field(default_factory=list)
 
+    def fields(self) -> list[tuple[str, str]]:
+        """The header fields to send: JSON unless the answer says otherwise, each cookie, and
+        the body's length (the framing is the server's: the body goes out whole)."""
+        headers = {"content-type": "application/json", **self.headers}
+        fields = [(name, value) for name, value in headers.items() if name not in _FRAMING]
+        fields += [("set-cookie", cookie) for cookie in self.cookies]
+        fields.append(("content-length", str(len(self.payload))))
+        return fields
+
 
 def http_answer(result: dict[str, Any]) -> HttpAnswer:
     """The HTTP answer the Function URL makes of the function's (payload 2.0) result."""
@@ -165,6 +176,10 @@ class RequestRefusedError(Exception):
         self.status = status
         self.code = code
         self.message = message
+
+
+# What the Function URL service answers when the function itself crashes.
+FUNCTION_FAILED = RequestRefusedError(502, "BAD_GATEWAY", "the function failed to answer")
 
 
 def refusal_answer(refusal: RequestRefusedError, headers: dict[str, str] | None) -> HttpAnswer:

@@ -19,6 +19,7 @@ from typing import Any
 from gunicorn.http.errors import ParseException
 
 from services.local.function_url_event import (
+    FUNCTION_FAILED,
     MAX_BODY_BYTES,
     Handler,
     HttpAnswer,
@@ -34,8 +35,6 @@ from services.local.function_url_event import (
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
-# Framing is the server's: the body goes out whole, with its length.
-_HOP_BY_HOP = ("content-length", "connection", "transfer-encoding")
 TIMED_OUT = RequestRefusedError(
     504, "GATEWAY_TIMEOUT", "the function did not answer within its timeout"
 )
@@ -126,9 +125,7 @@ def function_url_app(
         try:
             answer = http_answer(invoke(handler, event, function_name))
         except Exception:
-            # What the Function URL service answers when the function itself crashes.
-            failed = RequestRefusedError(502, "BAD_GATEWAY", "the function failed to answer")
-            answer = refusal_answer(failed, headers)
+            answer = refusal_answer(FUNCTION_FAILED, headers)
         finally:
             current.connection = None
             if on_busy is not None:
@@ -150,21 +147,13 @@ def _status_line(status: int) -> str:
         return f"{status} Unknown"
 
 
-def _answer_headers(answer: HttpAnswer) -> list[tuple[str, str]]:
-    headers = {"content-type": "application/json", **answer.headers}
-    fields = [(name, value) for name, value in headers.items() if name not in _HOP_BY_HOP]
-    fields += [("set-cookie", cookie) for cookie in answer.cookies]
-    fields.append(("content-length", str(len(answer.payload))))
-    return fields
-
-
 def _respond(
     start_response: StartResponse,
     answer: HttpAnswer,
     method: str,
     linger_on: socket.socket | None = None,
 ) -> Iterable[bytes]:
-    fields = _answer_headers(answer)
+    fields = answer.fields()
     if linger_on is not None:
         fields.append(("connection", "close"))
     start_response(_status_line(answer.status), fields)
@@ -175,7 +164,7 @@ def _respond(
 def raw_http(answer: HttpAnswer, *, close: bool) -> bytes:
     """The answer as bytes on the wire, for the few written outside the WSGI server's own
     response (its parse errors, a time-out)."""
-    fields = _answer_headers(answer)
+    fields = answer.fields()
     if close:
         fields.append(("connection", "close"))
     head = f"HTTP/1.1 {_status_line(answer.status)}\r\n"
