@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from services.traffic.stats import RequestRecord, Summary, summarize
+from services.traffic.stats import Answered, RequestRecord, Summary, summarize
 from services.traffic.target import Target
 
 LOG = logging.getLogger(__name__)
@@ -72,17 +72,13 @@ ProgressCallback = Callable[[Progress], None]
 
 
 @dataclass
-class Answer:
+class Answer(Answered):
     """A response as the scenarios use it: status, JSON body (None if not JSON), headers."""
 
     status: int
     body: Any
     headers: Mapping[str, str]
     record: RequestRecord
-
-    @property
-    def ok(self) -> bool:
-        return 200 <= self.status < 300
 
     @property
     def error_code(self) -> str | None:
@@ -181,10 +177,7 @@ class TrafficClient:
         `expect`: statuses besides 2xx and 429 that this request may meet without it being a
         fault. `route`: the name it is recorded under (the path template), else the path.
         """
-        headers: dict[str, str] = {}
-        token = self.target.operator_token if operator else bearer
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
+        headers = self.target.authorization(bearer, operator=operator)
         started = time.perf_counter()
         status, body, answer_headers, failure = 0, None, httpx.Headers(), None
         try:

@@ -31,6 +31,7 @@ import httpx
 from services.local.paths import LocalPaths, project_root
 from services.traffic.scenarios import run_scenario, run_sync
 from services.traffic.scenarios.base import Options, ScenarioResult
+from services.traffic.stats import Answered
 from services.traffic.target import (
     Target,
     TargetError,
@@ -50,7 +51,7 @@ DAY_S = 86_400
 
 
 @dataclass(frozen=True)
-class Reply:
+class Reply(Answered):
     """One API call as a notebook shows it."""
 
     method: str
@@ -59,10 +60,6 @@ class Reply:
     body: Any
     headers: dict[str, str]
     latency_ms: float
-
-    @property
-    def ok(self) -> bool:
-        return 200 <= self.status < 300
 
     def row(self) -> dict[str, Any]:
         """A table row: the call, its status, cache, latency and error code."""
@@ -106,8 +103,7 @@ class NotebookStack:
         params: dict[str, str] | None = None,
     ) -> Reply:
         """One API call, synchronously (the tour's cells); every call is kept in `calls`."""
-        token = self.target.operator_token if operator else bearer
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        headers = self.target.authorization(bearer, operator=operator)
         started = time.perf_counter()
         response = httpx.request(
             method,

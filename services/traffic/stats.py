@@ -24,8 +24,19 @@ RATE_LIMITED = 429
 CIRCUIT_CODES = frozenset({"PROVIDER_UNAVAILABLE", "EMAIL_UNAVAILABLE", "QUOTA_EXHAUSTED"})
 
 
+class Answered:
+    """Anything that carries an answer's HTTP status: `ok` when it is a success (2xx)."""
+
+    __slots__ = ()
+    status: int
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
 @dataclass(frozen=True, slots=True)
-class RequestRecord:
+class RequestRecord(Answered):
     """One request: what was asked, what came back, how long it took (ms, wall clock)."""
 
     scenario: str
@@ -40,10 +51,6 @@ class RequestRecord:
     retry_after: str | None = None
     # A transport failure (no status): its exception's name.
     failure: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return 200 <= self.status < 300
 
     @property
     def rate_limited(self) -> bool:

@@ -67,6 +67,12 @@ class Target:
             "loopback": self.loopback,
         }
 
+    def authorization(self, bearer: str | None, *, operator: bool) -> dict[str, str]:
+        """A call's `Authorization` header: the operator token for an operator route, else
+        the caller's bearer; none without a token."""
+        token = self.operator_token if operator else bearer
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
 
 def is_loopback_url(url: str) -> bool:
     host = urlsplit(url).hostname
