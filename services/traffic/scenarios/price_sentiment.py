@@ -4,6 +4,8 @@ contract (API.md): fields present, counts matching, candles consistent, scores i
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from services.traffic.client import TrafficClient
@@ -19,33 +21,77 @@ POINT_FIELDS = {"date", "score", "label", "confidence", "count", "source"}
 LABELS = {"positive", "neutral", "negative"}
 
 
+@dataclass(frozen=True)
+class _Listing:
+    """What an answer that lists items must hold: its `fields`, a list under `key` whose
+    length is its `count`, and `item_fields` in every item (an `item`, named in messages)."""
+
+    fields: frozenset[str]
+    key: str
+    item_fields: frozenset[str]
+    item: str
+
+
+_CANDLES = _Listing(frozenset(OHLC_FIELDS), "candles", frozenset(CANDLE_FIELDS), "candle")
+_POINTS = _Listing(frozenset(HISTORY_FIELDS), "history", frozenset(POINT_FIELDS), "point")
+
+
+def _listing_problems(
+    body: dict[str, Any],
+    listing: _Listing,
+    wrong_answer: str | None,
+    item_problem: Callable[[dict[str, Any]], str | None],
+) -> tuple[list[str], list[Any] | None]:
+    """What is wrong with a listing's shape, its `wrong_answer` (another ticker's, say) after
+    the missing fields, and the first item that lacks fields or has an `item_problem`; the
+    list, or None when `key` holds none."""
+    problems = [f"missing {f}" for f in sorted(listing.fields - set(body))]
+    if wrong_answer is not None:
+        problems.append(wrong_answer)
+    items = body.get(listing.key)
+    if not isinstance(items, list):
+        return [*problems, f"{listing.key} is not a list"], None
+    if body.get("count") != len(items):
+        problems.append(f"count {body.get('count')} != {len(items)} {listing.item}s")
+    for item in items:
+        missing = listing.item_fields - set(item) if isinstance(item, dict) else listing.item_fields
+        problem = f"a {listing.item} lacks {sorted(missing)}" if missing else item_problem(item)
+        if problem is not None:
+            problems.append(problem)
+            break
+    return problems, items
+
+
+def _candle_problem(candle: dict[str, Any]) -> str | None:
+    low, high = candle["low"], candle["high"]
+    if (
+        not low
+        <= min(candle["open"], candle["close"])
+        <= max(candle["open"], candle["close"])
+        <= high
+        or candle["volume"] < 0
+    ):
+        return f"candle {candle['date']} is inconsistent"
+    return None
+
+
+def _point_problem(point: dict[str, Any]) -> str | None:
+    if not -1 <= point["score"] <= 1 or not 0 <= point["confidence"] <= 1:
+        return f"point {point['date']} is out of range"
+    if point["label"] not in LABELS:
+        return f"point {point['date']} has label {point['label']!r}"
+    return None
+
+
 def ohlc_problems(body: Any, ticker: str) -> list[str]:
     """What is wrong with an OHLC answer's shape (empty when nothing is)."""
     if not isinstance(body, dict):
         return ["not a JSON object"]
-    problems = [f"missing {f}" for f in sorted(OHLC_FIELDS - set(body))]
-    candles = body.get("candles")
-    if body.get("ticker") != ticker:
-        problems.append(f"ticker {body.get('ticker')!r} is not {ticker}")
-    if not isinstance(candles, list):
-        return [*problems, "candles is not a list"]
-    if body.get("count") != len(candles):
-        problems.append(f"count {body.get('count')} != {len(candles)} candles")
-    for candle in candles:
-        missing = CANDLE_FIELDS - set(candle) if isinstance(candle, dict) else CANDLE_FIELDS
-        if missing:
-            problems.append(f"a candle lacks {sorted(missing)}")
-            break
-        low, high = candle["low"], candle["high"]
-        if (
-            not low
-            <= min(candle["open"], candle["close"])
-            <= max(candle["open"], candle["close"])
-            <= high
-            or candle["volume"] < 0
-        ):
-            problems.append(f"candle {candle['date']} is inconsistent")
-            break
+    answered = body.get("ticker")
+    wrong = None if answered == ticker else f"ticker {answered!r} is not {ticker}"
+    problems, candles = _listing_problems(body, _CANDLES, wrong, _candle_problem)
+    if candles is None:
+        return problems
     dates = [c["date"] for c in candles if isinstance(c, dict) and "date" in c]
     if dates != sorted(dates):
         problems.append("candles are not in date order")
@@ -55,26 +101,9 @@ def ohlc_problems(body: Any, ticker: str) -> list[str]:
 def history_problems(body: Any, ticker: str, source: str) -> list[str]:
     if not isinstance(body, dict):
         return ["not a JSON object"]
-    problems = [f"missing {f}" for f in sorted(HISTORY_FIELDS - set(body))]
-    if body.get("ticker") != ticker or body.get("source") != source:
-        problems.append(f"answer is for {body.get('ticker')}/{body.get('source')}")
-    points = body.get("history")
-    if not isinstance(points, list):
-        return [*problems, "history is not a list"]
-    if body.get("count") != len(points):
-        problems.append(f"count {body.get('count')} != {len(points)} points")
-    for point in points:
-        missing = POINT_FIELDS - set(point) if isinstance(point, dict) else POINT_FIELDS
-        if missing:
-            problems.append(f"a point lacks {sorted(missing)}")
-            break
-        if not -1 <= point["score"] <= 1 or not 0 <= point["confidence"] <= 1:
-            problems.append(f"point {point['date']} is out of range")
-            break
-        if point["label"] not in LABELS:
-            problems.append(f"point {point['date']} has label {point['label']!r}")
-            break
-    return problems
+    answered = (body.get("ticker"), body.get("source"))
+    wrong = None if answered == (ticker, source) else f"answer is for {answered[0]}/{answered[1]}"
+    return _listing_problems(body, _POINTS, wrong, _point_problem)[0]
 
 
 async def run(client: TrafficClient, options: Options, result: ScenarioResult) -> None:
