@@ -27,7 +27,6 @@ from io import BufferedIOBase
 from typing import Any
 
 from services.local.function_url_event import (
-    FUNCTION_FAILED,
     MAX_BODY_BYTES,
     Handler,
     HttpAnswer,
@@ -162,7 +161,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             with self.server.invoking:
                 result = invoke(self.server.handler, event, self.server.function_name)
         except Exception:
-            self._refuse(FUNCTION_FAILED)
+            # What the Function URL service answers when the function itself crashes.
+            self._refuse(RequestRefusedError(502, "BAD_GATEWAY", "the function failed to answer"))
             return
         self._write(http_answer(result))
 

@@ -178,10 +178,6 @@ class RequestRefusedError(Exception):
         self.message = message
 
 
-# What the Function URL service answers when the function itself crashes.
-FUNCTION_FAILED = RequestRefusedError(502, "BAD_GATEWAY", "the function failed to answer")
-
-
 def refusal_answer(refusal: RequestRefusedError, headers: dict[str, str] | None) -> HttpAnswer:
     """The envelope the server answers with itself, under the caller's correlation ID when it
     sent a well-formed one (a new one otherwise), like every answer of the function."""

@@ -19,7 +19,6 @@ from typing import Any
 from gunicorn.http.errors import ParseException
 
 from services.local.function_url_event import (
-    FUNCTION_FAILED,
     MAX_BODY_BYTES,
     Handler,
     HttpAnswer,
@@ -125,7 +124,9 @@ def function_url_app(
         try:
             answer = http_answer(invoke(handler, event, function_name))
         except Exception:
-            answer = refusal_answer(FUNCTION_FAILED, headers)
+            # What the Function URL service answers when the function itself crashes.
+            failed = RequestRefusedError(502, "BAD_GATEWAY", "the function failed to answer")
+            answer = refusal_answer(failed, headers)
         finally:
             current.connection = None
             if on_busy is not None:
