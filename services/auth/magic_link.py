@@ -31,6 +31,7 @@ from services.adapters.errors import ProviderError, ProviderRateLimitedError
 from services.auth.accounts import AccountSignIn, SignIn
 from services.auth.sessions import Principal
 from services.auth.sign_in_limits import SignInEmailLimits
+from services.auth.single_use import SingleUseTokens, TokenRead
 from services.clock import Clock
 from services.resilience.guard import CallRefusedError
 from services.resilience.quota import QuotaExhaustedError
@@ -72,6 +73,21 @@ class LinkUsedError(MagicLinkError):
 
 class LinkExpiredError(MagicLinkError):
     pass
+
+
+# What a person is told about a link the store does not let through.
+_LINK_REFUSALS = {
+    NotFoundError: (InvalidLinkError, "the sign-in link is not valid; ask for a new one"),
+    TokenUsedError: (LinkUsedError, "the sign-in link was already used; ask for a new one"),
+    TokenExpiredError: (LinkExpiredError, "the sign-in link has expired; ask for a new one"),
+}
+_LINKS = SingleUseTokens(KIND, _TOKEN, _LINK_REFUSALS)
+
+
+def read_link(token: str, read: TokenRead, clock: Clock) -> SingleUseToken:
+    """The stored link a token names, read with `read` (the store's `consume`, or `peek` to
+    leave it usable), or the error a person is shown: ask for a new link."""
+    return _LINKS.read(token.strip(), read, clock)
 
 
 class EmailNotSentError(MagicLinkError):
@@ -154,17 +170,7 @@ class MagicLinks:
         return LinkSent(expires_in_seconds=ttl, message_id=sent.message_id)
 
     def verify(self, token: str, caller: Principal | None) -> SignIn:
-        candidate = token.strip()
-        if not _TOKEN.match(candidate):
-            raise InvalidLinkError("the sign-in link is not valid; ask for a new one")
-        try:
-            consumed = self.tokens.consume(token_hash(candidate), KIND, self.clock())
-        except NotFoundError:
-            raise InvalidLinkError("the sign-in link is not valid; ask for a new one") from None
-        except TokenUsedError:
-            raise LinkUsedError("the sign-in link was already used; ask for a new one") from None
-        except TokenExpiredError:
-            raise LinkExpiredError("the sign-in link has expired; ask for a new one") from None
+        consumed = read_link(token, self.tokens.consume, self.clock)
         return self.accounts.sign_in(consumed.subject, "email", caller)
 
     def link_url(self, token: str) -> str:

@@ -10,19 +10,14 @@ holder could not learn by using it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from services.auth.magic_link import KIND, InvalidLinkError, LinkExpiredError, LinkUsedError
+from services.auth.magic_link import read_link
 from services.clock import Clock
-from services.store.errors import NotFoundError, TokenExpiredError, TokenUsedError
 from services.store.models import SingleUseToken
-from services.store.sessions import token_hash
 
-# The shape of the tokens links carry (`secrets.token_urlsafe`); anything else is unknown.
-_LINK_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,128}$")
 # Characters of the local part shown at each end; the rest are masked one for one.
 _SHOWN_AT_START, _SHOWN_AT_END = 2, 1
 
@@ -48,15 +43,5 @@ def mask_address(address: str) -> str:
 
 
 def preview_link(token: str, links: LinkReader, clock: Clock) -> LinkPreview:
-    candidate = token.strip()
-    if not _LINK_TOKEN.match(candidate):
-        raise InvalidLinkError("the sign-in link is not valid; ask for a new one")
-    try:
-        link = links.peek(token_hash(candidate), KIND, clock())
-    except NotFoundError:
-        raise InvalidLinkError("the sign-in link is not valid; ask for a new one") from None
-    except TokenUsedError:
-        raise LinkUsedError("the sign-in link was already used; ask for a new one") from None
-    except TokenExpiredError:
-        raise LinkExpiredError("the sign-in link has expired; ask for a new one") from None
+    link = read_link(token, links.peek, clock)
     return LinkPreview(email_hint=mask_address(link.subject), expires_at=link.expires_at)

@@ -51,6 +51,7 @@ from joserfc.jwk import KeySet, RSAKey
 from services.auth.accounts import AccountSignIn, SignIn
 from services.auth.magic_link import InvalidEmailError, normalise_email
 from services.auth.sessions import Principal
+from services.auth.single_use import SingleUseTokens
 from services.clock import Clock
 from services.settings import Settings
 from services.store.errors import NotFoundError, TokenExpiredError, TokenUsedError
@@ -95,6 +96,15 @@ class StateUsedError(OAuthError):
 
 class StateExpiredError(OAuthError):
     """The sign-in took longer than the state's lifetime (410)."""
+
+
+# What a person is told about a state the store does not let through.
+_STATE_REFUSALS = {
+    NotFoundError: (InvalidStateError, "the sign-in state is not valid; start again"),
+    TokenUsedError: (StateUsedError, "this sign-in was already completed; start again"),
+    TokenExpiredError: (StateExpiredError, "this sign-in took too long and expired; start again"),
+}
+_STATES = SingleUseTokens(KIND, _STATE, _STATE_REFUSALS)
 
 
 class StateMismatchError(OAuthError):
@@ -557,16 +567,7 @@ class OAuthSignIn:
         return self.accounts.sign_in(identity.email, "oauth", caller)
 
     def _consume(self, state: str) -> SingleUseToken:
-        if not _STATE.match(state):
-            raise InvalidStateError("the sign-in state is not valid; start again")
-        try:
-            return self.tokens.consume(token_hash(state), KIND, self.clock())
-        except NotFoundError:
-            raise InvalidStateError("the sign-in state is not valid; start again") from None
-        except TokenUsedError:
-            raise StateUsedError("this sign-in was already completed; start again") from None
-        except TokenExpiredError:
-            raise StateExpiredError("this sign-in took too long and expired; start again") from None
+        return _STATES.read(state, self.tokens.consume, self.clock)
 
 
 def new_binding() -> str:
