@@ -22,36 +22,31 @@ from services.api.operator import require_operator
 SCOPES = ("all", "environment")
 
 
-class CacheLayerOut(BaseModel):
-    ttl_s: float
+class CacheCountsOut(BaseModel):
+    """What every cache figure counts, for a layer, the totals or one environment."""
+
     hits: int
     misses: int
     hit_rate: float
     entries: int
     reads_saved: int
+
+
+class CacheLayerOut(CacheCountsOut):
+    ttl_s: float
     loads: int
     reads_per_load: float
 
 
-class CacheTotalsOut(BaseModel):
-    hits: int
-    misses: int
-    hit_rate: float
-    entries: int
-    reads_saved: int
+class CacheTotalsOut(CacheCountsOut):
     loads: int
     load_reads: int
 
 
-class EnvironmentOut(BaseModel):
+class EnvironmentOut(CacheCountsOut):
     instance: str
     pid: int | None
     answering: bool
-    hits: int
-    misses: int
-    hit_rate: float
-    entries: int
-    reads_saved: int
     last_seen: str
     age_s: float
 
