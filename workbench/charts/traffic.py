@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import holoviews as hv
 import holoviews.plotting.bokeh  # registers the Bokeh options used below
 import numpy as np
@@ -20,18 +22,26 @@ STATE_LEVELS = {"closed": 0, "half_open": 1, "open": 2}
 HEIGHT = 300
 
 
+def _framed(title: str, xlabel: str, ylabel: str) -> dict[str, Any]:
+    """The options every request chart here shares: its labels, the height, the page's
+    width, and hover."""
+    return {
+        "title": title,
+        "xlabel": xlabel,
+        "ylabel": ylabel,
+        "height": HEIGHT,
+        "responsive": True,
+        "tools": ["hover"],
+    }
+
+
 def latency_histogram(records: pd.DataFrame, *, bins: int = 30, title: str = "") -> hv.Histogram:
     """Round trips (ms) of the requests that got an answer."""
     answered = records.loc[records["status"] > 0, "latency_ms"].to_numpy(dtype=float)
     edges = np.histogram_bin_edges(answered, bins=bins) if len(answered) else np.array([0, 1])
     counts, edges = np.histogram(answered, bins=edges)
     return hv.Histogram((edges, counts), kdims=["latency_ms"], vdims=["requests"]).opts(
-        title=title or "latency (ms)",
-        xlabel="latency (ms)",
-        ylabel="requests",
-        height=HEIGHT,
-        responsive=True,
-        tools=["hover"],
+        **_framed(title or "latency (ms)", "latency (ms)", "requests")
     )
 
 
@@ -45,12 +55,7 @@ def outcome_bars(records: pd.DataFrame, *, title: str = "") -> hv.Bars:
     )
     return hv.Bars(counts, kdims=["status"], vdims=["requests", "outcome"]).opts(
         color=hv.dim("outcome").categorize(OUTCOME_COLOURS, default="#64748b"),
-        title=title or "answers by status",
-        xlabel="HTTP status",
-        ylabel="requests",
-        height=HEIGHT,
-        responsive=True,
-        tools=["hover"],
+        **_framed(title or "answers by status", "HTTP status", "requests"),
     )
 
 
@@ -66,12 +71,11 @@ def latency_by_request(
     return hv.Scatter(frame, "n", ["latency_ms", colour_by, "route", "status"]).opts(
         color=hv.dim(colour_by).categorize(colours, default="#64748b"),
         size=6,
-        title=title or f"latency per request (colour: {colour_by})",
-        height=HEIGHT,
-        responsive=True,
-        tools=["hover"],
-        xlabel="request (in the order sent)",
-        ylabel="latency (ms)",
+        **_framed(
+            title or f"latency per request (colour: {colour_by})",
+            "request (in the order sent)",
+            "latency (ms)",
+        ),
     )
 
 
@@ -84,12 +88,7 @@ def request_rate(records: pd.DataFrame, *, bin_s: float = 0.5, title: str = "") 
         edges = np.array([0.0, bin_s])
     counts, edges = np.histogram(started, bins=edges)
     return hv.Histogram((edges, counts / bin_s), kdims=["seconds"], vdims=["requests_per_s"]).opts(
-        title=title or "request rate",
-        xlabel="seconds since the run began",
-        ylabel="requests per second",
-        height=HEIGHT,
-        responsive=True,
-        tools=["hover"],
+        **_framed(title or "request rate", "seconds since the run began", "requests per second")
     )
 
 
