@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from services.clock import iso, parse_iso
 from services.store import keys
-from services.store.errors import ConflictError, LimitReachedError, NotFoundError
+from services.store.errors import ConflictError, LimitReachedError, NotFoundError, StoreError
 from services.store.items import (
     Item,
     cancellation_codes,
@@ -51,6 +51,48 @@ def _watch(tickers: tuple[str, ...] | list[str], delta: int) -> list[dict[str, A
         }
         for ticker in sorted(set(tickers))
     ]
+
+
+def _count_one_more(user_id: str, max_allowed: int) -> dict[str, Any]:
+    """The user's count of live configurations up by one, within `max_allowed`. A transaction
+    puts it first, so a refusal of its first operation reads as the limit."""
+    return {
+        "Update": {
+            "Key": keys.user_profile(user_id),
+            "UpdateExpression": "ADD config_count :one",
+            "ConditionExpression": "attribute_exists(PK) AND "
+            "(attribute_not_exists(config_count) OR config_count < :max)",
+            "ExpressionAttributeValues": {":one": 1, ":max": max_allowed},
+        }
+    }
+
+
+def _count_one_less(user_id: str) -> dict[str, Any]:
+    return {
+        "Update": {
+            "Key": keys.user_profile(user_id),
+            "UpdateExpression": "ADD config_count :minus",
+            "ConditionExpression": "config_count > :zero",
+            "ExpressionAttributeValues": {":minus": -1, ":zero": 0},
+        }
+    }
+
+
+def _put_new(config: Configuration) -> dict[str, Any]:
+    return {
+        "Put": {
+            "Item": config_to_item(config),
+            "ConditionExpression": "attribute_not_exists(PK)",
+        }
+    }
+
+
+def _adding_refused(error: ClientError, max_allowed: int, conflict: str) -> StoreError:
+    """Why a transaction that counts a configuration for a user (`_count_one_more` first) was
+    refused: the user's limit, or `conflict`."""
+    if cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]:
+        return LimitReachedError(f"maximum of {max_allowed} configuration(s) reached")
+    return ConflictError(conflict)
 
 
 def config_to_item(config: Configuration) -> Item:
@@ -94,32 +136,15 @@ class DynamoConfigurationRepository:
             transact_write(
                 self._table,
                 [
-                    {
-                        "Update": {
-                            "Key": keys.user_profile(config.user_id),
-                            "UpdateExpression": "ADD config_count :one",
-                            "ConditionExpression": "attribute_exists(PK) AND "
-                            "(attribute_not_exists(config_count) OR config_count < :max)",
-                            "ExpressionAttributeValues": {":one": 1, ":max": max_allowed},
-                        }
-                    },
-                    {
-                        "Put": {
-                            "Item": config_to_item(config),
-                            "ConditionExpression": "attribute_not_exists(PK)",
-                        }
-                    },
+                    _count_one_more(config.user_id, max_allowed),
+                    _put_new(config),
                     *_watch(config.tickers, +1),
                 ],
             )
         except ClientError as error:
             if not is_condition_failure(error):
                 raise
-            if cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]:
-                raise LimitReachedError(
-                    f"maximum of {max_allowed} configuration(s) reached"
-                ) from error
-            raise ConflictError("configuration already exists") from error
+            raise _adding_refused(error, max_allowed, "configuration already exists") from error
         return config
 
     def get(self, user_id: str, config_id: str) -> Configuration:
@@ -187,14 +212,7 @@ class DynamoConfigurationRepository:
                             },
                         }
                     },
-                    {
-                        "Update": {
-                            "Key": keys.user_profile(user_id),
-                            "UpdateExpression": "ADD config_count :minus",
-                            "ConditionExpression": "config_count > :zero",
-                            "ExpressionAttributeValues": {":minus": -1, ":zero": 0},
-                        }
-                    },
+                    _count_one_less(user_id),
                     *_watch(current.tickers, -1),
                 ],
             )
@@ -222,14 +240,8 @@ class DynamoConfigurationRepository:
         except ClientError as error:
             if not is_condition_failure(error):
                 raise
-            # The first operation is the receiver's count: its refusal is the limit.
-            if cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]:
-                raise LimitReachedError(
-                    f"maximum of {max_allowed} configuration(s) reached"
-                ) from error
-            raise ConflictError(
-                f"configuration {config.config_id} changed or moved since it was read"
-            ) from error
+            conflict = f"configuration {config.config_id} changed or moved since it was read"
+            raise _adding_refused(error, max_allowed, conflict) from error
         return moved
 
     def purge(self, item: dict[str, Any]) -> None:
@@ -268,21 +280,8 @@ def _transfer_operations(
     there reads as the limit), the copy is written, the original (still at the version read)
     is soft-deleted with a note of where it went, and the giver's count goes down."""
     return [
-        {
-            "Update": {
-                "Key": keys.user_profile(moved.user_id),
-                "UpdateExpression": "ADD config_count :one",
-                "ConditionExpression": "attribute_exists(PK) AND "
-                "(attribute_not_exists(config_count) OR config_count < :max)",
-                "ExpressionAttributeValues": {":one": 1, ":max": max_allowed},
-            }
-        },
-        {
-            "Put": {
-                "Item": config_to_item(moved),
-                "ConditionExpression": "attribute_not_exists(PK)",
-            }
-        },
+        _count_one_more(moved.user_id, max_allowed),
+        _put_new(moved),
         {
             "Update": {
                 "Key": keys.user_config(config.user_id, config.config_id),
@@ -297,12 +296,5 @@ def _transfer_operations(
                 },
             }
         },
-        {
-            "Update": {
-                "Key": keys.user_profile(config.user_id),
-                "UpdateExpression": "ADD config_count :minus",
-                "ConditionExpression": "config_count > :zero",
-                "ExpressionAttributeValues": {":minus": -1, ":zero": 0},
-            }
-        },
+        _count_one_less(config.user_id),
     ]
