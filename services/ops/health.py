@@ -46,6 +46,17 @@ class HealthReport:
     checks: dict[str, CheckResult]
 
 
+def failure_result(name: str, error: Exception, *, critical: bool) -> CheckResult:
+    """A check that met `error`: `unhealthy`, naming only the error's class (its text is the
+    diagnostic)."""
+    return CheckResult(
+        "unhealthy",
+        critical,
+        {"error": f"{name}: {type(error).__name__}"},
+        diagnostic=f"{type(error).__name__}: {error}",
+    )
+
+
 def timed_check(name: str, probe: Callable[[], None], *, critical: bool) -> HealthCheck:
     """A check that runs `probe` and reports its latency, or its error as `unhealthy`."""
 
@@ -54,12 +65,7 @@ def timed_check(name: str, probe: Callable[[], None], *, critical: bool) -> Heal
         try:
             probe()
         except Exception as error:  # any failure of a dependency is a finding, not a crash
-            return CheckResult(
-                "unhealthy",
-                critical,
-                {"error": f"{name}: {type(error).__name__}"},
-                diagnostic=f"{type(error).__name__}: {error}",
-            )
+            return failure_result(name, error, critical=critical)
         latency_ms = round((time.perf_counter() - started) * 1000, 2)
         return CheckResult("healthy", critical, {"latency_ms": latency_ms})
 
@@ -73,12 +79,7 @@ def circuits_check(states: Callable[[], Mapping[str, str]]) -> HealthCheck:
         try:
             found = dict(states())
         except Exception as error:
-            return CheckResult(
-                "unhealthy",
-                False,
-                {"error": f"circuits: {type(error).__name__}"},
-                diagnostic=f"{type(error).__name__}: {error}",
-            )
+            return failure_result("circuits", error, critical=False)
         not_closed = sorted(name for name, state in found.items() if state != "closed")
         status: Status = "degraded" if not_closed else "healthy"
         return CheckResult(status, False, {"states": found, "open": not_closed})
@@ -98,12 +99,7 @@ def quotas_check(levels: Callable[[], Mapping[str, Mapping[str, str]]]) -> Healt
         try:
             found = {service: dict(quotas) for service, quotas in levels().items()}
         except Exception as error:
-            return CheckResult(
-                "unhealthy",
-                False,
-                {"error": f"quotas: {type(error).__name__}"},
-                diagnostic=f"{type(error).__name__}: {error}",
-            )
+            return failure_result("quotas", error, critical=False)
         highest = {
             service: max(quotas.values(), key=lambda level: _LEVEL_RANK.get(level, 0))
             for service, quotas in found.items()
@@ -137,12 +133,7 @@ def entitlements_check(refusals: Callable[[], Sequence[Refusal]]) -> HealthCheck
         try:
             found = list(refusals())
         except Exception as error:
-            return CheckResult(
-                "unhealthy",
-                False,
-                {"error": f"plans: {type(error).__name__}"},
-                diagnostic=f"{type(error).__name__}: {error}",
-            )
+            return failure_result("plans", error, critical=False)
         listed = [
             {"provider": r.provider, "endpoint": r.endpoint, "reason": r.reason, "by": r.by}
             for r in found
