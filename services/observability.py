@@ -18,6 +18,7 @@ and logged on every request), and a logged string is cut to `MAX_LOGGED_TEXT` ch
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import uuid
@@ -200,9 +201,11 @@ class SanitisingFormatter(LambdaPowertoolsFormatter):
     """Powertools' JSON formatter with the sanitiser applied to the whole record."""
 
     def serialize(self, log: Mapping[str, Any]) -> str:
-        clean = sanitize(dict(log))
-        LOG_BUFFER.append(clean)
-        return str(self.json_serializer(clean))
+        line = str(self.json_serializer(sanitize(dict(log))))
+        # The buffer keeps the line as written, not the record's objects: an `extra` such as
+        # an exception would otherwise reach the log tail's JSON answer unserialisable.
+        LOG_BUFFER.append(json.loads(line))
+        return line
 
 
 def get_logger(service: str, level: str = "INFO") -> Logger:

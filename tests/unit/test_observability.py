@@ -9,6 +9,7 @@ import logging
 import pytest
 
 from services.observability import (
+    LOG_BUFFER,
     REDACTED,
     correlation_id_from,
     get_logger,
@@ -69,3 +70,17 @@ def test_logger_writes_sanitised_json_with_correlation_id() -> None:
     assert line["message"] == "magic link for j***@example.com"
     assert line["token"] == REDACTED
     assert "s3cr3t-token" not in stream.getvalue()
+
+
+def test_the_log_tail_keeps_each_record_as_its_json_line() -> None:
+    # Given a record whose extra is an object JSON cannot hold (a store's exception)
+    logger = get_logger("unit-test-buffer")
+    failure = RuntimeError("the table is unreachable")
+
+    # When it is logged
+    logger.warning("store failed", extra={"error": failure})
+
+    # Then the tail holds it as the line says it, ready for the log route's JSON answer
+    kept = [r for r in LOG_BUFFER.snapshot() if r.get("service") == "unit-test-buffer"][-1]
+    assert kept["error"] == "the table is unreachable"
+    json.dumps(kept)
