@@ -66,6 +66,8 @@ class OverlayStore(DataSectionStore):
         self.schema.param.watch(self._follow_schema, ["default_range", "default_source"])
         self._offer([])
         self._follow_schema()
+        # Loads asked for so far: only the latest one's answers are drawn.
+        self._asked = 0
 
     def _follow_list(self, event: param.parameterized.Event) -> None:
         self._offer(sorted({str(t) for c in event.new for t in c.get("tickers", [])}))
@@ -97,10 +99,16 @@ class OverlayStore(DataSectionStore):
         if not (self.ticker and self.range_name and self.source):
             self.problem = Problem(0, "NOTHING_CHOSEN", "choose a ticker (from a configuration)")
             return
+        self._asked += 1
+        asked = self._asked
         prices, history = await asyncio.gather(
             self.client.ohlc(self.ticker, self.range_name, self.configurations.session.bearer),
             self.client.sentiment_history(self.ticker, self.range_name, self.source),
         )
+        if asked != self._asked:
+            # A newer choice (a range pressed while the section's first chart was loading)
+            # was asked for meanwhile: its answers are the ones to draw, whichever comes last.
+            return
         body = prices.body if isinstance(prices.body, dict) else {}
         found = history.body if isinstance(history.body, dict) else {}
         self.param.update(

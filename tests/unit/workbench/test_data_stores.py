@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import pytest
 
 from tests.unit.workbench.loop import run
@@ -214,3 +217,36 @@ def test_frames_are_sorted_naive_utc() -> None:
     )
     assert history["date"].iloc[0].hour == 10 and history["date"].dt.tz is None
     assert candle_frame({}).empty and history_frame(None).empty
+
+
+def test_the_latest_choice_is_drawn_whichever_answer_comes_last(client: ApiClient) -> None:
+    # Given the section's first chart (3M) still loading, its prices answer slow
+    configurations = signed_in(client)
+    schema = SchemaStore(client)
+    overlay = OverlayStore(client, configurations=configurations, schema=schema)
+    run(schema.load())
+    run(configurations.create())
+    asked = client.ohlc
+    slow = {"calls": 0}
+
+    async def first_slow(*args: Any, **kwargs: Any) -> Any:
+        slow["calls"] += 1
+        if slow["calls"] == 1:
+            await asyncio.sleep(0.2)
+        return await asked(*args, **kwargs)
+
+    client.ohlc = first_slow  # type: ignore[method-assign]
+
+    # When 1W is pressed meanwhile
+    async def first_then_a_choice() -> None:
+        first = asyncio.create_task(overlay.load())
+        await asyncio.sleep(0)
+        overlay.range_name = "1W"
+        await overlay.load()
+        await first
+
+    run(first_then_a_choice())
+
+    # Then the chart shows 1W, not the first chart's late answer
+    assert overlay.prices_info["range"] == "1W"
+    assert overlay.loads == 1
