@@ -7,10 +7,8 @@ import json
 import logging
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -29,7 +27,8 @@ from tests.benchmarks.harness import (
     latency_summary,
     percentile,
 )
-from tests.e2e.api_support import api_stack, sign_in
+from tests.benchmarks.support import configuration_reads, stack_with_news
+from tests.e2e.api_support import sign_in
 
 
 @benchmark("health_endpoint")
@@ -114,32 +113,11 @@ def api_cached_reads(ctx: Context) -> BenchmarkResult:
     logging.disable(logging.INFO)
     reference = FunctionUrlServer(_constant_handler).start()
     try:
-        with (
-            tempfile.TemporaryDirectory(prefix="bench-api-") as state,
-            api_stack(
-                ctx.root,
-                Path(state),
-                settings=Settings(default_watchlist=",".join(WATCHLIST), log_level="WARNING"),
-                pipeline=True,
-                schedules=False,
-            ) as stack,
-        ):
-            assert stack.api is not None and stack.pipeline is not None
-            assert stack.pipeline.topic is not None
-            stack.pipeline.run_ingestion_now()
-            stack.pipeline.topic.drain(timeout_s=300)
-            sentiment = []
+        settings = Settings(default_watchlist=",".join(WATCHLIST), log_level="WARNING")
+        with stack_with_news(ctx, settings) as stack:
+            assert stack.api is not None
             with httpx.Client(base_url=stack.api.url, timeout=30) as client:
-                for _ in range(users):
-                    headers = sign_in(client)
-                    created = client.post(
-                        "/api/v2/configurations",
-                        headers=headers,
-                        json={"name": "bench", "tickers": list(WATCHLIST)},
-                    )
-                    created.raise_for_status()
-                    path = f"/api/v2/configurations/{created.json()['config_id']}/sentiment"
-                    sentiment.append({"path": path, "headers": headers})
+                sentiment = configuration_reads(client, users, WATCHLIST)
                 # A cache miss makes the API fetch from Tiingo, which needs a session.
                 prices_session = sign_in(client)
             symbols = [t for t in TickerUniverse.load().symbols][: ctx.n(60, 12)]

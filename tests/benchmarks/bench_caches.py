@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import logging
 import statistics
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,7 +14,8 @@ import httpx
 from services.settings import Settings
 from services.traffic import Options, Target, run_scenario, run_sync
 from tests.benchmarks.harness import BenchmarkResult, Context, benchmark
-from tests.e2e.api_support import api_stack, operator_headers
+from tests.benchmarks.support import stack_with_news
+from tests.e2e.api_support import operator_headers
 
 WATCHLIST = ("AAPL", "MSFT", "NVDA", "AMZN", "JPM")
 # The seed claims 80-95 % of reads avoided and about 200 ms -> 50 ms.
@@ -48,20 +47,9 @@ def cache_savings(ctx: Context) -> BenchmarkResult:
     )
     logging.disable(logging.INFO)
     try:
-        with (
-            tempfile.TemporaryDirectory(prefix="bench-caches-") as state,
-            api_stack(
-                ctx.root,
-                Path(state),
-                settings=Settings(default_watchlist=",".join(WATCHLIST), log_level="WARNING"),
-                pipeline=True,
-                schedules=False,
-            ) as stack,
-        ):
-            assert stack.api is not None and stack.pipeline is not None
-            assert stack.pipeline.topic is not None
-            stack.pipeline.run_ingestion_now()
-            stack.pipeline.topic.drain(timeout_s=300)
+        settings = Settings(default_watchlist=",".join(WATCHLIST), log_level="WARNING")
+        with stack_with_news(ctx, settings) as stack:
+            assert stack.api is not None
             headers = operator_headers(stack)
             target = Target(stack.api.url, "local", headers["Authorization"].split(" ", 1)[1])
             runs = {

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -32,7 +31,8 @@ from services.traffic.scenarios.base import Options
 from services.traffic.target import local_target
 from tests.benchmarks.bench_api import CONCURRENCY, RANGES, WATCHLIST, _load
 from tests.benchmarks.harness import BenchmarkResult, Context, benchmark, percentile
-from tests.e2e.api_support import api_stack, operator_headers, sign_in
+from tests.benchmarks.support import configuration_reads, stack_with_news
+from tests.e2e.api_support import operator_headers, sign_in
 
 REFERENCE_FACTORY = "services.local.reference_handler:build_handler"
 # The adapters' time-out: with `slow_upstream` on, an uncached price fetch holds its
@@ -133,20 +133,7 @@ def api_scale_out(ctx: Context) -> BenchmarkResult:
             log_level="WARNING",
             http_timeout_s=UPSTREAM_TIMEOUT_S,
         )
-        with (
-            tempfile.TemporaryDirectory(prefix="bench-scale-") as state,
-            api_stack(
-                ctx.root,
-                Path(state),
-                settings=settings,
-                pipeline=True,
-                schedules=False,
-                api_workers=cores,
-            ) as stack,
-        ):
-            assert stack.pipeline is not None and stack.pipeline.topic is not None
-            stack.pipeline.run_ingestion_now()
-            stack.pipeline.topic.drain(timeout_s=300)
+        with stack_with_news(ctx, settings, api_workers=cores) as stack:
             _measure(ctx, result, stack, sizes)
     finally:
         logging.disable(logging.NOTSET)
@@ -193,18 +180,8 @@ def _workload(
     ctx: Context, api_url: str
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, str]]:
     """Signed-in users with a configuration each, and OHLC keys stored in the table (L2)."""
-    sentiment = []
     with httpx.Client(base_url=api_url, timeout=30) as client:
-        for _ in range(ctx.n(50, 10)):
-            headers = sign_in(client)
-            created = client.post(
-                "/api/v2/configurations",
-                headers=headers,
-                json={"name": "bench", "tickers": list(WATCHLIST)},
-            )
-            created.raise_for_status()
-            path = f"/api/v2/configurations/{created.json()['config_id']}/sentiment"
-            sentiment.append({"path": path, "headers": headers})
+        sentiment = configuration_reads(client, ctx.n(50, 10), WATCHLIST)
         # A price the table lacks is fetched from Tiingo, which needs a session.
         session = sign_in(client)
     symbols = TickerUniverse.load().symbols[: ctx.n(12, 4)]
