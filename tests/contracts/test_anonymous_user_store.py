@@ -10,27 +10,20 @@ from typing import Any
 import pytest
 
 from services.auth.anonymous_cleanup import retire_expired_anonymous_users
-from services.store.alerts import DynamoAlertRepository
 from services.store.anonymous_users import DynamoAnonymousUserStore
-from services.store.configurations import DynamoConfigurationRepository
 from services.store.errors import NotFoundError
 from services.store.models import Alert, Configuration, Session, User
-from services.store.preferences import DynamoPreferenceRepository, EmailPreferences
+from services.store.preferences import EmailPreferences
 from services.store.sessions import DynamoSessionRepository
-from services.store.users import DynamoUserRepository
-from tests.contracts.backends import BACKENDS, backend_stores
+from tests.contracts.backends import ACCOUNT_STORES, BACKENDS, AccountStores, backend_stores
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 EXPIRES = NOW + timedelta(hours=1)
 
 
 @dataclass
-class Stores:
-    users: Any
+class Stores(AccountStores):
     sessions: Any
-    configurations: Any
-    alerts: Any
-    preferences: Any
     anonymous_users: Any
 
 
@@ -39,11 +32,8 @@ def stores(request: pytest.FixtureRequest) -> Stores:
     return backend_stores(
         request,
         Stores,
-        users=DynamoUserRepository,
+        **ACCOUNT_STORES,
         sessions=DynamoSessionRepository,
-        configurations=DynamoConfigurationRepository,
-        alerts=DynamoAlertRepository,
-        preferences=DynamoPreferenceRepository,
         anonymous_users=DynamoAnonymousUserStore,
     )
 

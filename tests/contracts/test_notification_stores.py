@@ -12,8 +12,7 @@ import pytest
 
 from services.notifications.alert_mail import AlertMailer
 from services.settings import Settings
-from services.store.alerts import DynamoAlertRepository, daily_email_operation
-from services.store.configurations import DynamoConfigurationRepository
+from services.store.alerts import daily_email_operation
 from services.store.errors import LimitReachedError, NotFoundError
 from services.store.models import Alert, AuthType, Configuration, User
 from services.store.outbox import (
@@ -22,34 +21,21 @@ from services.store.outbox import (
     OutboxConditionError,
     OutboxEmail,
 )
-from services.store.preferences import DynamoPreferenceRepository, EmailPreferences
-from services.store.users import DynamoUserRepository
-from tests.contracts.backends import BACKENDS, backend_stores
+from services.store.preferences import EmailPreferences
+from tests.contracts.backends import ACCOUNT_STORES, BACKENDS, AccountStores, backend_stores
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=60)
 
 
 @dataclass
-class Stores:
-    users: Any
-    configurations: Any
-    alerts: Any
-    preferences: Any
+class Stores(AccountStores):
     outbox: Any
 
 
 @pytest.fixture(params=BACKENDS)
 def stores(request: pytest.FixtureRequest) -> Stores:
-    return backend_stores(
-        request,
-        Stores,
-        users=DynamoUserRepository,
-        configurations=DynamoConfigurationRepository,
-        alerts=DynamoAlertRepository,
-        preferences=DynamoPreferenceRepository,
-        outbox=DynamoOutbox,
-    )
+    return backend_stores(request, Stores, **ACCOUNT_STORES, outbox=DynamoOutbox)
 
 
 def a_user(stores: Stores, user_id: str = "u1", email: str | None = "jane@example.com") -> User:
