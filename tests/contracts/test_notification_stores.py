@@ -19,10 +19,10 @@ from services.store.outbox import (
     DuplicateEmailError,
     DynamoOutbox,
     OutboxConditionError,
-    OutboxEmail,
 )
 from services.store.preferences import EmailPreferences
 from tests.contracts.backends import ACCOUNT_STORES, BACKENDS, AccountStores, backend_stores
+from tests.emails import alert_email
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=60)
@@ -58,21 +58,6 @@ def a_rule(
         NOW, NOW,
     )  # fmt: skip
     return replace(rule, **changes)
-
-
-def an_email(key: str, *, user_id: str | None = "u1", delay_s: float = 0) -> OutboxEmail:
-    return OutboxEmail(
-        idempotency_key=key,
-        kind="alert",
-        user_id=user_id,
-        to="jane@example.com",
-        subject=key,
-        text="text",
-        created_at=NOW,
-        deliver_by=NOW + timedelta(hours=1),
-        next_attempt_at=NOW + timedelta(seconds=delay_s),
-        details={"ticker": "AAPL", "value": -0.4567},
-    )
 
 
 # --- alert rules ----------------------------------------------------------------------------
@@ -166,7 +151,7 @@ def test_preferences_default_on_and_an_update_keeps_what_it_does_not_name(stores
 
 
 def test_an_idempotency_key_stores_one_email(stores: Stores) -> None:
-    first = an_email("alert:1")
+    first = alert_email("alert:1", NOW)
     stores.outbox.enqueue(first)
 
     with pytest.raises(DuplicateEmailError):
@@ -179,28 +164,28 @@ def test_an_idempotency_key_stores_one_email(stores: Stores) -> None:
 
 def test_a_failed_condition_of_another_operation_writes_nothing(stores: Stores) -> None:
     limit = daily_email_operation("u1", NOW.date(), 1, timedelta(days=2))
-    stores.outbox.enqueue(an_email("alert:1"), with_operations=[limit])
+    stores.outbox.enqueue(alert_email("alert:1", NOW), with_operations=[limit])
 
     with pytest.raises(OutboxConditionError) as refused:
-        stores.outbox.enqueue(an_email("alert:2"), with_operations=[limit])
+        stores.outbox.enqueue(alert_email("alert:2", NOW), with_operations=[limit])
 
     assert refused.value.index == 0
-    assert stores.outbox.get(an_email("alert:2").email_id) is None
+    assert stores.outbox.get(alert_email("alert:2", NOW).email_id) is None
     assert stores.alerts.emails_sent("u1", NOW.date()) == 1
     assert stores.alerts.emails_sent("u1", (NOW + timedelta(days=1)).date()) == 0
 
 
 def test_a_duplicate_is_told_before_any_other_failed_condition(stores: Stores) -> None:
     limit = daily_email_operation("u1", NOW.date(), 1, timedelta(days=2))
-    stores.outbox.enqueue(an_email("alert:1"), with_operations=[limit])
+    stores.outbox.enqueue(alert_email("alert:1", NOW), with_operations=[limit])
 
     with pytest.raises(DuplicateEmailError):
-        stores.outbox.enqueue(an_email("alert:1"), with_operations=[limit])
+        stores.outbox.enqueue(alert_email("alert:1", NOW), with_operations=[limit])
 
 
 def test_due_lists_what_is_due_and_a_claim_is_won_once(stores: Stores) -> None:
-    stores.outbox.enqueue(an_email("now"))
-    stores.outbox.enqueue(an_email("later", delay_s=3600))
+    stores.outbox.enqueue(alert_email("now", NOW))
+    stores.outbox.enqueue(alert_email("later", NOW, delay_s=3600))
 
     due = stores.outbox.due(NOW)
     assert [e.idempotency_key for e in due] == ["now"]
@@ -214,8 +199,8 @@ def test_due_lists_what_is_due_and_a_claim_is_won_once(stores: Stores) -> None:
 
 def test_priority_emails_come_first_then_the_longest_due(stores: Stores) -> None:
     for n in range(3):
-        stores.outbox.enqueue(an_email(f"plain:{n}", delay_s=-10 + n))
-    stores.outbox.enqueue(replace(an_email("urgent"), priority=True))
+        stores.outbox.enqueue(alert_email(f"plain:{n}", NOW, delay_s=-10 + n))
+    stores.outbox.enqueue(replace(alert_email("urgent", NOW), priority=True))
 
     due = stores.outbox.due(NOW)
 
@@ -224,7 +209,7 @@ def test_priority_emails_come_first_then_the_longest_due(stores: Stores) -> None
 
 
 def test_an_acceptance_is_kept_from_a_stale_copy(stores: Stores) -> None:
-    queued = an_email("accepted")
+    queued = alert_email("accepted", NOW)
     stores.outbox.enqueue(queued)
     claimed = stores.outbox.claim(queued, NOW, LEASE)
     assert claimed is not None
@@ -244,10 +229,10 @@ def test_an_acceptance_is_kept_from_a_stale_copy(stores: Stores) -> None:
 
 
 def test_history_and_counts(stores: Stores) -> None:
-    stores.outbox.enqueue(an_email("a"))
-    stores.outbox.enqueue(replace(an_email("b"), state="in_app", to=None, sent_at=NOW))
-    stores.outbox.enqueue(an_email("c", user_id="someone else"))
-    stores.outbox.enqueue(an_email("d", user_id=None))
+    stores.outbox.enqueue(alert_email("a", NOW))
+    stores.outbox.enqueue(replace(alert_email("b", NOW), state="in_app", to=None, sent_at=NOW))
+    stores.outbox.enqueue(alert_email("c", NOW, user_id="someone else"))
+    stores.outbox.enqueue(alert_email("d", NOW, user_id=None))
 
     mine = stores.outbox.list_for_user("u1")
 

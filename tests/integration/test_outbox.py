@@ -20,31 +20,15 @@ from services.store.outbox import (
     DuplicateEmailError,
     DynamoOutbox,
     OutboxConditionError,
-    OutboxEmail,
 )
+from tests.emails import alert_email
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
 
-def email(key: str, *, user_id: str | None = "u1", delay_s: float = 0) -> OutboxEmail:
-    now = utc_now()
-    return OutboxEmail(
-        idempotency_key=key,
-        kind="alert",
-        user_id=user_id,
-        to="jane@example.com",
-        subject=key,
-        text="text",
-        created_at=now,
-        deliver_by=now + timedelta(hours=1),
-        next_attempt_at=now + timedelta(seconds=delay_s),
-        details={"ticker": "AAPL", "value": -0.4567},
-    )
-
-
 def test_an_idempotency_key_stores_one_email(fresh_table) -> None:
     outbox = DynamoOutbox(fresh_table)
-    first = email("alert:1")
+    first = alert_email("alert:1", utc_now())
     outbox.enqueue(first)
     with pytest.raises(DuplicateEmailError):
         outbox.enqueue(replace(first, subject="changed"))
@@ -57,21 +41,21 @@ def test_a_failed_condition_of_another_operation_writes_nothing(fresh_table) -> 
     outbox = DynamoOutbox(fresh_table)
     today = utc_now().date()
     limit = daily_email_operation("u1", today, 1, timedelta(days=2))
-    outbox.enqueue(email("alert:1"), with_operations=[limit])
+    outbox.enqueue(alert_email("alert:1", utc_now()), with_operations=[limit])
 
     with pytest.raises(OutboxConditionError) as refused:
-        outbox.enqueue(email("alert:2"), with_operations=[limit])
+        outbox.enqueue(alert_email("alert:2", utc_now()), with_operations=[limit])
 
     assert refused.value.index == 0
-    assert outbox.get(email("alert:2").email_id) is None
+    assert outbox.get(alert_email("alert:2", utc_now()).email_id) is None
     counter = fresh_table.get_item(Key=keys.user_email_count("u1", today.isoformat()))["Item"]
     assert int(counter["count"]) == 1
 
 
 def test_due_lists_what_is_due_and_a_claim_is_won_once(fresh_table) -> None:
     outbox = DynamoOutbox(fresh_table)
-    outbox.enqueue(email("now"))
-    outbox.enqueue(email("later", delay_s=3600))
+    outbox.enqueue(alert_email("now", utc_now()))
+    outbox.enqueue(alert_email("later", utc_now(), delay_s=3600))
     now = utc_now()
 
     due = outbox.due(now)
@@ -87,9 +71,9 @@ def test_due_lists_what_is_due_and_a_claim_is_won_once(fresh_table) -> None:
 
 def test_history_and_counts_read_the_indexes(fresh_table) -> None:
     outbox = DynamoOutbox(fresh_table)
-    outbox.enqueue(email("a"))
-    outbox.enqueue(replace(email("b"), state="in_app", to=None, sent_at=utc_now()))
-    outbox.enqueue(email("c", user_id="someone else"))
+    outbox.enqueue(alert_email("a", utc_now()))
+    outbox.enqueue(replace(alert_email("b", utc_now()), state="in_app", to=None, sent_at=utc_now()))
+    outbox.enqueue(alert_email("c", utc_now(), user_id="someone else"))
 
     mine = outbox.list_for_user("u1")
 
@@ -111,7 +95,7 @@ class CountingSender:
 
 def test_two_senders_on_one_queue_send_every_email_exactly_once(fresh_table) -> None:
     outbox = DynamoOutbox(fresh_table)
-    emails = [email(f"bulk:{n}") for n in range(40)]
+    emails = [alert_email(f"bulk:{n}", utc_now()) for n in range(40)]
     for queued in emails:
         outbox.enqueue(queued)
     sender = CountingSender()

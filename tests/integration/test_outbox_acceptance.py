@@ -8,39 +8,20 @@ from datetime import timedelta
 
 import pytest
 
-from services.adapters.email import EmailMessage, SentEmail
 from services.clock import utc_now
 from services.notifications.deliver import DeliveryPolicy, deliver_due
 from services.resilience.guard import AllowAll
-from services.store.outbox import DynamoOutbox, OutboxEmail
+from services.store.outbox import DynamoOutbox
+from tests.emails import Mailbox, alert_email
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
-
-
-class RecordingSender:
-    def __init__(self) -> None:
-        self.sent: list[EmailMessage] = []
-
-    def send(self, message: EmailMessage) -> SentEmail:
-        self.sent.append(message)
-        return SentEmail(message_id="sg-2", status=202)
 
 
 def test_an_accepted_email_of_a_dead_sender_is_settled_not_resent(fresh_table) -> None:
     # Given an e-mail claimed, sent and recorded as accepted by a sender that then died
     outbox = DynamoOutbox(fresh_table)
     now = utc_now()
-    queued = OutboxEmail(
-        idempotency_key="alert:accepted",
-        kind="alert",
-        user_id="u1",
-        to="jane@example.com",
-        subject="AAPL",
-        text="text",
-        created_at=now,
-        deliver_by=now + timedelta(hours=1),
-        next_attempt_at=now,
-    )
+    queued = alert_email("alert:accepted", now)
     outbox.enqueue(queued)
     policy = DeliveryPolicy(lease=timedelta(minutes=2))
     claimed = outbox.claim(queued, now, policy.lease)
@@ -48,7 +29,7 @@ def test_an_accepted_email_of_a_dead_sender_is_settled_not_resent(fresh_table) -
     assert outbox.record_acceptance(claimed, "sg-1", now) is not None
 
     # When a later run finds it due after the claim ran out
-    sender = RecordingSender()
+    sender = Mailbox()
     later = now + policy.lease + timedelta(seconds=1)
     summary = deliver_due(
         outbox=outbox, sender=sender, guard=AllowAll(), clock=lambda: later, policy=policy

@@ -5,7 +5,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from services.adapters.email import EmailSender
+from services.auth.accounts import AccountSignIn
+from services.auth.magic_link import MagicLinks
 from services.auth.sessions import Principal, authenticate, start_anonymous_session
+from services.auth.sign_in_limits import SignInEmailLimits
 from services.settings import Settings
 from services.store.memory import (
     InMemoryConfigurationRepository,
@@ -16,7 +20,7 @@ from services.store.memory import (
 from services.store.models import Configuration
 from tests.clock import START, Clock
 
-__all__ = ["START", "Accounts", "Clock", "anonymous_caller"]
+__all__ = ["START", "Accounts", "Clock", "anonymous_caller", "in_memory_magic_links"]
 
 
 @dataclass
@@ -61,3 +65,20 @@ def anonymous_caller(
             max_allowed=settings.max_configs_anonymous,
         )
     return authenticate(issued.token, sessions, users, clock)
+
+
+def in_memory_magic_links(
+    sender: EmailSender,
+    settings: Settings,
+    clock: Clock,
+    *,
+    users: InMemoryUserRepository | None = None,
+    limits: SignInEmailLimits | None = None,
+) -> tuple[MagicLinks, InMemoryTokenRepository]:
+    """Sign-in links e-mailed through `sender`, signing in to new in-memory accounts (over
+    `users` when given): the links, and the repository of the tokens they issue."""
+    users = users if users is not None else InMemoryUserRepository()
+    configs = InMemoryConfigurationRepository(users)
+    accounts = AccountSignIn(users, InMemorySessionRepository(), configs, settings, clock)
+    tokens = InMemoryTokenRepository()
+    return MagicLinks(tokens, sender, accounts, settings, clock, limits), tokens

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from services.adapters.email import EmailMessage, GuardedEmailSender, SentEmail
-from services.auth.accounts import AccountSignIn
+from services.adapters.email import GuardedEmailSender
 from services.auth.magic_link import SIGN_IN_SHARE, EmailNotSentError, MagicLinks
 from services.auth.sign_in_limits import PER_CLIENT, PER_RECIPIENT, SignInEmailLimits
 from services.resilience.allowance import AllowanceExceededError, Allowances
@@ -20,27 +19,16 @@ from services.settings import Settings
 from services.store.memory import (
     InMemoryAllowanceStore,
     InMemoryCircuitStore,
-    InMemoryConfigurationRepository,
     InMemoryQuotaStore,
-    InMemorySessionRepository,
-    InMemoryTokenRepository,
     InMemoryUserRepository,
 )
 from services.store.models import User
-from tests.unit.auth.support import START, Clock
+from tests.emails import Mailbox
+from tests.unit.auth.support import START, Clock, in_memory_magic_links
 
 pytestmark = pytest.mark.unit
 
 ATTACKER = "198.51.100.23"
-
-
-class Mailbox:
-    def __init__(self) -> None:
-        self.sent: list[EmailMessage] = []
-
-    def send(self, message: EmailMessage) -> SentEmail:
-        self.sent.append(message)
-        return SentEmail(message_id=f"m{len(self.sent)}", status=202)
 
 
 class NoLookups(InMemoryUserRepository):
@@ -62,8 +50,6 @@ def world(*, daily_emails: int = 1_500, **settings: object) -> World:
     clock = Clock()
     config = Settings(**settings)  # type: ignore[arg-type]
     users = NoLookups()
-    sessions = InMemorySessionRepository()
-    accounts = AccountSignIn(users, sessions, InMemoryConfigurationRepository(users), config, clock)
     quotas = QuotaTracker(
         {"sendgrid": QuotaLimit(daily_emails, "day")},
         InMemoryQuotaStore(),
@@ -75,7 +61,7 @@ def world(*, daily_emails: int = 1_500, **settings: object) -> World:
     mailbox = Mailbox()
     sender = GuardedEmailSender(mailbox, guard, priority=True, share=SIGN_IN_SHARE)
     limits = SignInEmailLimits.of(Allowances(InMemoryAllowanceStore(), clock), config)
-    links = MagicLinks(InMemoryTokenRepository(), sender, accounts, config, clock, limits)
+    links, _ = in_memory_magic_links(sender, config, clock, users=users, limits=limits)
     return World(links, mailbox, quotas, users)
 
 

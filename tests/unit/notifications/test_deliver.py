@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from services.adapters.email import EmailMessage, SentEmail
 from services.adapters.errors import (
     EmailSenderNotVerifiedError,
     ProviderAuthError,
@@ -24,6 +23,7 @@ from services.notifications.deliver import DeliveryPolicy, deliver_due
 from services.resilience.breaker import CircuitOpenError
 from services.resilience.guard import AllowAll
 from services.store.outbox import OutboxEmail
+from tests.emails import Mailbox
 from tests.unit.resilience.support import START, Clock
 
 pytestmark = pytest.mark.unit
@@ -73,18 +73,6 @@ class FakeOutbox:
         return True
 
 
-class Sender:
-    def __init__(self, *failures: Exception) -> None:
-        self.failures = list(failures)
-        self.sent: list[EmailMessage] = []
-
-    def send(self, message: EmailMessage) -> SentEmail:
-        if self.failures:
-            raise self.failures.pop(0)
-        self.sent.append(message)
-        return SentEmail(message_id=f"m{len(self.sent)}", status=202)
-
-
 def email(key: str = "alert:1", *, deliver_within: float = 3600) -> OutboxEmail:
     return OutboxEmail(
         idempotency_key=key,
@@ -99,7 +87,7 @@ def email(key: str = "alert:1", *, deliver_within: float = 3600) -> OutboxEmail:
     )
 
 
-def run(outbox: FakeOutbox, sender: Sender, clock: Clock, guard=None):
+def run(outbox: FakeOutbox, sender: Mailbox, clock: Clock, guard=None):
     return deliver_due(
         outbox=outbox, sender=sender, guard=guard or AllowAll(), clock=clock, policy=POLICY
     )
@@ -108,7 +96,7 @@ def run(outbox: FakeOutbox, sender: Sender, clock: Clock, guard=None):
 def test_deliver_sends_a_due_email_once_and_marks_it_sent() -> None:
     # Given one queued e-mail
     queued = email()
-    outbox, sender, clock = FakeOutbox(queued), Sender(), Clock()
+    outbox, sender, clock = FakeOutbox(queued), Mailbox(), Clock()
 
     # When the outbox is delivered twice
     first = run(outbox, sender, clock)
@@ -140,7 +128,7 @@ def test_deliver_keeps_an_email_that_meets_a_passing_failure_for_later(
     queued = email()
     outbox, clock = FakeOutbox(queued), Clock()
 
-    summary = run(outbox, Sender(failure), clock)
+    summary = run(outbox, Mailbox(failure), clock)
 
     stored = outbox.emails[queued.email_id]
     assert summary.retry_later == 1
@@ -162,7 +150,7 @@ def test_deliver_waits_for_an_open_circuit_as_long_as_it_says() -> None:
         def call(self, service, operation, *, priority=False):  # type: ignore[no-untyped-def]
             raise CircuitOpenError(service, START + timedelta(seconds=45), START, "5 failures")
 
-    sender = Sender()
+    sender = Mailbox()
     run(outbox, sender, clock, guard=OpenCircuit())
 
     assert sender.sent == []
@@ -174,7 +162,7 @@ def test_deliver_gives_up_only_on_a_message_sendgrid_rejects() -> None:
     outbox = FakeOutbox(queued)
 
     summary = run(
-        outbox, Sender(ProviderBadRequestError("sendgrid", "rejected (400)", 400)), Clock()
+        outbox, Mailbox(ProviderBadRequestError("sendgrid", "rejected (400)", 400)), Clock()
     )
 
     assert summary.failed == 1 and outbox.emails[queued.email_id].state == "failed"
@@ -182,7 +170,7 @@ def test_deliver_gives_up_only_on_a_message_sendgrid_rejects() -> None:
 
 def test_deliver_expires_an_email_past_its_deadline_without_sending_it() -> None:
     queued = replace(email(deliver_within=60), last_error="server error 503")
-    outbox, sender, clock = FakeOutbox(queued), Sender(), Clock()
+    outbox, sender, clock = FakeOutbox(queued), Mailbox(), Clock()
     clock.advance(61)
 
     summary = run(outbox, sender, clock)
@@ -194,7 +182,7 @@ def test_deliver_expires_an_email_past_its_deadline_without_sending_it() -> None
 
 def test_deliver_skips_an_email_another_sender_claimed() -> None:
     queued = email()
-    outbox, sender = FakeOutbox(queued), Sender()
+    outbox, sender = FakeOutbox(queued), Mailbox()
     outbox.stolen.add(queued.email_id)
 
     summary = run(outbox, sender, Clock())
@@ -205,7 +193,7 @@ def test_deliver_skips_an_email_another_sender_claimed() -> None:
 def test_deliver_retries_a_claim_whose_sender_died() -> None:
     # Given an e-mail claimed by a sender that never came back
     claimed = replace(email(), state="sending", attempts=1, next_attempt_at=START + POLICY.lease)
-    outbox, sender, clock = FakeOutbox(claimed), Sender(), Clock()
+    outbox, sender, clock = FakeOutbox(claimed), Mailbox(), Clock()
 
     # When the claim has run out
     assert run(outbox, sender, clock).due == 0

@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 
-from services.adapters.email import EmailMessage, GuardedEmailSender, SentEmail
-from services.auth.accounts import AccountSignIn
+from services.adapters.email import GuardedEmailSender
 from services.auth.magic_link import EmailNotSentError, MagicLinks
 from services.market.prices import PriceService, PricesUnavailableError
 from services.ops.health import circuits_check, evaluate, quotas_check, timed_check
@@ -23,12 +22,11 @@ from services.resilience.resilient_guard import ResilientGuard
 from services.settings import Settings
 from services.store.memory import (
     InMemoryCircuitStore,
-    InMemoryConfigurationRepository,
     InMemoryQuotaStore,
-    InMemorySessionRepository,
     InMemoryTokenRepository,
-    InMemoryUserRepository,
 )
+from tests.emails import Mailbox
+from tests.unit.auth.support import in_memory_magic_links
 from tests.unit.market.support import Candles, OhlcStore
 from tests.unit.resilience.support import Clock, outage
 
@@ -216,39 +214,21 @@ def test_a_service_named_later_gets_a_breaker_too(world: World) -> None:
 # --- e-mail ---------------------------------------------------------------------------------
 
 
-@dataclass
-class Outbox:
-    sent: list[EmailMessage] = field(default_factory=list)
-
-    def send(self, message: EmailMessage) -> SentEmail:
-        self.sent.append(message)
-        return SentEmail(message_id=f"m{len(self.sent)}", status=202)
-
-
-def magic_links(world: World, outbox: Outbox) -> tuple[MagicLinks, InMemoryTokenRepository]:
-    users, sessions, tokens = (
-        InMemoryUserRepository(),
-        InMemorySessionRepository(),
-        InMemoryTokenRepository(),
-    )
-    settings = Settings()
-    accounts = AccountSignIn(
-        users, sessions, InMemoryConfigurationRepository(users), settings, world.clock
-    )
-    sender = GuardedEmailSender(outbox, world.guard, priority=True)
-    return MagicLinks(tokens, sender, accounts, settings, world.clock), tokens
+def magic_links(world: World, mailbox: Mailbox) -> tuple[MagicLinks, InMemoryTokenRepository]:
+    sender = GuardedEmailSender(mailbox, world.guard, priority=True)
+    return in_memory_magic_links(sender, Settings(), world.clock)
 
 
 def test_sign_in_links_use_the_reserve_then_stop_with_the_quota(world: World) -> None:
-    outbox = Outbox()
-    links, tokens = magic_links(world, outbox)
+    mailbox = Mailbox()
+    links, tokens = magic_links(world, mailbox)
 
     for n in range(10):  # the day's 10 e-mails, the last one from the reserve
         links.request(f"reader{n}@example.com", None)
     with pytest.raises(EmailNotSentError) as refused:
         links.request("late@example.com", None)
 
-    assert len(outbox.sent) == 10
+    assert len(mailbox.sent) == 10
     assert refused.value.quota_exhausted
     assert refused.value.retry_after_s == 12 * 3600  # until midnight UTC
     withdrawn = [t for t in tokens.tokens.values() if t.subject == "late@example.com"]
@@ -260,7 +240,7 @@ def test_an_open_sendgrid_circuit_withdraws_the_link_and_says_when_to_retry(worl
         with pytest.raises(Exception, match="500"):
             world.guard.call("sendgrid", world.operation(error=outage("sendgrid")))
     world.clock.advance(20)
-    links, _ = magic_links(world, Outbox())
+    links, _ = magic_links(world, Mailbox())
 
     with pytest.raises(EmailNotSentError) as refused:
         links.request("reader@example.com", None)
