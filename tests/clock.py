@@ -18,8 +18,10 @@ class Clock:
     def __call__(self) -> datetime:
         return self.now
 
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
+    def advance(
+        self, seconds: float = 0, *, minutes: float = 0, hours: float = 0, days: float = 0
+    ) -> None:
+        self.now += timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
 
 
 @dataclass

@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING
 import pytest
 
 from services.local.dynamodb_local import DynamoDBLocal
+from services.local.emulators.world import NewsWorld
 from services.local.paths import project_root
 from services.settings import Settings
 from services.store.table import dynamodb_client, dynamodb_table, ensure_table
+from tests.clock import Clock
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -39,3 +41,18 @@ def fresh_table(dynamodb_local: DynamoDBLocal) -> Table:
     )
     ensure_table(dynamodb_client(settings), settings.table_name)
     return dynamodb_table(settings)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A clock the test moves, at `tests.clock.START`; a module whose tests need another start
+    (or a clock of another kind) overrides it."""
+    return Clock()
+
+
+@pytest.fixture
+def news_world(clock: Clock) -> NewsWorld:
+    """The emulated market and its news, as the provider emulators serve them, on the test's
+    clock: one seed for the emulators' unit and integration tests, whose expectations were
+    written against it."""
+    return NewsWorld(seed=11, clock=clock)

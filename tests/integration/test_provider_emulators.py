@@ -18,12 +18,12 @@ from services.adapters.errors import (
 from services.adapters.finnhub import FinnhubAdapter
 from services.adapters.tiingo import TiingoAdapter
 from services.ingestion.dedupe import canonical_url
-from services.local.emulators.finnhub import FinnhubEmulator
 from services.local.emulators.tiingo import TiingoEmulator
 from services.local.emulators.world import NewsWorld
 from services.local.processes import PortInUseError
 from services.market.universe import TickerUniverse
 from services.scoring.ensemble import finnhub_signal
+from tests.clock import Clock
 
 pytestmark = pytest.mark.integration
 
@@ -32,20 +32,13 @@ TICKERS = ["AAPL", "MSFT", "JPM"]
 
 
 @pytest.fixture
-def world() -> NewsWorld:
-    return NewsWorld(seed=11, clock=lambda: NOW)
+def clock() -> Clock:
+    return Clock(NOW)
 
 
 @pytest.fixture
-def tiingo(world: NewsWorld) -> Iterator[TiingoEmulator]:
-    emulator = TiingoEmulator(world, "t-key").start()
-    yield emulator
-    emulator.stop()
-
-
-@pytest.fixture
-def finnhub(world: NewsWorld) -> Iterator[FinnhubEmulator]:
-    emulator = FinnhubEmulator(world, "f-key").start()
+def tiingo(news_world: NewsWorld) -> Iterator[TiingoEmulator]:
+    emulator = TiingoEmulator(news_world, "t-key").start()
     yield emulator
     emulator.stop()
 
@@ -81,7 +74,7 @@ def test_the_world_is_reproducible_from_its_seed() -> None:
     assert [s.title for s in first] != [s.title for s in other]
 
 
-def test_the_oracle_records_exactly_what_was_returned(world, tiingo, finnhub) -> None:
+def test_the_oracle_records_exactly_what_was_returned(news_world, tiingo, finnhub) -> None:
     returned = TiingoAdapter(tiingo.url, "t-key").fetch_news(["AAPL"], NOW - timedelta(days=1))
     returned += FinnhubAdapter(finnhub.url, "f-key").fetch_news(["AAPL"], NOW - timedelta(days=1))
 
@@ -89,7 +82,7 @@ def test_the_oracle_records_exactly_what_was_returned(world, tiingo, finnhub) ->
     emitted += httpx.get(f"{finnhub.root_url}/_emulator/emitted").json()
 
     assert {canonical_url(a.url) for a in returned} == {canonical_url(s["url"]) for s in emitted}
-    assert {canonical_url(s.url) for s in world.emitted()} == {
+    assert {canonical_url(s.url) for s in news_world.emitted()} == {
         canonical_url(a.url) for a in returned
     }
 
@@ -112,9 +105,9 @@ def test_injected_stories_appear_in_the_next_fetch(tiingo) -> None:
     assert bad.status_code == 400 and "unknown ticker" in bad.json()["detail"]
 
 
-def test_finnhub_sentiment_agrees_with_the_news_it_serves(world, finnhub) -> None:
+def test_finnhub_sentiment_agrees_with_the_news_it_serves(news_world, finnhub) -> None:
     figures = FinnhubAdapter(finnhub.url, "f-key").fetch_sentiment("MSFT")
-    week = world.stories(["MSFT"], NOW - timedelta(days=7), NOW)
+    week = news_world.stories(["MSFT"], NOW - timedelta(days=7), NOW)
     positive = sum(s.tone == "positive" for s in week)
     negative = sum(s.tone == "negative" for s in week)
 
@@ -127,12 +120,12 @@ def test_finnhub_sentiment_agrees_with_the_news_it_serves(world, finnhub) -> Non
     assert (signal.score > 0) == (positive > negative) or positive == negative
 
 
-def test_prices_follow_the_news_tone(world) -> None:
-    bars = world.daily_bars("AAPL", NOW.date() - timedelta(days=400), NOW.date())
+def test_prices_follow_the_news_tone(news_world) -> None:
+    bars = news_world.daily_bars("AAPL", NOW.date() - timedelta(days=400), NOW.date())
     assert len(bars) > 250
     assert all(b.low <= min(b.open, b.close) and b.high >= max(b.open, b.close) for b in bars)
     moves = [
-        (b.close / p.close - 1, world.tone_of_day("AAPL", b.timestamp.date()))
+        (b.close / p.close - 1, news_world.tone_of_day("AAPL", b.timestamp.date()))
         for p, b in itertools.pairwise(bars)
     ]
     good = [m for m, tone in moves if tone > 0.3]
@@ -161,7 +154,7 @@ def test_errors_use_each_providers_status_and_body(tiingo, finnhub) -> None:
     assert raw.status_code == 422 and "from" in raw.json()["error"]
 
 
-def test_faults_and_rate_limits_then_recovery(world, tiingo) -> None:
+def test_faults_and_rate_limits_then_recovery(news_world, tiingo) -> None:
     adapter = TiingoAdapter(tiingo.url, "t-key")
     httpx.post(f"{tiingo.root_url}/_emulator/faults", json={"mode": "http_500", "duration_s": 60})
     with pytest.raises(ProviderUnavailableError):
@@ -175,7 +168,7 @@ def test_faults_and_rate_limits_then_recovery(world, tiingo) -> None:
     httpx.delete(f"{tiingo.root_url}/_emulator/faults")
     assert adapter.fetch_news(["AAPL"], NOW - timedelta(days=1))
 
-    limited = TiingoEmulator(world, "t-key", rate_limit_per_minute=2).start()
+    limited = TiingoEmulator(news_world, "t-key", rate_limit_per_minute=2).start()
     try:
         limited_adapter = TiingoAdapter(limited.url, "t-key")
         for _ in range(2):
@@ -186,7 +179,7 @@ def test_faults_and_rate_limits_then_recovery(world, tiingo) -> None:
         limited.stop()
 
 
-def test_a_stopped_emulator_restarts_on_the_same_port(world, tiingo) -> None:
+def test_a_stopped_emulator_restarts_on_the_same_port(news_world, tiingo) -> None:
     adapter = TiingoAdapter(tiingo.url, "t-key", timeout_s=1.0)
     port = tiingo.port
     tiingo.stop()
@@ -196,4 +189,4 @@ def test_a_stopped_emulator_restarts_on_the_same_port(world, tiingo) -> None:
     assert tiingo.port == port
     assert adapter.fetch_news(["AAPL"], NOW - timedelta(days=1))
     with pytest.raises(PortInUseError, match=str(port)):
-        TiingoEmulator(world, "t-key", port=port).start()
+        TiingoEmulator(news_world, "t-key", port=port).start()

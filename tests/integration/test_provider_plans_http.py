@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from services.local.emulators.finnhub import FinnhubEmulator
 from services.local.emulators.sendgrid import SendGridEmulator
 from services.local.emulators.tiingo import TiingoEmulator, TiingoLimits
 from services.local.emulators.world import NewsWorld
@@ -20,30 +19,13 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def world(clock: Clock) -> NewsWorld:
-    return NewsWorld(seed=11, clock=clock)
-
-
-@pytest.fixture
-def tiingo(world: NewsWorld) -> Iterator[TiingoEmulator]:
+def tiingo(news_world: NewsWorld) -> Iterator[TiingoEmulator]:
     emulator = TiingoEmulator(
-        world,
+        news_world,
         "t-key",
         free_limits=TiingoLimits(requests_per_hour=3, requests_per_day=100, symbols_per_month=2),
         symbol_cap_body="text",
     ).start()
-    yield emulator
-    emulator.stop()
-
-
-@pytest.fixture
-def finnhub(world: NewsWorld) -> Iterator[FinnhubEmulator]:
-    emulator = FinnhubEmulator(world, "f-key").start()
     yield emulator
     emulator.stop()
 

@@ -6,7 +6,6 @@ identities."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,6 +27,7 @@ from services.local.emulators.finnhub import (
 from services.local.emulators.sendgrid import SENDGRID_FREE, SendGridEmulator
 from services.local.emulators.tiingo import TIINGO_FREE, TiingoEmulator, TiingoLimits
 from services.local.emulators.world import NewsWorld
+from tests.clock import Clock
 
 pytestmark = pytest.mark.unit
 
@@ -43,25 +43,9 @@ SENDER_MESSAGE = (
 )
 
 
-@dataclass
-class Clock:
-    now: datetime = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def world(clock: Clock) -> NewsWorld:
-    return NewsWorld(seed=11, clock=clock)
+    return Clock(START)
 
 
 def request(
@@ -162,8 +146,8 @@ def test_a_meter_refuses_on_the_first_spent_limit_and_a_refusal_uses_nothing(clo
 # --- Tiingo ---------------------------------------------------------------------------------
 
 
-def test_tiingo_paid_plan_serves_every_endpoint(world) -> None:
-    emulator = TiingoEmulator(world, TIINGO_KEY)
+def test_tiingo_paid_plan_serves_every_endpoint(news_world) -> None:
+    emulator = TiingoEmulator(news_world, TIINGO_KEY)
 
     assert emulator.plan == "paid"
     assert tiingo(emulator, "/tiingo/news", tickers="AAPL", startDate="2026-11-17").status == 200
@@ -171,8 +155,8 @@ def test_tiingo_paid_plan_serves_every_endpoint(world) -> None:
     assert tiingo(emulator, "/iex/MSFT/prices").status == 200
 
 
-def test_tiingo_free_plan_refuses_news_like_tiingo_and_serves_prices(world) -> None:
-    emulator = TiingoEmulator(world, TIINGO_KEY, plan="free")
+def test_tiingo_free_plan_refuses_news_like_tiingo_and_serves_prices(news_world) -> None:
+    emulator = TiingoEmulator(news_world, TIINGO_KEY, plan="free")
 
     news = tiingo(emulator, "/tiingo/news", tickers="AAPL")
     assert (news.status, news.body) == (
@@ -186,8 +170,8 @@ def test_tiingo_free_plan_refuses_news_like_tiingo_and_serves_prices(world) -> N
     assert usage(emulator, "symbols_per_month")["used"] == 2
 
 
-def test_tiingo_free_hourly_allocation_then_the_next_hour(world, clock) -> None:
-    emulator = TiingoEmulator(world, TIINGO_KEY, plan="free")
+def test_tiingo_free_hourly_allocation_then_the_next_hour(news_world, clock) -> None:
+    emulator = TiingoEmulator(news_world, TIINGO_KEY, plan="free")
     clock.advance(minutes=10)
 
     assert all(daily(emulator).status == 200 for _ in range(TIINGO_FREE.requests_per_hour))
@@ -219,8 +203,8 @@ def test_tiingo_free_hourly_allocation_then_the_next_hour(world, clock) -> None:
     )
 
 
-def test_tiingo_free_daily_allocation_then_the_next_day(world, clock) -> None:
-    emulator = TiingoEmulator(world, TIINGO_KEY, plan="free")
+def test_tiingo_free_daily_allocation_then_the_next_day(news_world, clock) -> None:
+    emulator = TiingoEmulator(news_world, TIINGO_KEY, plan="free")
     per_hour, per_day = TIINGO_FREE.requests_per_hour, TIINGO_FREE.requests_per_day
 
     for _ in range(per_day // per_hour):
@@ -241,8 +225,10 @@ def test_tiingo_free_daily_allocation_then_the_next_day(world, clock) -> None:
     assert usage(emulator, "requests_per_day")["period_start"] == "2026-11-25T00:00:00.000000Z"
 
 
-def test_tiingo_free_symbol_cap_across_news_and_prices_then_the_next_month(world, clock) -> None:
-    emulator = TiingoEmulator(world, TIINGO_KEY, plan="free")
+def test_tiingo_free_symbol_cap_across_news_and_prices_then_the_next_month(
+    news_world, clock
+) -> None:
+    emulator = TiingoEmulator(news_world, TIINGO_KEY, plan="free")
     clock.now = datetime(2026, 11, 30, 0, 0, tzinfo=UTC)
     symbols = [f"S{n:03d}" for n in range(TIINGO_FREE.symbols_per_month)]
     per_hour = TIINGO_FREE.requests_per_hour
@@ -269,10 +255,10 @@ def test_tiingo_free_symbol_cap_across_news_and_prices_then_the_next_month(world
 
 
 def test_tiingo_counts_news_tickers_as_symbols_and_can_answer_the_cap_in_plain_text(
-    world,
+    news_world,
 ) -> None:
     emulator = TiingoEmulator(
-        world,
+        news_world,
         TIINGO_KEY,
         paid_limits=TiingoLimits(requests_per_hour=0, requests_per_day=0, symbols_per_month=2),
         symbol_cap_body="text",
@@ -292,12 +278,12 @@ def test_tiingo_counts_news_tickers_as_symbols_and_can_answer_the_cap_in_plain_t
     assert usage(emulator, "symbols_per_month")["refused"] == 2
     assert usage(emulator, "requests_per_hour")["limit"] is None
     with pytest.raises(ValueError, match="symbol_cap_body"):
-        TiingoEmulator(world, TIINGO_KEY, symbol_cap_body="html")  # type: ignore[arg-type]
+        TiingoEmulator(news_world, TIINGO_KEY, symbol_cap_body="html")  # type: ignore[arg-type]
 
 
-def test_tiingo_free_news_is_refused_as_premium_even_past_the_symbol_cap(world) -> None:
+def test_tiingo_free_news_is_refused_as_premium_even_past_the_symbol_cap(news_world) -> None:
     emulator = TiingoEmulator(
-        world,
+        news_world,
         TIINGO_KEY,
         plan="free",
         free_limits=TiingoLimits(requests_per_hour=50, requests_per_day=1_000, symbols_per_month=1),
@@ -310,8 +296,8 @@ def test_tiingo_free_news_is_refused_as_premium_even_past_the_symbol_cap(world) 
     }
 
 
-def test_tiingo_plan_switches_at_run_time_and_keeps_its_counts(world) -> None:
-    emulator = TiingoEmulator(world, TIINGO_KEY)
+def test_tiingo_plan_switches_at_run_time_and_keeps_its_counts(news_world) -> None:
+    emulator = TiingoEmulator(news_world, TIINGO_KEY)
     assert tiingo(emulator, "/tiingo/news", tickers="AAPL").status == 200
 
     switched = control(emulator, "POST", "plan", {"plan": "free"})
@@ -342,9 +328,9 @@ def test_tiingo_plan_switches_at_run_time_and_keeps_its_counts(world) -> None:
 
 
 def test_a_timed_plan_ends_by_itself_or_when_deleted_and_the_plan_set_for_good_returns(
-    world,
+    news_world,
 ) -> None:
-    emulator = FinnhubEmulator(world, FINNHUB_KEY)
+    emulator = FinnhubEmulator(news_world, FINNHUB_KEY)
     # Given a free plan for a moment (as the `free_plan_keys` chaos scenario switches it)
     timed = control(emulator, "POST", "plan", {"plan": "free", "duration_s": 0.3})
     assert timed.status == 200 and timed.body["plan"] == "free"
@@ -366,8 +352,8 @@ def test_a_timed_plan_ends_by_itself_or_when_deleted_and_the_plan_set_for_good_r
         assert refused.status == 400, duration
 
 
-def test_usage_counts_authorized_provider_requests_only_and_can_be_zeroed(world) -> None:
-    emulator = TiingoEmulator(world, TIINGO_KEY, plan="free")
+def test_usage_counts_authorized_provider_requests_only_and_can_be_zeroed(news_world) -> None:
+    emulator = TiingoEmulator(news_world, TIINGO_KEY, plan="free")
     daily(emulator)
     emulator.handle(request("GET", "/tiingo/daily/AAPL/prices", {"token": "wrong"}))
     control(emulator, "GET", "health")
@@ -385,8 +371,8 @@ def test_usage_counts_authorized_provider_requests_only_and_can_be_zeroed(world)
 # --- Finnhub --------------------------------------------------------------------------------
 
 
-def test_finnhub_free_plan_refuses_the_premium_endpoints_like_finnhub(world) -> None:
-    emulator = FinnhubEmulator(world, FINNHUB_KEY, plan="free")
+def test_finnhub_free_plan_refuses_the_premium_endpoints_like_finnhub(news_world) -> None:
+    emulator = FinnhubEmulator(news_world, FINNHUB_KEY, plan="free")
     no_access = {"error": "You don't have access to this resource."}
 
     assert company_news(emulator).status == 200
@@ -400,8 +386,8 @@ def test_finnhub_free_plan_refuses_the_premium_endpoints_like_finnhub(world) -> 
     ]
 
 
-def test_finnhub_paid_plan_serves_every_endpoint(world) -> None:
-    emulator = FinnhubEmulator(world, FINNHUB_KEY)
+def test_finnhub_paid_plan_serves_every_endpoint(news_world) -> None:
+    emulator = FinnhubEmulator(news_world, FINNHUB_KEY)
     start, end = (str(int((START - timedelta(days=5)).timestamp())), str(int(START.timestamp())))
 
     assert company_news(emulator).status == 200
@@ -414,8 +400,8 @@ def test_finnhub_paid_plan_serves_every_endpoint(world) -> None:
     assert candles.status == 200 and candles.body["s"] == "ok"
 
 
-def test_finnhub_free_per_second_limit_then_the_next_second(world, clock) -> None:
-    emulator = FinnhubEmulator(world, FINNHUB_KEY, plan="free")
+def test_finnhub_free_per_second_limit_then_the_next_second(news_world, clock) -> None:
+    emulator = FinnhubEmulator(news_world, FINNHUB_KEY, plan="free")
 
     assert all(company_news(emulator).status == 200 for _ in range(30))
     over = company_news(emulator)
@@ -427,8 +413,8 @@ def test_finnhub_free_per_second_limit_then_the_next_second(world, clock) -> Non
     assert company_news(emulator).status == 200
 
 
-def test_finnhub_free_per_minute_limit_then_the_next_minute(world, clock) -> None:
-    emulator = FinnhubEmulator(world, FINNHUB_KEY, plan="free")
+def test_finnhub_free_per_minute_limit_then_the_next_minute(news_world, clock) -> None:
+    emulator = FinnhubEmulator(news_world, FINNHUB_KEY, plan="free")
 
     for _ in range(FINNHUB_FREE.calls_per_minute // 20):
         assert all(company_news(emulator).status == 200 for _ in range(20))
@@ -444,9 +430,9 @@ def test_finnhub_free_per_minute_limit_then_the_next_minute(world, clock) -> Non
     assert usage(emulator, "calls_per_minute")["period_start"] == "2026-11-24T00:01:00.000000Z"
 
 
-def test_finnhub_paid_limits_are_configurable(world) -> None:
+def test_finnhub_paid_limits_are_configurable(news_world) -> None:
     emulator = FinnhubEmulator(
-        world, FINNHUB_KEY, paid_limits=FinnhubLimits(calls_per_minute=2, calls_per_second=0)
+        news_world, FINNHUB_KEY, paid_limits=FinnhubLimits(calls_per_minute=2, calls_per_second=0)
     )
     assert [company_news(emulator).status for _ in range(3)] == [200, 200, 429]
 
