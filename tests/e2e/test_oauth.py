@@ -22,20 +22,11 @@ from services.store.table import dynamodb_table
 from services.store.tokens import DynamoTokenRepository
 from services.store.users import DynamoUserRepository
 from tests.e2e.api_support import error_code, sign_in, snapshot
+from tests.id_token_refusals import REFUSAL_REASON
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 SESSION_FIELDS = {"user_id", "token", "session_id", "auth_type", "created_at", "session_expires_at"}
-REASONS = {
-    "audience": "audience",
-    "issuer": "issuer",
-    "expired": "expired",
-    "nonce": "nonce",
-    "signature": "signature",
-    "alg_none": "algorithm",
-    "unverified_email": "email_unverified",
-    "malformed": "malformed",
-}
 
 
 @pytest.fixture
@@ -184,7 +175,7 @@ def test_an_unknown_state_is_400(client, state) -> None:
 
 @pytest.mark.parametrize("tamper", TAMPERS)
 def test_a_tampered_id_token_is_refused(stack, client, provider, tamper) -> None:
-    assert set(REASONS) == set(TAMPERS)
+    assert set(REFUSAL_REASON) == set(TAMPERS)
     address = new_address()
     switched = provider.post("/_emulator/next-token", json={"tamper": tamper})
     assert switched.status_code == 200
@@ -193,7 +184,7 @@ def test_a_tampered_id_token_is_refused(stack, client, provider, tamper) -> None
 
     assert response.status_code == 401, response.text
     assert error_code(response) == "INVALID_ID_TOKEN"
-    assert response.json()["error"]["details"] == {"reason": REASONS[tamper]}
+    assert response.json()["error"]["details"] == {"reason": REFUSAL_REASON[tamper]}
     assert account_of(stack, address) is None
     # The tamper was for one token only: the next sign-in works.
     assert sign_in_with_google(client, provider, address).status_code == 200

@@ -44,6 +44,7 @@ from services.store.memory import (
 )
 from services.store.models import SingleUseToken
 from services.store.sessions import token_hash
+from tests.id_token_refusals import REFUSAL_REASON
 from tests.unit.auth.support import START, Accounts, Clock
 
 pytestmark = pytest.mark.unit
@@ -351,20 +352,9 @@ def test_an_anonymous_user_becomes_the_account_with_its_configuration(world, pro
 
 # --- the ID token ------------------------------------------------------------------------------
 
-EXPECTED_REASON: dict[Tamper, str] = {
-    "audience": "audience",
-    "issuer": "issuer",
-    "expired": "expired",
-    "nonce": "nonce",
-    "signature": "signature",
-    "alg_none": "algorithm",
-    "unverified_email": "email_unverified",
-    "malformed": "malformed",
-}
-
 
 def test_every_emulator_tamper_has_an_expected_reason() -> None:
-    assert set(EXPECTED_REASON) == set(TAMPERS)
+    assert set(REFUSAL_REASON) == set(TAMPERS)
 
 
 @pytest.mark.parametrize("tamper", TAMPERS)
@@ -375,7 +365,7 @@ def test_a_tampered_id_token_is_refused_with_its_reason(world, provider_http, ta
     with pytest.raises(InvalidIdTokenError) as refused:
         world.oauth.complete("google", "code", state, None, BINDING)
 
-    assert refused.value.reason == EXPECTED_REASON[tamper]
+    assert refused.value.reason == REFUSAL_REASON[tamper]
     assert world.users.find_by_email("reader@example.com") is None
 
 
