@@ -18,20 +18,10 @@ from services.store.memory import (
     InMemorySessionRepository,
     InMemoryUserRepository,
 )
-from services.store.models import User
 from tests.unit.auth.support import Clock
+from tests.unit.support.counting import CountingUsers
 
 pytestmark = pytest.mark.unit
-
-
-class CountingUsers(InMemoryUserRepository):
-    def __init__(self) -> None:
-        super().__init__()
-        self.reads = 0
-
-    def get(self, user_id: str) -> User:
-        self.reads += 1
-        return super().get(user_id)
 
 
 def instance(users: InMemoryUserRepository, sessions: InMemorySessionRepository) -> ApiDependencies:

@@ -13,22 +13,12 @@ from services.api.principal import cached_authenticate
 from services.auth.accounts import MergeReport, SignIn
 from services.auth.sessions import AuthenticationError, start_anonymous_session
 from services.settings import Settings
-from services.store.memory import InMemoryUserRepository, MemoryStore
-from services.store.models import User
+from services.store.memory import MemoryStore
 from tests.unit.auth.support import Clock
+from tests.unit.support.counting import CountingUsers
 from tests.unit.support.memory_api import memory_api_dependencies
 
 pytestmark = pytest.mark.unit
-
-
-class CountingUsers(InMemoryUserRepository):
-    def __init__(self) -> None:
-        super().__init__()
-        self.reads = 0
-
-    def get(self, user_id: str) -> User:
-        self.reads += 1
-        return super().get(user_id)
 
 
 @pytest.fixture
