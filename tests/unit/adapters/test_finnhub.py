@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pytest
@@ -20,17 +18,13 @@ from services.adapters.errors import (
 from services.adapters.finnhub import FinnhubAdapter
 from services.resilience.breaker import counts_as_failure
 from services.scoring.ensemble import finnhub_signal
+from tests.unit.adapters.support import recorded
 
 pytestmark = pytest.mark.unit
 
 BASE = "https://finnhub.test/api/v1"
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "providers"
 SINCE = datetime(2026, 11, 20, tzinfo=UTC)
 UNTIL = datetime(2026, 11, 24, 23, tzinfo=UTC)
-
-
-def fixture(name: str) -> object:
-    return json.loads((FIXTURES / name).read_text())
 
 
 @pytest.fixture
@@ -40,7 +34,7 @@ def adapter() -> FinnhubAdapter:
 
 @respx.mock
 def test_company_news_is_fetched_per_ticker_with_related_symbols(adapter) -> None:
-    route = respx.get(f"{BASE}/company-news").respond(json=fixture("finnhub_company_news.json"))
+    route = respx.get(f"{BASE}/company-news").respond(json=recorded("finnhub_company_news.json"))
 
     articles = adapter.fetch_news(["aapl", "GOOGL"], SINCE, UNTIL)
 
@@ -58,7 +52,7 @@ def test_company_news_is_fetched_per_ticker_with_related_symbols(adapter) -> Non
 
 @respx.mock
 def test_news_sentiment_maps_the_documented_fields(adapter) -> None:
-    respx.get(f"{BASE}/news-sentiment").respond(json=fixture("finnhub_news_sentiment.json"))
+    respx.get(f"{BASE}/news-sentiment").respond(json=recorded("finnhub_news_sentiment.json"))
 
     figures = adapter.fetch_sentiment("AAPL")
 
@@ -72,7 +66,7 @@ def test_news_sentiment_maps_the_documented_fields(adapter) -> None:
 def test_candles_arrive_as_columns_and_no_data_is_empty(adapter) -> None:
     respx.get(f"{BASE}/stock/candle").mock(
         side_effect=[
-            httpx.Response(200, json=fixture("finnhub_candles.json")),
+            httpx.Response(200, json=recorded("finnhub_candles.json")),
             httpx.Response(200, json={"s": "no_data"}),
         ]
     )

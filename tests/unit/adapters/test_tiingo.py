@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pytest
@@ -22,16 +20,12 @@ from services.adapters.errors import (
 )
 from services.adapters.tiingo import PAGE_SIZE, TiingoAdapter, seconds_to_period_end
 from services.resilience.breaker import counts_as_failure
+from tests.unit.adapters.support import recorded
 
 pytestmark = pytest.mark.unit
 
 BASE = "https://tiingo.test"
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "providers"
 SINCE = datetime(2026, 11, 24, tzinfo=UTC)
-
-
-def fixture(name: str) -> object:
-    return json.loads((FIXTURES / name).read_text())
 
 
 @pytest.fixture
@@ -41,7 +35,7 @@ def adapter() -> TiingoAdapter:
 
 @respx.mock
 def test_news_parses_the_documented_fields_and_skips_malformed_items(adapter) -> None:
-    route = respx.get(f"{BASE}/tiingo/news").respond(json=fixture("tiingo_news.json"))
+    route = respx.get(f"{BASE}/tiingo/news").respond(json=recorded("tiingo_news.json"))
 
     articles = adapter.fetch_news(["AAPL", "MSFT"], SINCE)
 
@@ -61,7 +55,7 @@ def test_news_parses_the_documented_fields_and_skips_malformed_items(adapter) ->
 
 @respx.mock
 def test_news_follows_pages_until_a_short_page(adapter) -> None:
-    item = fixture("tiingo_news.json")[0]  # type: ignore[index]
+    item = recorded("tiingo_news.json")[0]  # type: ignore[index]
     full_page = [{**item, "id": i} for i in range(PAGE_SIZE)]
     route = respx.get(f"{BASE}/tiingo/news").mock(
         side_effect=[httpx.Response(200, json=full_page), httpx.Response(200, json=[item])]
@@ -76,7 +70,7 @@ def test_news_follows_pages_until_a_short_page(adapter) -> None:
 
 @respx.mock
 def test_daily_prices_become_candles(adapter) -> None:
-    respx.get(f"{BASE}/tiingo/daily/aapl/prices").respond(json=fixture("tiingo_daily.json"))
+    respx.get(f"{BASE}/tiingo/daily/aapl/prices").respond(json=recorded("tiingo_daily.json"))
 
     candles = adapter.fetch_candles("AAPL", SINCE, SINCE, "D")
 
