@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import LambdaFunctionUrlRouter
 
@@ -10,42 +9,15 @@ from services.api.dependencies import ApiDependencies
 from services.api.errors import ApiError
 from services.api.principal import optional_principal
 from services.api.schemas import OAuthCallbackIn, OAuthProviderOut, OAuthUrls, SignedInOut
-from services.auth.oauth import (
-    PROVIDERS,
-    IdTokenVerifier,
-    JwksCache,
-    OAuthProvider,
-    OAuthSignIn,
-    OidcClient,
-    new_binding,
-)
+from services.auth.oauth import PROVIDERS, OAuthSignIn, new_binding
 
 # A deployment without provider settings will not get them by waiting; an hour is a hint.
 _NOT_CONFIGURED_RETRY_S = 3600
 
 
-def oauth_journey(deps: ApiDependencies) -> OAuthSignIn | None:
-    """The sign-in with the configured provider; None where none is configured."""
-    settings = deps.settings
-    provider = OAuthProvider.from_settings(settings)
-    if provider is None:
-        return None
-    # One HTTP client and one key cache per process: keys are fetched once, not per sign-in.
-    client = OidcClient(provider, httpx.Client(timeout=settings.http_timeout_s))
-    return OAuthSignIn(
-        provider,
-        deps.store.tokens,
-        client,
-        IdTokenVerifier(provider, JwksCache(client.fetch_keys), deps.clock),
-        deps.account_sign_in,
-        settings,
-        deps.clock,
-    )
-
-
 def build_router(deps: ApiDependencies) -> LambdaFunctionUrlRouter:
     router = LambdaFunctionUrlRouter()
-    journey = oauth_journey(deps)
+    journey = deps.oauth_sign_in
 
     def configured() -> OAuthSignIn:
         if journey is None:

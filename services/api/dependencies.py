@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from services.adapters.email import EmailSender
 from services.adapters.protocol import CandleSource
 from services.auth.accounts import AccountSignIn, SignIn
+from services.auth.oauth import IdTokenVerifier, JwksCache, OAuthSignIn, OidcClient
 from services.auth.sign_in_limits import SignInEmailLimits
 from services.caching.registry import CacheRegistry
 from services.caching.shared import SharedCacheCounts
@@ -97,6 +98,8 @@ class ApiDependencies:
     # Sign-in e-mails go out at once through it (SendGrid's client in production).
     email_sender: EmailSender
     chaos: ChaosSwitches
+    # The OAuth provider's token endpoint and key set; None where none is configured.
+    oidc: OidcClient | None
     # Circuit breakers and quotas of this instance's provider calls (prices, e-mail).
     guard: ResilientGuard
     # The plans' endpoints, less what a provider refused (read again once a minute).
@@ -159,6 +162,25 @@ class ApiDependencies:
         store = self.store
         return AccountSignIn(
             store.users, store.sessions, store.configurations, self.settings, self.clock
+        )
+
+    @cached_property
+    def oauth_sign_in(self) -> OAuthSignIn | None:
+        """Sign-in with the configured OAuth provider; None where none is configured. The key
+        cache lives as long as the process: the provider's keys are fetched once."""
+        client = self.oidc
+        if client is None:
+            return None
+        provider = client.provider
+        verifier = IdTokenVerifier(provider, JwksCache(client.fetch_keys), self.clock)
+        return OAuthSignIn(
+            provider,
+            self.store.tokens,
+            client,
+            verifier,
+            self.account_sign_in,
+            self.settings,
+            self.clock,
         )
 
     @cached_property

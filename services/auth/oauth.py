@@ -202,6 +202,10 @@ class OidcClient:
         self._provider = provider
         self._http = http
 
+    @property
+    def provider(self) -> OAuthProvider:
+        return self._provider
+
     def exchange(self, code: str, verifier: str, redirect_uri: str) -> str:
         """Trade the code (and the verifier that proves we asked for it) for an ID token."""
         provider = self._provider

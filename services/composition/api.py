@@ -9,12 +9,14 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import httpx
+
 from services.adapters.email import EmailSender
 from services.adapters.protocol import CandleSource
 from services.api.dependencies import ApiDependencies, ApiStore
 from services.caching.reads import watch_reads
 from services.clock import Clock, utc_now
-from services.composition.providers import email_sender, tiingo_adapter
+from services.composition.providers import email_sender, oidc_client, tiingo_adapter
 from services.composition.resilience import entitlements, resilient_guard
 from services.composition.stores import outbox
 from services.ops.model_card import CARD_FILE
@@ -54,6 +56,7 @@ def api_dependencies(
     prices_source: CandleSource | None = None,
     sender: EmailSender | None = None,
     chaos: ChaosSwitches | None = None,
+    oidc_http: httpx.Client | None = None,
     traced_client: Any = None,
     ingestion_runner: Callable[[], dict[str, Any]] | None = None,
     pipeline_stats: Callable[[], dict[str, int]] | None = None,
@@ -62,14 +65,16 @@ def api_dependencies(
     execution_environments: Callable[[], list[dict[str, Any]]] | None = None,
     model_card_path: Path = CARD_FILE,
 ) -> ApiDependencies:
-    """The API over `store`; the providers default to the clients the settings name. The
-    runtime hooks are the local stack's (see `ApiDependencies`)."""
+    """The API over `store`; the providers default to the clients the settings name
+    (`oidc_http` carries the OAuth provider's calls). The runtime hooks are the local stack's
+    (see `ApiDependencies`)."""
     return ApiDependencies(
         settings=settings,
         store=store,
         prices_source=prices_source or tiingo_adapter(settings),
         email_sender=sender or email_sender(settings),
         chaos=chaos or chaos_switches(settings),
+        oidc=oidc_client(settings, oidc_http),
         guard=resilient_guard(settings, store.circuits, store.quotas, clock),
         entitlements=entitlements(settings, store.entitlements, clock),
         clock=clock,

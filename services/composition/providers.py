@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import boto3
+import httpx
 
 from services.adapters.email import SendGridEmailSender
 from services.adapters.finnhub import FinnhubAdapter
 from services.adapters.tiingo import TiingoAdapter
+from services.auth.oauth import OAuthProvider, OidcClient
 from services.settings import Settings
 
 if TYPE_CHECKING:
@@ -39,6 +41,15 @@ def email_sender(settings: Settings) -> SendGridEmailSender:
         from_name=settings.email_from_name,
         timeout_s=settings.http_timeout_s,
     )
+
+
+def oidc_client(settings: Settings, http: httpx.Client | None = None) -> OidcClient | None:
+    """The OAuth provider's token endpoint and key set; None where no provider is configured.
+    One HTTP client per process, so the key set is fetched once, not per sign-in."""
+    provider = OAuthProvider.from_settings(settings)
+    if provider is None:
+        return None
+    return OidcClient(provider, http or httpx.Client(timeout=settings.http_timeout_s))
 
 
 def sns_client(settings: Settings) -> SNSClient:

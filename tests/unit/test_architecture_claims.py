@@ -75,6 +75,23 @@ def test_repositories_are_built_only_by_the_composition_root(root: Path) -> None
     assert not builders, f"modules building DynamoDB repositories themselves: {sorted(builders)}"
 
 
+def test_routes_and_handlers_build_no_http_client(root: Path) -> None:
+    # The providers' clients come from services/composition/providers.py, so a test or the
+    # local stack can hand in its own transport.
+    builders = {
+        name
+        for name, tree in sources(root, "services/api", "services/functions")
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "httpx"
+        and node.func.attr in ("Client", "AsyncClient")
+    }
+
+    assert not builders, f"modules building HTTP clients themselves: {sorted(builders)}"
+
+
 def test_every_handler_takes_its_dependencies_and_builds_them_in_the_composition_root(
     root: Path,
 ) -> None:

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import respx
 
 from services.adapters.errors import ProviderError, ProviderUnavailableError
 from services.api.dependencies import ApiDependencies
@@ -46,7 +45,6 @@ from tests.unit.workbench.emulated import (
     EmulatedHosts,
     EmulatedMail,
     SteadyPrices,
-    emulator_answer,
     location_query,
 )
 from tests.unit.workbench.runtime import LocalRuntime, provider_settings
@@ -253,6 +251,8 @@ class MemoryApi:
             prices_source=self.prices,
             email_sender=self.mail,
             chaos=chaos,
+            # The OAuth callback's code exchange and key fetch reach the emulated provider.
+            oidc_http=self.hosts.client(),
             ingestion_runner=self.run_ingestion,
             pipeline_stats=runtime.pipeline_stats,
             metrics_runner=runtime.run_metrics,
@@ -278,12 +278,6 @@ class MemoryApi:
             source_ip="127.0.0.1",
             domain="api.test",
         )
-        # The OAuth callback's code exchange and key fetch are the API's own HTTP calls: they
-        # reach the emulated provider here.
-        with respx.mock(assert_all_called=False) as network:
-            network.route(host="oidc.test").mock(
-                side_effect=lambda sent: emulator_answer(self.hosts.oidc, sent)
-            )
-            result = invoke(self.dashboard, event, "dashboard")
+        result = invoke(self.dashboard, event, "dashboard")
         answer = http_answer(result)
         return httpx.Response(answer.status, headers=answer.headers, content=answer.payload)
