@@ -1,5 +1,6 @@
-"""What the API end-to-end tests share: an embedded stack, another function instance on it,
-sign-in, the operator token, the error envelope, a table snapshot."""
+"""What the API end-to-end tests share: an embedded stack (with the news pipeline or without),
+another function instance on it, sign-in, the operator token, the error envelope, a table
+snapshot."""
 
 from __future__ import annotations
 
@@ -66,6 +67,39 @@ def api_stack(root: Path, state_dir: Path, **options: Any) -> Iterator[LocalStac
         yield running
     finally:
         running.stop()
+
+
+# Schedules on, but only the notification function's comes round during a test: every half
+# second, as the minute schedule would, retrying a failed e-mail half a second later. The test
+# runs the ingestion, analysis and metrics cycles itself.
+NOTIFICATIONS_ONLY_SCHEDULED = {
+    "ingestion_interval_s": 3600,
+    "metrics_interval_s": 3600,
+    "digest_interval_s": 3600,
+    "notification_interval_s": 0.5,
+    "email_retry_base_s": 0.5,
+}
+
+
+@contextmanager
+def news_stack(
+    root: Path,
+    state_dir: Path,
+    settings: Settings | None = None,
+    *,
+    notifications: bool = False,
+    **options: Any,
+) -> Iterator[LocalStack]:
+    """`api_stack` with the news pipeline, for a test that runs its cycles itself: no schedule
+    comes round, or with `notifications` only the notification function's (its settings and
+    the other schedules' are then `NOTIFICATIONS_ONLY_SCHEDULED`'s)."""
+    settings = settings if settings is not None else Settings()
+    if notifications:
+        settings = settings.model_copy(update=NOTIFICATIONS_ONLY_SCHEDULED)
+    with api_stack(
+        root, state_dir, settings=settings, pipeline=True, schedules=notifications, **options
+    ) as running:
+        yield running
 
 
 @contextmanager

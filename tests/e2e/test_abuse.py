@@ -30,9 +30,9 @@ from services.market.ranges import PRICE_RESOLUTIONS, RANGES
 from services.settings import Settings
 from tests.e2e.api_support import (
     MAGIC_LINK,
-    api_stack,
     error_code,
     function_instance,
+    news_stack,
     operator_headers,
     outbox,
     snapshot,
@@ -60,13 +60,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, root: Path) -> Iterator[Loca
         sendgrid_paid_daily_limit=EMAILS_PER_DAY,
         default_watchlist=",".join(TICKERS[:2]),
     )
-    with api_stack(
-        root,
-        tmp_path_factory.mktemp("state"),
-        settings=settings,
-        pipeline=True,
-        schedules=False,
-        default_allowances=True,
+    with news_stack(
+        root, tmp_path_factory.mktemp("state"), settings, default_allowances=True
     ) as running:
         yield running
 

@@ -26,7 +26,7 @@ from services.settings import Settings
 from services.store import keys
 from services.store.outbox import DynamoOutbox, OutboxEmail, email_id_for
 from services.store.table import dynamodb_table
-from tests.e2e.api_support import account, api_stack, outbox, wait_for
+from tests.e2e.api_support import account, news_stack, outbox, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -39,19 +39,13 @@ SIGN_IN_SHARE = 0.2
 def stack(tmp_path_factory: pytest.TempPathFactory, root: Path) -> Iterator[LocalStack]:
     settings = Settings(
         default_watchlist="AAPL,MSFT,NVDA",
-        # Schedules on, but only the notification function's comes round during the tests.
-        ingestion_interval_s=3600,
-        metrics_interval_s=3600,
-        digest_interval_s=3600,
-        notification_interval_s=0.5,
-        email_retry_base_s=0.5,
         email_retry_max_s=2,
         circuit_open_timeout_s=2,
         sendgrid_quota_limit=SENDGRID_DAILY_LIMIT,
         sendgrid_sign_in_share=SIGN_IN_SHARE,
     )
-    with api_stack(
-        root, tmp_path_factory.mktemp("state"), settings=settings, pipeline=True, schedules=True
+    with news_stack(
+        root, tmp_path_factory.mktemp("state"), settings, notifications=True
     ) as running:
         yield running
 

@@ -17,13 +17,7 @@ import pytest
 
 from services.local.stack import LocalStack
 from services.store.table import dynamodb_table
-from tests.e2e.api_support import (
-    api_stack,
-    error_code,
-    function_instance,
-    operator_headers,
-    sign_in,
-)
+from tests.e2e.api_support import error_code, function_instance, news_stack, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -61,9 +55,7 @@ class ReadCounter:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, root: Path) -> Iterator[LocalStack]:
     # The Tiingo emulator answers the price route; no schedule, so nothing else reads.
-    with api_stack(
-        root, tmp_path_factory.mktemp("state"), pipeline=True, schedules=False
-    ) as running:
+    with news_stack(root, tmp_path_factory.mktemp("state")) as running:
         yield running
 
 
@@ -87,9 +79,9 @@ def test_ops_caches_needs_the_operator_token(client: httpx.Client) -> None:
 
 
 def test_every_layer_is_listed_before_its_first_read(
-    stack: LocalStack, client: httpx.Client
+    client: httpx.Client, operator: dict[str, str]
 ) -> None:
-    report = client.get("/api/v2/ops/caches", headers=operator_headers(stack))
+    report = client.get("/api/v2/ops/caches", headers=operator)
     assert report.status_code == 200, report.text
     body = report.json()
     assert LAYERS | {"ohlc_intraday"} <= set(body["layers"])
@@ -100,9 +92,10 @@ def test_every_layer_is_listed_before_its_first_read(
     assert set(body["totals"]) >= {"hits", "misses", "hit_rate", "entries", "reads_saved"}
 
 
-def test_reads_saved_are_the_reads_the_caches_really_avoided(stack: LocalStack) -> None:
+def test_reads_saved_are_the_reads_the_caches_really_avoided(
+    stack: LocalStack, operator: dict[str, str]
+) -> None:
     assert stack.api is not None and stack.settings is not None
-    operator = operator_headers(stack)
     # Given a user with a watchlist, and its prices already in the table's cache (L2): every
     # instance's first in-memory miss then costs the same read, provider or not
     with httpx.Client(base_url=stack.api.url, timeout=60) as main:
@@ -162,10 +155,11 @@ def test_reads_saved_are_the_reads_the_caches_really_avoided(stack: LocalStack) 
     )
 
 
-def test_ops_caches_adds_up_every_instance_on_the_table(stack: LocalStack) -> None:
+def test_ops_caches_adds_up_every_instance_on_the_table(
+    stack: LocalStack, operator: dict[str, str]
+) -> None:
     # Given two more function instances on the stack's table, each with caches of its own
     assert stack.settings is not None and stack.api is not None
-    operator = operator_headers(stack)
     settings = stack.settings.model_copy(update={"rate_limit_enabled": False})
     with function_instance(settings) as first, function_instance(settings) as second:
         headers = sign_in(first)

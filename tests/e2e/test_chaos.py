@@ -22,13 +22,7 @@ from services.local.processes import free_port
 from services.local.stack import LocalStack
 from services.settings import Settings
 from services.store.table import dynamodb_table
-from tests.e2e.api_support import (
-    api_stack,
-    error_code,
-    function_instance,
-    operator_headers,
-    sign_in,
-)
+from tests.e2e.api_support import error_code, function_instance, news_stack, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -49,9 +43,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, root: Path) -> Iterator[Loca
         # forgotten) is seen by the next call rather than within the minute.
         entitlements_refresh_s=0,
     )
-    with api_stack(
-        root, tmp_path_factory.mktemp("state"), settings=settings, pipeline=True, schedules=False
-    ) as running:
+    with news_stack(root, tmp_path_factory.mktemp("state"), settings) as running:
         yield running
 
 
@@ -122,13 +114,14 @@ def test_chaos_needs_the_operator_token(client: httpx.Client) -> None:
         assert error_code(listed) == error_code(switched) == "UNAUTHORIZED"
 
 
-def test_outside_local_and_dev_the_routes_do_not_exist(stack: LocalStack) -> None:
+def test_outside_local_and_dev_the_routes_do_not_exist(
+    stack: LocalStack, operator: dict[str, str]
+) -> None:
     assert stack.settings is not None
     table = dynamodb_table(stack.settings)
     for environment in ("preprod", "prod"):
         settings = stack.settings.model_copy(update={"environment": environment})
         with function_instance(settings, table) as instance:
-            operator = operator_headers(stack)
             listed = instance.get("/api/v2/ops/chaos", headers=operator)
             switched = instance.post(
                 "/api/v2/ops/chaos", headers=operator, json={"scenario": "x", "enabled": 1}
@@ -324,7 +317,9 @@ def test_switching_off_leaves_another_scenarios_fault_in_place(
 # --- where there is no emulator -----------------------------------------------------------------
 
 
-def test_dev_without_emulators_says_the_scenario_cannot_be_switched(stack: LocalStack) -> None:
+def test_dev_without_emulators_says_the_scenario_cannot_be_switched(
+    stack: LocalStack, operator: dict[str, str]
+) -> None:
     # Given dev in AWS: the providers' real URLs, no emulator to switch
     assert stack.settings is not None
     real = stack.settings.model_copy(
@@ -336,7 +331,6 @@ def test_dev_without_emulators_says_the_scenario_cannot_be_switched(stack: Local
         }
     )
     with function_instance(real, dynamodb_table(stack.settings)) as instance:
-        operator = operator_headers(stack)
         refused = instance.post(
             "/api/v2/ops/chaos", headers=operator, json={"scenario": "tiingo_500", "enabled": True}
         )
@@ -347,13 +341,15 @@ def test_dev_without_emulators_says_the_scenario_cannot_be_switched(stack: Local
         assert "no emulator" in listed["sendgrid_429"]["reason"]
 
 
-def test_an_emulator_that_does_not_answer_is_a_503(stack: LocalStack) -> None:
+def test_an_emulator_that_does_not_answer_is_a_503(
+    stack: LocalStack, operator: dict[str, str]
+) -> None:
     assert stack.settings is not None
     gone = stack.settings.model_copy(update={"tiingo_base_url": f"http://127.0.0.1:{free_port()}"})
     with function_instance(gone, dynamodb_table(stack.settings)) as instance:
         refused = instance.post(
             "/api/v2/ops/chaos",
-            headers=operator_headers(stack),
+            headers=operator,
             json={"scenario": "tiingo_500", "enabled": True},
         )
         assert refused.status_code == 503 and error_code(refused) == "EMULATOR_UNAVAILABLE"

@@ -21,7 +21,7 @@ from services.local.stack import LocalStack
 from services.settings import Settings
 from services.store.outbox import DynamoOutbox, OutboxEmail
 from services.store.table import dynamodb_table
-from tests.e2e.api_support import api_stack, error_code, sign_in, wait_for
+from tests.e2e.api_support import error_code, news_stack, sign_in, wait_for
 from tests.e2e.test_news_pipeline import WATCHLIST, assert_table_matches_oracle, settle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
@@ -45,16 +45,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory, root: Path) -> Iterator[Loca
         circuit_open_timeout_s=OPEN_TIMEOUT_S,
         # The API's copy of a circuit another function closed is at most this old.
         circuit_cache_ttl_s=1,
-        # Only the notification schedule comes round during the test; the test runs cycles.
-        ingestion_interval_s=3600,
-        metrics_interval_s=3600,
-        digest_interval_s=3600,
-        notification_interval_s=0.5,
-        email_retry_base_s=0.5,
         email_retry_max_s=1,
     )
-    with api_stack(
-        root, tmp_path_factory.mktemp("state"), settings=settings, pipeline=True, schedules=True
+    with news_stack(
+        root, tmp_path_factory.mktemp("state"), settings, notifications=True
     ) as running:
         yield running
 

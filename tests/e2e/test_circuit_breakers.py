@@ -18,7 +18,7 @@ import pytest
 from services.clock import parse_iso
 from services.local.stack import LocalStack
 from services.settings import Settings
-from tests.e2e.api_support import api_stack, error_code, operator_headers, sign_in
+from tests.e2e.api_support import error_code, news_stack, operator_headers, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -38,9 +38,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, root: Path) -> Iterator[Loca
         # share that keeps them to a tenth is tested in test_abuse_quotas.py).
         sendgrid_sign_in_share=0.0,
     )
-    with api_stack(
-        root, tmp_path_factory.mktemp("state"), settings=settings, pipeline=True, schedules=False
-    ) as running:
+    with news_stack(root, tmp_path_factory.mktemp("state"), settings) as running:
         pipeline = running.pipeline
         assert pipeline is not None and pipeline.tiingo is not None
         # Stories published now, some of them carried by Finnhub.

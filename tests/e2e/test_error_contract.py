@@ -18,13 +18,7 @@ from services.local.function_url_event import MAX_BODY_BYTES
 from services.local.processes import free_port
 from services.store import keys
 from services.store.table import dynamodb_table
-from tests.e2e.api_support import (
-    error_code,
-    function_instance,
-    operator_headers,
-    sign_in,
-    snapshot,
-)
+from tests.e2e.api_support import error_code, function_instance, sign_in, snapshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -84,16 +78,16 @@ def test_a_malformed_configuration_id_is_a_400_naming_the_parameter(client, conf
     assert "config_id" in response.json()["error"]["message"]
 
 
-def test_ingestion_on_demand_is_501_where_no_pipeline_runs(stack, client) -> None:
+def test_ingestion_on_demand_is_501_where_no_pipeline_runs(stack, client, operator) -> None:
     # The API-only stack has no ingestion runner: the operator is told, nothing is written.
     before = snapshot(stack)
 
-    response = client.post("/api/v2/ops/ingestion/run", headers=operator_headers(stack))
+    response = client.post("/api/v2/ops/ingestion/run", headers=operator)
 
     assert response.status_code == 501, response.text
     assert error_code(response) == "NOT_AVAILABLE"
     assert snapshot(stack) == before
-    assert client.get("/api/v2/ops/pipeline", headers=operator_headers(stack)).status_code == 200
+    assert client.get("/api/v2/ops/pipeline", headers=operator).status_code == 200
 
 
 def test_oauth_without_a_provider_is_503_not_configured(stack) -> None:

@@ -18,7 +18,7 @@ import pytest
 from services.clock import utc_now
 from services.local.stack import LocalStack
 from services.settings import Settings
-from tests.e2e.api_support import account, api_stack, sign_in
+from tests.e2e.api_support import account, news_stack, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -62,14 +62,7 @@ def clock() -> SimulatedClock:
 def stack(
     tmp_path_factory: pytest.TempPathFactory, root: Path, clock: SimulatedClock
 ) -> Iterator[LocalStack]:
-    with api_stack(
-        root,
-        tmp_path_factory.mktemp("free"),
-        settings=FREE,
-        pipeline=True,
-        schedules=False,
-        clock=clock,
-    ) as running:
+    with news_stack(root, tmp_path_factory.mktemp("free"), FREE, clock=clock) as running:
         yield running
 
 

@@ -15,13 +15,7 @@ import pytest
 from services.local.stack import LocalStack
 from services.settings import Settings
 from services.store.table import dynamodb_table
-from tests.e2e.api_support import (
-    api_stack,
-    error_code,
-    function_instance,
-    operator_headers,
-    sign_in,
-)
+from tests.e2e.api_support import api_stack, error_code, function_instance, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -123,10 +117,9 @@ def test_a_dashboard_polling_every_couple_of_seconds_never_meets_a_429(
 
 
 def test_health_the_document_preflight_and_the_operator_are_never_limited(
-    stack: LocalStack, client: httpx.Client
+    stack: LocalStack, client: httpx.Client, operator: dict[str, str]
 ) -> None:
     assert stack.settings is not None
-    operator = operator_headers(stack)
     preflight = {
         "Origin": stack.settings.cors_allow_origin,
         "Access-Control-Request-Method": "GET",

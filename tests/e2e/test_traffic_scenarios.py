@@ -17,7 +17,7 @@ from services.local.stack import LocalStack
 from services.settings import Settings
 from services.traffic import Options, Target, run_scenario, run_scenarios, run_sync
 from services.traffic.target import local_target
-from tests.e2e.api_support import api_stack
+from tests.e2e.api_support import news_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -32,13 +32,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, root: Path) -> Iterator[Loca
         circuit_open_timeout_s=OPEN_TIMEOUT_S,
         http_timeout_s=0.5,
     )
-    with api_stack(
-        root,
-        tmp_path_factory.mktemp("state"),
-        settings=settings,
-        pipeline=True,
-        schedules=False,
-        default_rate_limits=True,
+    with news_stack(
+        root, tmp_path_factory.mktemp("state"), settings, default_rate_limits=True
     ) as running:
         assert running.pipeline is not None
         running.pipeline.run_ingestion_now()
