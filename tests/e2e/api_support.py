@@ -4,11 +4,14 @@ snapshot."""
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +26,9 @@ from services.settings import Settings
 from services.store.cache_counts import CACHE_COUNTS
 from services.store.keys import RATE_WINDOW_PREFIX
 from services.store.metrics import API_MINUTES
+from services.store.models import SingleUseToken, TokenKind
 from services.store.table import dynamodb_table
+from services.store.tokens import DynamoTokenRepository
 
 # The suites send hundreds of requests a second from one address, some from one session: the
 # limiter stays in front of every route (and shares its counts through the table), with room
@@ -160,6 +165,31 @@ def snapshot(stack: LocalStack) -> list[dict[str, Any]]:
         if "LastEvaluatedKey" not in page:
             return sorted(items, key=lambda i: (i["PK"], i["SK"]))
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def expired_token(
+    stack: LocalStack,
+    kind: TokenKind,
+    subject: str,
+    lifetime: timedelta,
+    data: dict[str, str] | None = None,
+) -> str:
+    """A single-use token of `kind` written straight to the stack's table, as if issued
+    `lifetime` before it expired five minutes ago: the secret a caller would bring back."""
+    assert stack.settings is not None
+    secret = secrets.token_urlsafe(32)
+    expired_at = datetime.now(UTC) - timedelta(minutes=5)
+    DynamoTokenRepository(dynamodb_table(stack.settings)).put(
+        SingleUseToken(
+            token_hash=hashlib.sha256(secret.encode()).hexdigest(),
+            kind=kind,
+            subject=subject,
+            created_at=expired_at - lifetime,
+            expires_at=expired_at,
+            data=data or {},
+        )
+    )
+    return secret
 
 
 def _bookkeeping(partition: str) -> bool:

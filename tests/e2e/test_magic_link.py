@@ -8,17 +8,14 @@ import re
 import secrets
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
 from services.local.stack import LocalStack
-from services.store.models import SingleUseToken
-from services.store.table import dynamodb_table
-from services.store.tokens import DynamoTokenRepository
-from tests.e2e.api_support import error_code, sign_in, snapshot
+from tests.e2e.api_support import error_code, expired_token, sign_in, snapshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -144,17 +141,7 @@ def test_a_link_works_once(client, mailbox) -> None:
 
 
 def test_an_expired_link_is_410(stack, client) -> None:
-    token = secrets.token_urlsafe(32)
-    now = datetime.now(UTC)
-    DynamoTokenRepository(dynamodb_table(stack.settings)).put(
-        SingleUseToken(
-            token_hash=hashlib.sha256(token.encode()).hexdigest(),
-            kind="magic_link",
-            subject=new_address(),
-            created_at=now - timedelta(minutes=20),
-            expires_at=now - timedelta(minutes=5),
-        )
-    )
+    token = expired_token(stack, "magic_link", new_address(), timedelta(minutes=15))
 
     response = verify(client, token)
 

@@ -8,7 +8,7 @@ import hashlib
 import secrets
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -17,11 +17,9 @@ import pytest
 
 from services.local.emulators.oidc import TAMPERS
 from services.local.stack import LocalStack
-from services.store.models import SingleUseToken
 from services.store.table import dynamodb_table
-from services.store.tokens import DynamoTokenRepository
 from services.store.users import DynamoUserRepository
-from tests.e2e.api_support import error_code, sign_in, snapshot
+from tests.e2e.api_support import error_code, expired_token, sign_in, snapshot
 from tests.id_token_refusals import REFUSAL_REASON
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
@@ -148,18 +146,8 @@ def test_a_state_works_once(client, provider) -> None:
 
 
 def test_an_expired_state_is_410(stack, client) -> None:
-    state = secrets.token_urlsafe(32)
-    now = datetime.now(UTC)
-    DynamoTokenRepository(dynamodb_table(stack.settings)).put(  # type: ignore[arg-type]
-        SingleUseToken(
-            token_hash=hashlib.sha256(state.encode()).hexdigest(),
-            kind="oauth_state",
-            subject="google",
-            created_at=now - timedelta(minutes=15),
-            expires_at=now - timedelta(minutes=5),
-            data={"code_verifier": "v" * 43, "nonce": "n", "redirect_uri": "http://x/app"},
-        )
-    )
+    flow = {"code_verifier": "v" * 43, "nonce": "n", "redirect_uri": "http://x/app"}
+    state = expired_token(stack, "oauth_state", "google", timedelta(minutes=10), flow)
 
     response = callback(client, {"code": "whatever", "state": state})
 
