@@ -16,12 +16,12 @@ from services.observability import (
     MAX_LOGGED_ITEMS,
     MAX_LOGGED_TEXT,
     REDACTED,
-    get_logger,
     install_log_sanitiser,
     mask_email,
     sanitize,
     sanitize_text,
 )
+from tests.unit.support.logs import buffered_logger
 
 pytestmark = pytest.mark.unit
 
@@ -170,11 +170,7 @@ def test_plain_logger_with_arguments_that_do_not_fit_still_logs_safely() -> None
 
 @pytest.mark.usefixtures("sanitised_records")
 def test_powertools_logger_masks_a_sign_in_link_and_its_arguments() -> None:
-    stream = io.StringIO()
-    logger = get_logger("unit-test-sanitiser")
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logger.registered_formatter)
-    logger.addHandler(handler)
+    logger, stream = buffered_logger("unit-test-sanitiser")
 
     logger.info("sent %s to %s", "/?magic_token=mt-secret", "jane@example.com")
     logger.info({"event": "link", "url": "https://x.example/?magic_token=mt-2"})

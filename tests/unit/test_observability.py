@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import json
-import logging
 
 import pytest
 
@@ -16,6 +14,7 @@ from services.observability import (
     mask_email,
     sanitize,
 )
+from tests.unit.support.logs import buffered_logger
 
 pytestmark = pytest.mark.unit
 
@@ -58,11 +57,7 @@ def test_correlation_id_is_echoed_when_valid_and_generated_otherwise() -> None:
 def test_logger_writes_sanitised_json_with_correlation_id() -> None:
     # Given a logger writing to a buffer, When a secret and an e-mail are logged,
     # Then the JSON line has the correlation ID and neither secret nor address.
-    stream = io.StringIO()
-    logger = get_logger("unit-test")
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logger.registered_formatter)
-    logger.addHandler(handler)
+    logger, stream = buffered_logger("unit-test")
     logger.set_correlation_id("corr-1")
     logger.info("magic link for jane@example.com", extra={"token": "s3cr3t-token"})
     line = json.loads(stream.getvalue().strip().splitlines()[-1])
