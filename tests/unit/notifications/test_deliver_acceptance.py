@@ -14,7 +14,8 @@ from botocore.exceptions import ClientError
 from services.notifications.deliver import DeliveryPolicy, deliver_due
 from services.resilience.guard import AllowAll
 from services.store.outbox import DynamoOutbox, OutboxEmail
-from tests.unit.notifications.test_deliver import FakeOutbox, Sender, email
+from tests.emails import Mailbox
+from tests.unit.notifications.test_deliver import FakeOutbox, email
 from tests.unit.resilience.support import START, Clock
 
 pytestmark = pytest.mark.unit
@@ -49,7 +50,7 @@ class FlakyOutbox(FakeOutbox):
         return super().settle(claimed, outcome)
 
 
-def run(outbox: FakeOutbox, sender: Sender, clock: Clock, pauses: list[float]) -> Any:
+def run(outbox: FakeOutbox, sender: Mailbox, clock: Clock, pauses: list[float]) -> Any:
     return deliver_due(
         outbox=outbox,
         sender=sender,
@@ -63,7 +64,7 @@ def run(outbox: FakeOutbox, sender: Sender, clock: Clock, pauses: list[float]) -
 def test_deliver_retries_a_failed_settle_and_sends_once() -> None:
     # Given an outbox whose first settle of a sent e-mail fails
     queued = email()
-    outbox, sender, clock, pauses = FlakyOutbox(queued, settle_failures=1), Sender(), Clock(), []
+    outbox, sender, clock, pauses = FlakyOutbox(queued, settle_failures=1), Mailbox(), Clock(), []
 
     # When the outbox is delivered, and again after the claim would have run out
     first = run(outbox, sender, clock, pauses)
@@ -82,7 +83,7 @@ def test_deliver_keeps_an_email_accepted_when_its_settle_always_fails() -> None:
     # Given an outbox that never takes the settle of a sent e-mail
     queued = email()
     outbox = FlakyOutbox(queued, email("alert:2"), settle_failures=10**6)
-    sender, clock, pauses = Sender(), Clock(), []
+    sender, clock, pauses = Mailbox(), Clock(), []
 
     # When the outbox is delivered
     summary = run(outbox, sender, clock, pauses)
@@ -100,7 +101,7 @@ def test_a_later_run_does_not_send_an_accepted_email_again() -> None:
     # Given an e-mail whose acceptance was recorded but whose settle never got through
     queued = email()
     outbox = FlakyOutbox(queued, settle_failures=10**6)
-    sender, clock, pauses = Sender(), Clock(), []
+    sender, clock, pauses = Mailbox(), Clock(), []
     run(outbox, sender, clock, pauses)
 
     # When its claim has run out and later runs find it due, the outbox still failing, then well
@@ -126,7 +127,7 @@ def test_an_accepted_email_past_its_deadline_is_settled_as_sent_not_expired() ->
         accepted_at=START,
         provider_message_id="m0",
     )
-    outbox, sender, clock = FlakyOutbox(accepted), Sender(), Clock()
+    outbox, sender, clock = FlakyOutbox(accepted), Mailbox(), Clock()
     clock.advance(POLICY.lease.total_seconds())
 
     summary = run(outbox, sender, clock, [])
@@ -139,7 +140,7 @@ def test_a_run_that_cannot_record_an_acceptance_stops_sending() -> None:
     # Given an outbox that takes no acceptance record (the documented at-least-once case)
     queued = email()
     outbox = FlakyOutbox(queued, email("alert:2"), accept_failures=10**6)
-    sender, clock = Sender(), Clock()
+    sender, clock = Mailbox(), Clock()
 
     # When the outbox is delivered
     summary = run(outbox, sender, clock, [])
