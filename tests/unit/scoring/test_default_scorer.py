@@ -4,8 +4,6 @@ news-prose sentences the linear model gets wrong, the cascade's routing, and laz
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -19,6 +17,7 @@ from services.scoring.evaluation import EvaluationReport, calibration, evaluate,
 from services.scoring.text_model import LABELS, SentimentScore, TextSentimentModel
 from services.scoring.transformer import TransformerSentimentModel, packaged_folder, prepare
 from services.settings import Settings
+from tests.unit.support.imports import modules_loaded
 
 pytestmark = pytest.mark.unit
 
@@ -148,18 +147,6 @@ def test_the_model_card_describes_the_committed_model() -> None:
 
 
 def test_importing_scoring_loads_no_model_runtime() -> None:
-    code = (
-        "import sys\n"
-        "import services.scoring, services.scoring.ensemble, services.functions.dashboard\n"
-        "print(sorted(n for n in sys.modules if n.split('.')[0] in "
-        "('onnxruntime', 'tokenizers', 'torch', 'sklearn')))\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-        timeout=120,
-    )
-    assert result.stdout.strip() == "[]"
+    imports = "import services.scoring, services.scoring.ensemble, services.functions.dashboard"
+    runtimes = ("onnxruntime", "tokenizers", "torch", "sklearn")
+    assert modules_loaded(imports, runtimes) == []

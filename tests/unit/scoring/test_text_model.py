@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 from functools import cache
 from pathlib import Path
 
@@ -15,6 +13,7 @@ import pytest
 from services.scoring.evaluation import EvaluationReport, evaluate
 from services.scoring.features import N_FEATURES, featurize
 from services.scoring.text_model import LABELS, METADATA, TextSentimentModel
+from tests.unit.support.imports import modules_loaded
 
 pytestmark = pytest.mark.unit
 
@@ -112,18 +111,7 @@ def test_metadata_version_matches_loaded_model() -> None:
 
 
 def test_importing_the_model_loads_neither_sklearn_nor_scipy() -> None:
-    code = (
-        "import sys\n"
-        "import services.scoring.text_model as m\n"
-        "m.TextSentimentModel.load().score('Shares rise')\n"
-        "print(sorted(n for n in sys.modules if n.split('.')[0] in ('sklearn', 'scipy')))\n"
+    use = (
+        "import services.scoring.text_model as m\nm.TextSentimentModel.load().score('Shares rise')"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=SCORING.parents[1],
-        timeout=120,
-    )
-    assert result.stdout.strip() == "[]"
+    assert modules_loaded(use, ("sklearn", "scipy")) == []
