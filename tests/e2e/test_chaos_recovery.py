@@ -173,9 +173,12 @@ def test_a_scenario_opens_its_circuits_degrades_recovers_and_loses_nothing(
         "/api/v2/ops/chaos", headers=operator, json={"scenario": scenario, "enabled": False}
     )
     assert ended.status_code == 200, ended.text
+    # Half-open, or already closed again: the notification schedule comes round every half
+    # second, so its trial may close the e-mail circuit between two polls. The transitions
+    # below show each circuit went through half-open.
     wait_for(
-        "half-open",
-        lambda: all(states(client, operator)[s] == "half_open" for s in failing),
+        "the open timeout to pass",
+        lambda: all(states(client, operator)[s] in ("half_open", "closed") for s in failing),
         OPEN_TIMEOUT_S + 5,
     )
 
